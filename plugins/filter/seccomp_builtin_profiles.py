@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: seccomp_builtin_profiles
+short_description: Derive the kubernetes/default, default-audit and audit-verbose seccomp profiles
+version_added: 0.1.0
+description:
+  - Takes a runtime default seccomp profile and returns the three built-in profiles of the seccomp
+    built-in-profiles proposal (kubernetes/enhancements#1257) as plain OCI seccomp objects, ready to be
+    written as Localhost profiles under C(<kubelet root>/seccomp/kubernetes/).
+  - C(default) is the resolved base unchanged, so it allows exactly what the runtime default allows.
+  - C(default-audit) keeps the same allow rules, sets C(defaultAction) to C(SCMP_ACT_LOG) and turns every
+    explicit deny rule (C(SCMP_ACT_ERRNO), C(SCMP_ACT_KILL*), C(SCMP_ACT_TRAP)) into C(SCMP_ACT_LOG), so that nothing
+    is refused silently in complain mode. A C(SCMP_ACT_LOG) rule under a C(SCMP_ACT_LOG) default is what the default
+    already does, so converted rules do not appear in the result.
+  - C(audit-verbose) has no rules and C(defaultAction) C(SCMP_ACT_LOG), so the kernel logs every syscall.
+  - Moby-format bases (C(archMap), C(includes)/C(excludes) by C(caps), C(arches), C(minKernel)) are resolved the way
+    the runtimes resolve them, for O(arch), O(capabilities) and O(kernel). Plain OCI bases, including the
+    C(linux.seccomp) object of C(crictl inspect) or C(ctr containers info) output, are taken as they are.
+  - The base is validated; an invalid base fails with a message naming the rule index, field and value.
+positional: base
+options:
+  _input:
+    description:
+      - The base profile, as an object or as JSON text. Omit it (pass V(null)) to use the moby default profile
+        shipped with the collection.
+      - Accepted shapes are a moby-format profile, a plain OCI profile, an OCI runtime spec, C(crictl inspect) output
+        (C(info.runtimeSpec.linux.seccomp)) and C(ctr containers info) output (C(Spec.linux.seccomp)).
+    type: raw
+    required: true
+  arch:
+    description:
+      - The node architecture, as C(uname -m) prints it (V(x86_64), V(aarch64), ...), a Go name (V(amd64), V(arm64))
+        or an C(SCMP_ARCH_*) name.
+    type: str
+    default: x86_64
+  capabilities:
+    description:
+      - The capability bounding set to resolve C(includes)/C(excludes) C(caps) conditions for, with or without the
+        C(CAP_) prefix.
+      - Defaults to the CRI default capability set (containerd's default, which Docker shares), i.e. what an
+        unprivileged container that adds no capabilities gets.
+    type: list
+    elements: str
+  kernel:
+    description:
+      - The node kernel release (for example V(6.1.0-18-amd64)) for C(minKernel) conditions.
+      - When omitted, every C(minKernel) condition counts as met, as on any kernel from the last decade.
+    type: str
+author:
+  - k8s.seccomp_default contributors
+seealso:
+  - module: k8s.seccomp_default.profile
+"""
+
+EXAMPLES = r"""
+- name: Built-in profiles from the moby default shipped with the collection
+  ansible.builtin.set_fact:
+    builtin: "{{ None | k8s.seccomp_default.seccomp_builtin_profiles(arch=ansible_facts.architecture) }}"
+
+- name: Built-in profiles that copy this node's real runtime default
+  ansible.builtin.command: crictl inspect {{ container_id }}
+  register: inspect
+  changed_when: false
+
+- name: Derive them from the captured linux.seccomp object
+  ansible.builtin.set_fact:
+    builtin: "{{ inspect.stdout | k8s.seccomp_default.seccomp_builtin_profiles(arch='aarch64') }}"
+
+- name: Resolve for containers that also have CAP_SYS_PTRACE
+  ansible.builtin.debug:
+    msg: "{{ base | k8s.seccomp_default.seccomp_builtin_profiles(capabilities=caps) }}"
+  vars:
+    caps: "{{ ['CAP_SYS_PTRACE'] + default_caps }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The three profiles, keyed by their name without the C(kubernetes/) prefix.
+  type: dict
+  contains:
+    default:
+      description: Copy of the runtime default (plain OCI seccomp object).
+      type: dict
+    default-audit:
+      description: Same allow rules as C(default), everything else logged (C(SCMP_ACT_LOG)).
+      type: dict
+    audit-verbose:
+      description: Logs every syscall (C({"defaultAction": "SCMP_ACT_LOG"}) plus architectures).
+      type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.profiles import ProfileError, builtin_profiles
+
+
+def _omitted(value):
+    """A filter argument given as ``omit`` arrives as the omit placeholder (or Omit sentinel)."""
+    return value is None or type(value).__name__ == "Omit" or (isinstance(value, str) and value.startswith("__omit_place_holder__"))
+
+
+def seccomp_builtin_profiles(base, arch="x86_64", capabilities=None, kernel=None):
+    capabilities = None if _omitted(capabilities) else capabilities
+    kernel = None if _omitted(kernel) else kernel
+    try:
+        return builtin_profiles(base, arch=arch, capabilities=capabilities, kernel=kernel)
+    except ProfileError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"seccomp_builtin_profiles": seccomp_builtin_profiles}

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Writes that are never half done, and paths that never leave their root."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import os
+import tempfile
+
+
+class UnsafePathError(ValueError):
+    pass
+
+
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path):
+    """File content, or None when the file does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if getattr(exc, "errno", None) == 2:
+            return None
+        raise
+
+
+def relative_name_problem(name):
+    """Why ``name`` is not a safe relative path (the API server's rules for localhostProfile), or None."""
+    if not name or not isinstance(name, str):
+        return "must be a non-empty relative path"
+    if name.startswith("/"):
+        return "must be a relative path, not absolute"
+    if ".." in name.replace("\\", "/").split("/"):
+        return "must not contain '..'"
+    if name.endswith("/"):
+        return "must name a file, not a directory"
+    return None
+
+
+def path_under(root, name):
+    """Join ``name`` to ``root`` and refuse anything that resolves outside ``root``.
+
+    Symlinks anywhere on the way (including the file itself) are followed: a link inside the
+    kubelet seccomp root that points elsewhere would make us write outside it.
+    """
+    problem = relative_name_problem(name)
+    if problem:
+        raise UnsafePathError("%r %s" % (name, problem))
+    path = os.path.normpath(os.path.join(root, name))
+    real_root = os.path.realpath(root)
+    real_path = os.path.realpath(path)
+    if real_path != real_root and not real_path.startswith(real_root.rstrip("/") + "/"):
+        raise UnsafePathError("%r resolves to %s through a symlink, outside %s" % (name, real_path, real_root))
+    return path
+
+
+def ensure_directories(path, mode=0o755, owner=None):
+    """Create the missing parents of ``path`` with ``mode`` and ``owner``; return those created."""
+    missing = []
+    parent = os.path.dirname(path)
+    while parent and not os.path.isdir(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    for directory in reversed(missing):
+        os.mkdir(directory, mode)
+        os.chmod(directory, mode)  # mkdir's mode is filtered by the umask
+        if owner is not None:
+            os.chown(directory, owner[0], owner[1])
+    return list(reversed(missing))
+
+
+def atomic_write(path, data, mode=0o644, owner=None):
+    """Write ``data`` to a temporary file in the same directory, fsync it, and rename it into place."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if owner is not None:
+            os.chown(tmp, owner[0], owner[1])
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
