@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write profiles/<arch>/kubernetes/*.json from the moby default profile (`make profiles`).
 
 With --check, write nothing and exit 1 listing the files that differ from what would be generated.

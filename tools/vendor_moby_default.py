@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Vendor moby's default seccomp profile into plugins/module_utils/moby_default.py.
 
 Usage: tools/vendor_moby_default.py PATH/TO/default.json SOURCE-REF

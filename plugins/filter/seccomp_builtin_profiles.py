@@ -54,7 +54,7 @@ options:
       - When omitted, every C(minKernel) condition counts as met, as on any kernel from the last decade.
     type: str
 author:
-  - k8s.seccomp_default contributors
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
 seealso:
   - module: k8s.seccomp_default.profile
 """
@@ -92,7 +92,7 @@ _value:
       description: Same allow rules as C(default), everything else logged (C(SCMP_ACT_LOG)).
       type: dict
     audit-verbose:
-      description: Logs every syscall (C({"defaultAction": "SCMP_ACT_LOG"}) plus architectures).
+      description: Logs every syscall; C(defaultAction) is C(SCMP_ACT_LOG), with the architectures of the base and no rules.
       type: dict
 """
 
@@ -103,7 +103,9 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils.profiles impor
 
 def _omitted(value):
     """A filter argument given as ``omit`` arrives as the omit placeholder (or Omit sentinel)."""
-    return value is None or type(value).__name__ == "Omit" or (isinstance(value, str) and value.startswith("__omit_place_holder__"))
+    if value is None or type(value).__name__ in ("Omit", "_OmitType"):  # ansible-core >= 2.19
+        return True
+    return isinstance(value, str) and value.startswith("__omit_place_holder__")  # older ansible-core
 
 
 def seccomp_builtin_profiles(base, arch="x86_64", capabilities=None, kernel=None):

@@ -317,7 +317,7 @@ def resolve_profile(profile, fmt, arch="x86_64", capabilities=None, kernel=None,
     target = native_architecture(arch)
     if fmt == "oci":
         arches = profile.get("architectures") or []
-        if arches and target not in arches:
+        if arches and target not in arches and all(a in ARCHITECTURES for a in arches):
             raise ProfileError(source, ["architectures: %s does not include %s; this profile was captured on another "
                                         "architecture" % (_show(arches), target)])
         return normalize_oci(profile)

@@ -15,7 +15,7 @@ description:
   - Installs the built-in profiles C(kubernetes/default), C(kubernetes/default-audit) and
     C(kubernetes/audit-verbose), and any custom profiles, as files under C(<kubelet_root_dir>/seccomp/), the
     directory the kubelet resolves C(localhostProfile) against. A pod then uses one with
-    C(securityContext.seccompProfile: {type: Localhost, localhostProfile: kubernetes/default-audit.json}).
+    C(securityContext.seccompProfile.type=Localhost) and C(localhostProfile=kubernetes/default-audit.json).
   - The built-in profiles are derived from a base profile (by default the moby default shipped with the
     collection; or a node's real runtime default captured with C(crictl inspect)), resolved for the node's
     architecture, capability set and kernel, and written as plain OCI JSON, the only format both containerd and
@@ -108,7 +108,7 @@ notes:
   - The containerd runtime default also depends on the container's capabilities; containers that add
     capabilities get more syscalls from RuntimeDefault than from C(kubernetes/default) resolved for the default set.
 author:
-  - k8s.seccomp_default contributors
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
 seealso:
   - plugin: k8s.seccomp_default.seccomp_builtin_profiles
     plugin_type: filter
@@ -202,9 +202,10 @@ def desired_profiles(params):
         derived = seccomp.builtin_profiles(base, arch=arch, capabilities=params["capabilities"], kernel=kernel, source=source)
         wanted.extend(("%s/%s.json" % (params["subdir"], name), derived[name]) for name in params["builtin"])
     for name, content in sorted(params["profiles"].items()):
-        profile, fmt, dummy = seccomp.parse_profile(content, "profiles[%s]" % name)
-        wanted.append((name, seccomp.resolve_profile(profile, fmt, arch=arch, capabilities=params["capabilities"],
-                                                    kernel=kernel, source="profiles[%s]" % name)))
+        profile, fmt, dummy = seccomp.parse_profile(content, name)
+        resolved = seccomp.resolve_profile(profile, fmt, arch=arch, capabilities=params["capabilities"], kernel=kernel,
+                                           source=name)
+        wanted.append((name, resolved))
     return wanted
 
 

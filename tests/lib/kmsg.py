@@ -37,7 +37,7 @@ class KernelLog:
                 if exc.errno == errno.EPIPE:  # overwritten while we read; keep going
                     continue
                 raise
-            header, _, text = record.decode("utf-8", "replace").partition(";")
+            text = record.decode("utf-8", "replace").partition(";")[2]
             out.append(text.split("\n", 1)[0])
 
     def seccomp_records(self):

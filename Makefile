@@ -1,0 +1,76 @@
+# k8s.seccomp_default: `make test` and `make demo` are the two set-up commands (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+COLLECTIONS := $(CURDIR)/.build/collections
+LINK := $(COLLECTIONS)/ansible_collections/k8s/seccomp_default
+SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/k8s/seccomp_default
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(COLLECTIONS)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: help deps venv link unit sanity lint integration test profiles demo bench changelog clean
+
+help:
+	@echo "make test      unit tests, ansible-test sanity, ansible-lint, real-kernel integration tests"
+	@echo "make demo      generate the built-in profiles, install them with the module, run them on the kernel"
+	@echo "make bench     the seccomp built-in-profiles proposal's lstat table (ratios to unconfined)"
+	@echo "make profiles  regenerate profiles/ from the vendored moby default"
+
+deps:
+	@tools/install-deps.sh
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: requirements.txt test-requirements.txt tools/make-venv.sh
+	@tools/make-venv.sh $(VENV) test-requirements.txt
+
+link:
+	@mkdir -p $(dir $(LINK)) && ln -sfn ../../../.. $(LINK)
+
+unit: venv link
+	$(PY) -m pytest -q tests/unit
+
+# ansible-test wants the collection under ansible_collections/<namespace>/<name> and a venv per test;
+# the copy is its own git repository because ansible-test lists the files to test with git, and
+# it bootstraps pip in those with a script it downloads from a host outside the package registries,
+# so the Makefile hands it tools/ansible-test-get-pip.py from its cache instead.
+sanity: venv
+	@v=$$(grep -ohP "pip='\K[0-9.]+" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -1); \
+	  mkdir -p ~/.ansible/test/cache && cp tools/ansible-test-get-pip.py ~/.ansible/test/cache/get_pip_$${v//./_}.py
+	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	@git ls-files --cached --others --exclude-standard | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
+	@cd $(SANITY_ROOT) && git init -q && git add -A  # ansible-test lists files with git; .build is ignored here
+	cd $(SANITY_ROOT) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --local --python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
+
+lint: venv link
+	$(VENV)/bin/ansible-lint --profile production --offline
+
+integration: deps venv link
+	$(PY) -m pytest -q tests/integration
+
+# One pytest run for unit and integration tests, last, so its summary line closes the output.
+test: deps venv link profiles-check sanity lint
+	$(PY) -m pytest -q -ra tests/unit tests/integration
+
+profiles: venv link
+	$(PY) tools/generate_profiles.py
+
+profiles-check: venv link
+	$(PY) tools/generate_profiles.py --check
+
+demo: deps venv link
+	$(PY) tools/demo.py
+
+bench: deps venv link
+	$(PY) benchmarks/kep_table.py
+
+changelog: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+clean:
+	rm -rf .build $(VENV) tests/output

@@ -1,0 +1,51 @@
+"""Run real ansible-playbook (local connection) and return each task's registered result."""
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+BIN = os.path.dirname(sys.executable)
+
+
+class PlaybookRun:
+    def __init__(self, completed, results_path):
+        self.returncode = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        if not os.path.exists(results_path):
+            raise AssertionError("ansible-playbook did not finish (rc %d):\n%s\n%s" % (completed.returncode, completed.stdout, completed.stderr))
+        with open(results_path) as handle:
+            self.results = json.load(handle)
+
+
+def run_tasks(tmp_path, tasks, check=False, diff=False):
+    """Run ``tasks`` on localhost; every task's result is registered, failures included.
+
+    A last task (never in check mode) writes the registered results to a JSON file, so that tests
+    read exactly what a playbook author would get from ``register``.
+    """
+    directory = str(tmp_path)
+    run_id = len([n for n in os.listdir(directory) if n.startswith("playbook-")])
+    results_path = os.path.join(directory, "results-%d.json" % run_id)
+    play_tasks = []
+    for i, task in enumerate(tasks):
+        play_tasks.append(dict(task, register="r%d" % i, ignore_errors=True))
+    names = ", ".join("r%d" % i for i in range(len(tasks)))
+    play_tasks.append({"name": "write registered results", "check_mode": False, "diff": False,
+                       "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": results_path}})
+    playbook = [{"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": play_tasks}]
+    path = os.path.join(directory, "playbook-%d.yml" % run_id)
+    with open(path, "w") as handle:
+        yaml.safe_dump(playbook, handle)
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", path]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=600)
+    return PlaybookRun(completed, results_path)
