@@ -608,15 +608,20 @@ def _native_oci_arch():
     return None
 
 
+_ARCH_SUPPORT = {}
+
+
 def _arch_supported(arch):
     """Whether the local libseccomp knows this architecture (older ones lack e.g. loongarch64)."""
-    try:
-        probe = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-        if ARCHITECTURES[arch][0] != pyseccomp.system_arch():
-            probe.add_arch(ARCHITECTURES[arch][0])
-        return True
-    except OSError:
-        return False
+    if arch not in _ARCH_SUPPORT:
+        try:
+            probe = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+            if ARCHITECTURES[arch][0] != pyseccomp.system_arch():
+                probe.add_arch(ARCHITECTURES[arch][0])
+            _ARCH_SUPPORT[arch] = True
+        except OSError:
+            _ARCH_SUPPORT[arch] = False
+    return _ARCH_SUPPORT[arch]
 
 
 def compile_profile(profile):

@@ -1,0 +1,113 @@
+"""The installed built-in profiles, run by runc on this machine's kernel, and the records it writes.
+
+Profiles come from a real module run into a scratch kubelet root; processes run in runc containers
+with a busybox-static rootfs; records are read from /dev/kmsg (no auditd here, so the kernel prints
+them there, k8s-facts 7.5).
+"""
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles as P
+from lib.ansible_run import run_tasks
+from lib.kmsg import KernelLog, printk_unthrottled
+from lib.runc import Bundle, runc_available
+
+pyseccomp = pytest.importorskip("pyseccomp")
+pytestmark = pytest.mark.skipif(not runc_available(), reason="needs root, runc and busybox-static")
+
+SECCOMP_RET_LOG = "0x7ffc0000"
+
+
+def native():
+    """(audit arch as the kernel prints it, syscall number resolver) for this machine."""
+    token = pyseccomp.system_arch()
+    return "%x" % token, lambda name: pyseccomp.resolve_syscall(token, name)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The three profiles as the profile module installs them on this node."""
+    root = tmp_path_factory.mktemp("kubelet")
+    result = run_tasks(root, [{"name": "install", "k8s.seccomp_default.profile": {"kubelet_root_dir": str(root)}}]).results[0]
+    assert result["changed"] is True, result
+    profiles = {}
+    for entry in result["profiles"]:
+        with open(entry["path"]) as handle:
+            profiles[entry["name"]] = json.load(handle)
+    return profiles
+
+
+@pytest.fixture
+def bundle(tmp_path):
+    return Bundle(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def every_record_printed():
+    """printk's rate limit is global: other messages could use up its burst and hide our records."""
+    with printk_unthrottled():
+        yield
+
+
+def records_of(log, bundle):
+    return [r for r in log.seccomp_records() if r.get("exe") == bundle.exe]
+
+
+def test_unconfined_control_unshare_succeeds(bundle):
+    """Without a profile the same command works: the failures below come from the profiles."""
+    result = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=None)
+    assert result.returncode == 0, result.stderr
+
+
+def test_default_denies_unshare_with_eperm_and_no_record(installed, bundle):
+    with KernelLog() as log:
+        result = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=installed["kubernetes/default.json"])
+        records = records_of(log, bundle)
+    assert result.returncode != 0
+    assert "Operation not permitted" in result.stderr
+    assert records == [], "SCMP_ACT_ERRNO without SECCOMP_FILTER_FLAG_LOG must not log (k8s-facts 7.4)"
+
+
+def test_default_audit_allows_unshare_and_logs_it(installed, bundle):
+    arch, number = native()
+    with KernelLog() as log:
+        result = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=installed["kubernetes/default-audit.json"])
+        records = records_of(log, bundle)
+    assert result.returncode == 0, result.stderr
+    unshare = [r for r in records if r["syscall"] == str(number("unshare"))]
+    assert unshare, "no record for unshare among %s" % [r["raw"] for r in records]
+    record = unshare[0]
+    assert (record["arch"], record["code"], record["sig"], record["comm"]) == (arch, SECCOMP_RET_LOG, "0", "unshare")
+    if arch == "c000003e":
+        assert record["syscall"] == "272"
+    # Only calls outside the allow list are logged: nothing that default allows shows up.
+    allowed = set(number(n) for n in P.allowed_syscalls(installed["kubernetes/default.json"]))
+    assert [r["raw"] for r in records if int(r["syscall"]) in allowed and r["syscall"] != str(number("clone"))] == []
+
+
+def test_audit_verbose_logs_allowed_calls_such_as_getpid(installed, bundle):
+    arch, number = native()
+    with KernelLog() as log:
+        result = bundle.run(["/bin/sh", "-c", "echo $$"], seccomp=installed["kubernetes/audit-verbose.json"])
+        records = records_of(log, bundle)
+    assert result.returncode == 0, result.stderr
+    syscalls = set(r["syscall"] for r in records)
+    assert str(number("getpid")) in syscalls, "getpid not logged; saw %s" % sorted(syscalls)
+    assert str(number("write")) in syscalls
+    assert all(r["code"] == SECCOMP_RET_LOG and r["arch"] == arch for r in records)
+
+
+def test_default_audit_logs_what_default_denies_and_nothing_it_allows(installed, bundle):
+    """The pair used in complain mode: same decisions, except that the audit one logs instead of EPERM."""
+    dummy, number = native()
+    script = "/bin/unshare -U /bin/true; /bin/echo done"
+    with KernelLog() as log:
+        enforced = bundle.run(["/bin/sh", "-c", script], seccomp=installed["kubernetes/default.json"])
+        audited = bundle.run(["/bin/sh", "-c", script], seccomp=installed["kubernetes/default-audit.json"])
+        records = records_of(log, bundle)
+    assert enforced.stdout == audited.stdout == "done\n"
+    assert "Operation not permitted" in enforced.stderr and audited.stderr == ""
+    assert sorted(set(r["syscall"] for r in records)) == [str(number("unshare"))]
