@@ -14,7 +14,7 @@ export PYTHONPATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps venv link unit sanity lint integration test profiles demo bench changelog clean
+.PHONY: help deps venv link unit sanity lint integration test profiles profiles-check demo bench changelog clean
 
 help:
 	@echo "make test      unit tests, ansible-test sanity, ansible-lint, real-kernel integration tests"
@@ -54,7 +54,7 @@ integration: deps venv link
 	$(PY) -m pytest -q tests/integration
 
 # One pytest run for unit and integration tests, last, so its summary line closes the output.
-test: deps venv link profiles-check sanity lint
+test: deps venv link profiles-check changelog sanity lint
 	$(PY) -m pytest -q -ra tests/unit tests/integration
 
 profiles: venv link

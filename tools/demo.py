@@ -81,8 +81,8 @@ def main():
                     line = "%-31s %-44s exit %d  %-32s records: %d %s" % (
                         profile or "unconfined", label, result.returncode, result.stderr.strip()[:32], len(records), shown)
                     print(line, flush=True)
-                    report.append("| %s | %s | %d | %s | %d: %s |" % (profile or "unconfined", label, result.returncode,
-                                                                     result.stderr.strip() or "-", len(records), shown or "-"))
+                    row = (profile or "unconfined", label, result.returncode, result.stderr.strip() or "-", len(records), shown or "-")
+                    report.append("| %s | %s | %d | %s | %d: %s |" % row)
     report += ["", "kubernetes/default refuses unshare with EPERM and logs nothing; default-audit lets it run and the kernel",
                "logs `syscall=unshare code=0x7ffc0000` (SECCOMP_RET_LOG); audit-verbose logs every call, getpid included."]
     os.makedirs(os.path.join(ROOT, "demo-output"), exist_ok=True)

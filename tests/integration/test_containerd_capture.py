@@ -5,7 +5,6 @@ Starts Debian's containerd on a private socket, creates a container with `ctr ru
 """
 
 import json
-import os
 import shutil
 import subprocess
 import time

@@ -6,7 +6,6 @@ them there, k8s-facts 7.5).
 """
 
 import json
-import os
 
 import pytest
 

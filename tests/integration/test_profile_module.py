@@ -120,8 +120,9 @@ def test_unsafe_names_are_refused(tmp_path, name, message):
 
 
 def test_custom_moby_profile_is_resolved_to_plain_oci(tmp_path):
-    moby = {"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
-                                                          {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+    arch_map = [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
+                {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}]
+    moby = {"defaultAction": "SCMP_ACT_ERRNO", "archMap": arch_map,
             "syscalls": [{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
                          {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]}
     result = run_tasks(tmp_path, [profile_task(kubelet_root_dir=str(tmp_path), builtin=[], arch="aarch64",
