@@ -501,8 +501,8 @@ def check_structure(profile):
                 if other == action:
                     warnings.append("syscalls[%d].names: %s duplicates syscalls[%d] (same action %s)" % (i, _show(name), j, action[0]))
                 else:
-                    errors.append("syscalls[%d].names: %s already has action %s in syscalls[%d], now %s; a syscall "
-                                  "without argument conditions can have one action only" % (i, _show(name), other[0], j, action[0]))
+                    warnings.append("syscalls[%d].names: %s already has action %s in syscalls[%d]; libseccomp keeps the first "
+                                    "rule without argument conditions, so this %s has no effect" % (i, _show(name), other[0], j, action[0]))
             else:
                 unconditional[name] = (i, action)
     return errors, warnings

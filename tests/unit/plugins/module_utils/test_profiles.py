@@ -252,8 +252,6 @@ def oci(*rules, **top):
      r"syscalls\[0\].args\[0\].op: 'SCMP_CMP_LIKE' is not a comparison operator; valid: SCMP_CMP_NE"),
     (oci({"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": -3, "op": "SCMP_CMP_EQ"}]}),
      r"syscalls\[0\].args\[0\].value: -3 is not an unsigned 64-bit number"),
-    (oci({"names": ["read"], "action": "SCMP_ACT_ALLOW"}, {"names": ["read"], "action": "SCMP_ACT_KILL"}),
-     r"syscalls\[1\].names: 'read' already has action SCMP_ACT_ALLOW in syscalls\[0\], now SCMP_ACT_KILL"),
     (oci({"names": ["read"], "action": "SCMP_ACT_NOTIFY"}), r"syscalls\[0\].action: SCMP_ACT_NOTIFY needs listenerPath"),
     (oci({"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {}}), r"syscalls\[0\].includes: unknown key \(moby format"),
     (oci(archMap=[]), r"archMap: unknown key \(a moby-format key"),
@@ -284,6 +282,29 @@ def test_duplicates_and_redundant_rules_are_warnings():
         "syscalls[2].names: 'write' duplicates syscalls[1] (same action SCMP_ACT_ALLOW)",
         "syscalls[3]: action SCMP_ACT_ERRNO equals defaultAction; runc drops the rule as redundant (names mount)",
     ]
+
+
+def test_conflicting_unconditional_rules_warn_that_the_first_wins():
+    """libseccomp keeps the first rule without conditions for a syscall; runc loads such profiles."""
+    result = P.validate_profile(oci({"names": ["setns"], "action": "SCMP_ACT_ALLOW"},
+                                    {"names": ["setns"], "action": "SCMP_ACT_KILL"}))
+    assert result["errors"] == [] and result["bpf_instructions"] > 0
+    assert result["warnings"] == ["syscalls[1].names: 'setns' already has action SCMP_ACT_ALLOW in syscalls[0]; libseccomp keeps "
+                                  "the first rule without argument conditions, so this SCMP_ACT_KILL has no effect"]
+
+
+SHARED_CONTAINERS_COMMON = os.path.join(os.path.dirname(SHARED_MOBY), "containers-common-seccomp.json")
+
+
+@pytest.mark.skipif(not os.path.exists(SHARED_CONTAINERS_COMMON), reason="shared/ reference not beside the checkout")
+def test_containers_common_default_resolves_and_compiles():
+    """CRI-O's base default (moby-style with errno names and ENOSYS default) is accepted too."""
+    with open(SHARED_CONTAINERS_COMMON) as handle:
+        built = P.builtin_profiles(json.load(handle))
+    assert built["default"]["defaultErrnoRet"] == 38
+    for profile in built.values():
+        assert P.validate_profile(profile)["errors"] == []
+    assert not P.denies_anything(built["default-audit"])
 
 
 def test_compiled_size_grows_with_rules():
