@@ -51,8 +51,11 @@ def every_record_printed():
         yield
 
 
-def records_of(log, bundle):
-    return [r for r in log.seccomp_records() if r.get("exe") == bundle.exe]
+def run_logged(bundle, argv, profile):
+    """Run ``argv`` under ``profile``; return the result and the kernel's seccomp records of this bundle."""
+    with KernelLog() as log:
+        result = bundle.run(argv, seccomp=profile)
+        return result, [r for r in log.seccomp_records() if r.get("exe") == bundle.exe]
 
 
 def test_unconfined_control_unshare_succeeds(bundle):
@@ -62,9 +65,7 @@ def test_unconfined_control_unshare_succeeds(bundle):
 
 
 def test_default_denies_unshare_with_eperm_and_no_record(installed, bundle):
-    with KernelLog() as log:
-        result = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=installed["kubernetes/default.json"])
-        records = records_of(log, bundle)
+    result, records = run_logged(bundle, ["/bin/unshare", "-U", "/bin/true"], installed["kubernetes/default.json"])
     assert result.returncode != 0
     assert "Operation not permitted" in result.stderr
     assert records == [], "SCMP_ACT_ERRNO without SECCOMP_FILTER_FLAG_LOG must not log (k8s-facts 7.4)"
@@ -72,9 +73,7 @@ def test_default_denies_unshare_with_eperm_and_no_record(installed, bundle):
 
 def test_default_audit_allows_unshare_and_logs_it(installed, bundle):
     arch, number = native()
-    with KernelLog() as log:
-        result = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=installed["kubernetes/default-audit.json"])
-        records = records_of(log, bundle)
+    result, records = run_logged(bundle, ["/bin/unshare", "-U", "/bin/true"], installed["kubernetes/default-audit.json"])
     assert result.returncode == 0, result.stderr
     unshare = [r for r in records if r["syscall"] == str(number("unshare"))]
     assert unshare, "no record for unshare among %s" % [r["raw"] for r in records]
@@ -89,9 +88,7 @@ def test_default_audit_allows_unshare_and_logs_it(installed, bundle):
 
 def test_audit_verbose_logs_allowed_calls_such_as_getpid(installed, bundle):
     arch, number = native()
-    with KernelLog() as log:
-        result = bundle.run(["/bin/sh", "-c", "echo $$"], seccomp=installed["kubernetes/audit-verbose.json"])
-        records = records_of(log, bundle)
+    result, records = run_logged(bundle, ["/bin/sh", "-c", "echo $$"], installed["kubernetes/audit-verbose.json"])
     assert result.returncode == 0, result.stderr
     syscalls = set(r["syscall"] for r in records)
     assert str(number("getpid")) in syscalls, "getpid not logged; saw %s" % sorted(syscalls)
@@ -103,10 +100,9 @@ def test_default_audit_logs_what_default_denies_and_nothing_it_allows(installed,
     """The pair used in complain mode: same decisions, except that the audit one logs instead of EPERM."""
     dummy, number = native()
     script = "/bin/unshare -U /bin/true; /bin/echo done"
-    with KernelLog() as log:
-        enforced = bundle.run(["/bin/sh", "-c", script], seccomp=installed["kubernetes/default.json"])
-        audited = bundle.run(["/bin/sh", "-c", script], seccomp=installed["kubernetes/default-audit.json"])
-        records = records_of(log, bundle)
+    enforced, denied_records = run_logged(bundle, ["/bin/sh", "-c", script], installed["kubernetes/default.json"])
+    audited, records = run_logged(bundle, ["/bin/sh", "-c", script], installed["kubernetes/default-audit.json"])
+    assert denied_records == []
     assert enforced.stdout == audited.stdout == "done\n"
     assert "Operation not permitted" in enforced.stderr and audited.stderr == ""
     assert sorted(set(r["syscall"] for r in records)) == [str(number("unshare"))]
