@@ -31,6 +31,29 @@ def read_bytes(path):
         raise
 
 
+def planned_change(path, content):
+    """What writing ``content`` (bytes, or None to remove) at ``path`` would do: (state, before).
+
+    state is 'created', 'updated', 'unchanged', 'removed' or 'absent'; before is the current content.
+    """
+    before = read_bytes(path)
+    if content is None:
+        return ("absent" if before is None else "removed"), before
+    if before == content:
+        return "unchanged", before
+    return ("created" if before is None else "updated"), before
+
+
+def text_diff(path, before, after):
+    """One entry of an Ansible module's ``diff`` list for a file that is changed, created or removed."""
+    return dict(
+        before_header=path if before is not None else "%s (absent)" % path,
+        after_header=path if after is not None else "%s (absent)" % path,
+        before=(before or b"").decode("utf-8", "replace"),
+        after=(after or b"").decode("utf-8", "replace"),
+    )
+
+
 def relative_name_problem(name):
     """Why ``name`` is not a safe relative path (the API server's rules for localhostProfile), or None."""
     if not name or not isinstance(name, str):

@@ -119,6 +119,8 @@ OCI_ARG_KEYS = ("index", "value", "valueTwo", "op")
 MOBY_KEYS = OCI_KEYS + ("archMap", "defaultErrno")
 MOBY_RULE_KEYS = OCI_RULE_KEYS + ("name", "comment", "includes", "excludes", "errno")
 MOBY_FILTER_KEYS = ("caps", "arches", "minKernel")
+MOBY_ONLY_KEYS = tuple(k for k in MOBY_KEYS if k not in OCI_KEYS)
+MOBY_ONLY_RULE_KEYS = tuple(k for k in MOBY_RULE_KEYS if k not in OCI_RULE_KEYS)
 
 BUILTIN_PROFILES = ("default", "default-audit", "audit-verbose")
 
@@ -192,10 +194,10 @@ def unwrap_profile(data, source):
 
 def profile_format(profile):
     """'moby' if the profile uses moby-only keys, else 'oci'."""
-    if any(key in profile for key in ("archMap", "defaultErrno")):
+    if any(key in profile for key in MOBY_ONLY_KEYS):
         return "moby"
     for rule in profile.get("syscalls") or []:
-        if isinstance(rule, dict) and any(key in rule for key in ("name", "comment", "includes", "excludes", "errno")):
+        if isinstance(rule, dict) and any(key in rule for key in MOBY_ONLY_RULE_KEYS):
             return "moby"
     return "oci"
 
@@ -225,6 +227,8 @@ def _check_moby_structure(profile):
             problems.append("%s: unknown key; a moby profile has %s" % (key, ", ".join(MOBY_KEYS)))
     if profile.get("architectures") and profile.get("archMap"):
         problems.append("archMap: both 'architectures' and 'archMap' are set; runtimes refuse that, use one")
+    if "defaultErrno" in profile and "defaultErrnoRet" not in profile:
+        problems.append("defaultErrno: errno names are not supported; write defaultErrnoRet as a number")
     for i, entry in enumerate(profile.get("archMap") or []):
         arches = [entry.get("architecture")] + list(entry.get("subArchitectures") or []) if isinstance(entry, dict) else [entry]
         for arch in arches:
@@ -326,8 +330,6 @@ def resolve_profile(profile, fmt, arch="x86_64", capabilities=None, kernel=None,
     running = parse_kernel(kernel)
     native = ARCHITECTURES[target][1]
     resolved = dict((k, v) for k, v in profile.items() if k in OCI_KEYS and k != "syscalls")
-    if "defaultErrno" in profile and "defaultErrnoRet" not in profile:
-        raise ProfileError(source, ["defaultErrno: errno names are not supported; write defaultErrnoRet as a number"])
     for entry in profile.get("archMap") or []:
         if entry.get("architecture") == target:
             resolved["architectures"] = [target] + list(entry.get("subArchitectures") or [])
@@ -438,6 +440,27 @@ def builtin_profiles(base=None, arch="x86_64", capabilities=None, kernel=None, s
     resolved = resolve_profile(profile, fmt, arch=arch, capabilities=capabilities, kernel=kernel, source=source)
     ensure_valid(resolved, source, compile_filter=False)
     return derive_builtin_profiles(resolved)
+
+
+def builtin_file_name(subdir, name):
+    """The localhostProfile of a built-in profile, e.g. kubernetes/default-audit.json."""
+    return "%s/%s.json" % (subdir, name)
+
+
+def localhost_profiles(builtin, subdir, custom, base=None, base_source="base", arch="x86_64", capabilities=None, kernel=None):
+    """[(localhostProfile name, plain OCI profile)] for the chosen built-ins and the custom profiles.
+
+    Custom profiles in moby format are resolved too: containerd ignores archMap, includes and
+    excludes in Localhost files (k8s-facts 6.4).  Raises ProfileError.
+    """
+    wanted = []
+    if builtin:
+        derived = builtin_profiles(base, arch=arch, capabilities=capabilities, kernel=kernel, source=base_source)
+        wanted.extend((builtin_file_name(subdir, name), derived[name]) for name in builtin)
+    for name, content in sorted(custom.items()):
+        profile, fmt, dummy = parse_profile(content, name)
+        wanted.append((name, resolve_profile(profile, fmt, arch=arch, capabilities=capabilities, kernel=kernel, source=name)))
+    return wanted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -571,21 +594,20 @@ def libseccomp_available():
 
 
 def _action_value(action, errno_ret):
-    if action in ("SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD"):
-        return pyseccomp.KILL_THREAD
-    if action == "SCMP_ACT_KILL_PROCESS":
-        return pyseccomp.KILL_PROCESS
-    if action == "SCMP_ACT_TRAP":
-        return pyseccomp.TRAP
+    """libseccomp's value for what the kernel is told (see _effective_action)."""
+    action, errno = _effective_action(action, errno_ret)
     if action == "SCMP_ACT_ERRNO":
-        return pyseccomp.ERRNO(EPERM if errno_ret is None else errno_ret)
+        return pyseccomp.ERRNO(errno)
     if action == "SCMP_ACT_TRACE":
-        return pyseccomp.TRACE(EPERM if errno_ret is None else errno_ret)
-    if action == "SCMP_ACT_LOG":
-        return pyseccomp.LOG
-    if action == "SCMP_ACT_NOTIFY":
-        return pyseccomp.NOTIFY
-    return pyseccomp.ALLOW
+        return pyseccomp.TRACE(errno)
+    return {
+        "SCMP_ACT_KILL_THREAD": pyseccomp.KILL_THREAD,
+        "SCMP_ACT_KILL_PROCESS": pyseccomp.KILL_PROCESS,
+        "SCMP_ACT_TRAP": pyseccomp.TRAP,
+        "SCMP_ACT_LOG": pyseccomp.LOG,
+        "SCMP_ACT_NOTIFY": pyseccomp.NOTIFY,
+        "SCMP_ACT_ALLOW": pyseccomp.ALLOW,
+    }[action]
 
 
 def unknown_syscalls(profile):

@@ -190,23 +190,18 @@ DIR_MODE = 0o755
 
 
 def desired_profiles(params):
-    """[(name, profile)] to install, every one resolved to plain OCI; raises ProfileError."""
-    arch = params["arch"] or platform.machine()
-    kernel = params["kernel"] or platform.release()
-    wanted = []
-    if params["builtin"]:
-        base, source = params["base"], "base"
-        if params["base_src"]:
-            with open(params["base_src"], "rb") as handle:
-                base, source = handle.read(), params["base_src"]
-        derived = seccomp.builtin_profiles(base, arch=arch, capabilities=params["capabilities"], kernel=kernel, source=source)
-        wanted.extend(("%s/%s.json" % (params["subdir"], name), derived[name]) for name in params["builtin"])
-    for name, content in sorted(params["profiles"].items()):
-        profile, fmt, dummy = seccomp.parse_profile(content, name)
-        resolved = seccomp.resolve_profile(profile, fmt, arch=arch, capabilities=params["capabilities"], kernel=kernel,
-                                           source=name)
-        wanted.append((name, resolved))
-    return wanted
+    """[(name, profile or None)]: None when the file is to be removed."""
+    if params["state"] == "absent":
+        names = [seccomp.builtin_file_name(params["subdir"], n) for n in params["builtin"]] + sorted(params["profiles"])
+        return [(name, None) for name in names]
+    base, base_source = params["base"], "base"
+    if params["base_src"] and params["builtin"]:
+        with open(params["base_src"], "rb") as handle:
+            base, base_source = handle.read(), params["base_src"]
+    # The module runs on the node: resolve for its own architecture and kernel unless told otherwise.
+    return seccomp.localhost_profiles(params["builtin"], params["subdir"], params["profiles"], base=base, base_source=base_source,
+                                      arch=params["arch"] or platform.machine(), capabilities=params["capabilities"],
+                                      kernel=params["kernel"] or platform.release())
 
 
 def main():
@@ -236,16 +231,12 @@ def main():
     if subdir_problem:
         module.fail_json(msg="subdir %r %s" % (params["subdir"], subdir_problem), **result)
 
-    if params["state"] == "present":
-        try:
-            wanted = desired_profiles(params)
-        except seccomp.ProfileError as exc:
-            module.fail_json(msg=str(exc), **result)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="cannot read base_src %s: %s" % (params["base_src"], exc), **result)
-    else:
-        names = ["%s/%s.json" % (params["subdir"], name) for name in params["builtin"]] + sorted(params["profiles"])
-        wanted = [(name, None) for name in names]
+    try:
+        wanted = desired_profiles(params)
+    except seccomp.ProfileError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read base_src %s: %s" % (params["base_src"], exc), **result)
 
     # Check everything before touching anything: nothing is half-written.
     plan = []
@@ -265,23 +256,12 @@ def main():
 
     for entry, content in plan:
         path = entry["path"]
-        before = files.read_bytes(path)
-        if content is None:
-            entry["state"] = "absent" if before is None else "removed"
-        elif before == content:
-            entry["state"] = "unchanged"
-        else:
-            entry["state"] = "created" if before is None else "updated"
+        entry["state"], before = files.planned_change(path, content)
         if content is not None:
             entry["sha256"] = files.sha256_bytes(content)
         if entry["state"] not in ("unchanged", "absent"):
             result["changed"] = True
-            result["diff"].append(dict(
-                before_header=path if before is not None else "%s (absent)" % path,
-                after_header=path if content is not None else "%s (absent)" % path,
-                before=(before or b"").decode("utf-8", "replace"),
-                after=(content or b"").decode("utf-8"),
-            ))
+            result["diff"].append(files.text_diff(path, before, content))
             if not module.check_mode:
                 if params["backup"] and before is not None:
                     entry["backup_file"] = module.backup_local(path)
