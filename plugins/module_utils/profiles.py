@@ -241,6 +241,8 @@ def _check_moby_structure(profile):
             continue  # reported by the OCI checks after resolution
         if rule.get("name") and rule.get("names"):
             problems.append("syscalls[%d]: both 'name' and 'names' are set; runtimes refuse that, use 'names'" % i)
+        if "errno" in rule and "errnoRet" not in rule:
+            problems.append("syscalls[%d].errno: %s: errno names are not supported; write errnoRet as a number" % (i, _show(rule["errno"])))
         for key in rule:
             if key not in MOBY_RULE_KEYS:
                 problems.append("syscalls[%d].%s: unknown key; a moby rule has %s" % (i, key, ", ".join(MOBY_RULE_KEYS)))

@@ -88,6 +88,8 @@ def test_parse_detects_moby_format():
     (moby({"names": ["read"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["x86_64"]}}), r"syscalls\[0\].excludes.arches: 'x86_64' is not"),
     (moby({"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["SYS_ADMIN"]}}), r"syscalls\[0\].includes.caps: 'SYS_ADMIN' is not"),
     (moby(archMap=[{"architecture": "SCMP_ARCH_FOO"}]), r"archMap\[0\]: 'SCMP_ARCH_FOO' is not a seccomp architecture"),
+    (moby({"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errno": "EPERM"}), r"syscalls\[0\].errno: 'EPERM': errno names are not supported"),
+    (moby(defaultErrno="ENOSYS"), "defaultErrno: errno names are not supported; write defaultErrnoRet"),
 ])
 def test_moby_structure_errors_name_field_and_value(profile, message):
     with pytest.raises(P.ProfileError, match=message):
