@@ -5,52 +5,28 @@ Starts Debian's containerd on a private socket, creates a container with `ctr ru
 """
 
 import json
-import shutil
-import subprocess
-import time
-import uuid
 
 import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles as P
 from lib.ansible_run import run_tasks
-from lib.runc import Bundle, runc_available
+from lib.containerd import capture_info, containerd_available, private_containerd
+from lib.runc import Bundle
 
-pytestmark = pytest.mark.skipif(not (runc_available() and shutil.which("containerd") and shutil.which("ctr")),
+pytestmark = pytest.mark.skipif(not containerd_available(),
                                 reason="needs root, containerd, ctr, runc and busybox-static")
 
 
 @pytest.fixture(scope="module")
 def containerd(tmp_path_factory):
-    base = tmp_path_factory.mktemp("containerd")
-    address = str(base / "containerd.sock")
-    config = base / "config.toml"
-    config.write_text('version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n')
-    log = open(str(base / "containerd.log"), "w")
-    daemon = subprocess.Popen(["containerd", "--config", str(config), "--root", str(base / "root"), "--state", str(base / "state"),
-                               "--address", address], stdout=log, stderr=subprocess.STDOUT)
-    ctr = ["ctr", "--address", address, "--namespace", "seccomp-test"]
-    deadline = time.time() + 30
-    while subprocess.run(ctr + ["version"], capture_output=True, check=False).returncode != 0:
-        if time.time() > deadline or daemon.poll() is not None:
-            daemon.kill()
-            pytest.fail("containerd did not start: %s" % open(str(base / "containerd.log")).read()[-2000:])
-        time.sleep(0.2)
-    yield ctr
-    daemon.terminate()
-    daemon.wait(timeout=30)
-    log.close()
+    with private_containerd(tmp_path_factory.mktemp("containerd")) as ctr:
+        yield ctr
 
 
 @pytest.fixture(scope="module")
 def capture(containerd, tmp_path_factory):
     """`ctr containers info` of a container created with containerd's RuntimeDefault (--seccomp)."""
-    bundle = Bundle(tmp_path_factory.mktemp("bundle"))
-    name = "capture-" + uuid.uuid4().hex[:8]
-    subprocess.run(containerd + ["run", "--seccomp", "--rootfs", bundle.rootfs, name, bundle.exe, "true"],
-                   check=True, capture_output=True, timeout=120)
-    info = subprocess.run(containerd + ["containers", "info", name], check=True, capture_output=True, text=True).stdout
-    subprocess.run(containerd + ["containers", "delete", name], check=False, capture_output=True)
+    info = capture_info(containerd, Bundle(tmp_path_factory.mktemp("bundle")))
     path = tmp_path_factory.mktemp("capture") / "ctr-containers-info.json"
     path.write_text(info)
     return path, json.loads(info)["Spec"]["linux"]["seccomp"]

@@ -1,0 +1,331 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Plan the file edits that give a kubelet the SeccompDefault settings wanted for its version.
+
+A plan is a list of (path, new bytes or None to remove) computed from the files as they are; nothing
+here writes. The merged configuration after the plan is validated the way the kubelet would
+(types, apiVersion/kind, the gate rules of its version) before a plan is returned.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import os
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet
+
+try:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    HAS_RUAMEL = True
+except ImportError:  # pragma: no cover - reported by the module
+    HAS_RUAMEL = False
+    YAMLError = ValueError
+
+MANAGED_BY = "# Managed by k8s.seccomp_default (SeccompDefault rollout).\n"
+KUBEADM_PATCH_NAME = "kubeletconfiguration90seccompdefault+merge.yaml"
+METHODS = ("auto", "drop_in", "in_place", "kubeadm_patch")
+
+
+class ConfigFile:
+    """One YAML file, loaded round-trip so that comments, key order and other keys survive edits."""
+
+    def __init__(self, path, text):
+        self.path = path
+        self.text = text
+        self.exists = text is not None
+        self._yaml = _round_trip()
+        if text is None or not text.strip():
+            self.document = None
+        else:
+            try:
+                self.document = self._yaml.load(text)
+            except YAMLError as exc:
+                raise kubelet.KubeletConfigError("%s: not valid YAML: %s" % (path, _first_line(exc)))
+        self.edited = False
+
+    def plain(self):
+        """The document as plain dicts and lists (what the kubelet decodes)."""
+        return _plain(self.document) if self.document is not None else None
+
+    def get(self, key, default=None):
+        return self.document.get(key, default) if isinstance(self.document, dict) else default
+
+    def gate(self):
+        gates = self.get("featureGates")
+        return gates.get(kubelet.GATE) if isinstance(gates, dict) else None
+
+    def has_gate(self):
+        gates = self.get("featureGates")
+        return isinstance(gates, dict) and kubelet.GATE in gates
+
+    def ensure_document(self):
+        if self.document is None:
+            self.document = self._yaml.load("apiVersion: %s\nkind: %s\n" % (kubelet.API_VERSION, kubelet.KIND))
+
+    def set(self, key, value):
+        self.ensure_document()
+        if self.document.get(key) != value or key not in self.document:
+            self.document[key] = value
+            self.edited = True
+
+    def set_gate(self, value):
+        self.ensure_document()
+        gates = self.document.get("featureGates")
+        if gates is None:
+            self.document["featureGates"] = self._yaml.load("%s: %s" % (kubelet.GATE, str(value).lower()))
+            self.edited = True
+        elif gates.get(kubelet.GATE) is not value:
+            gates[kubelet.GATE] = value
+            self.edited = True
+
+    def remove(self, key):
+        if isinstance(self.document, dict) and key in self.document:
+            del self.document[key]
+            self.edited = True
+
+    def remove_gate(self):
+        gates = self.get("featureGates")
+        if isinstance(gates, dict) and kubelet.GATE in gates:
+            del gates[kubelet.GATE]
+            if not gates:
+                del self.document["featureGates"]
+            self.edited = True
+
+    def only_type_metadata(self):
+        return isinstance(self.document, dict) and set(self.document) <= {"apiVersion", "kind"}
+
+    def new_text(self):
+        if not self.edited:
+            return self.text
+        stream = io.StringIO()
+        self._yaml.dump(self.document, stream)
+        return stream.getvalue()
+
+
+def _round_trip():
+    if not HAS_RUAMEL:
+        raise kubelet.KubeletConfigError("the Python library ruamel.yaml is needed on the node to edit kubelet YAML "
+                                         "with its comments kept (Debian: python3-ruamel.yaml; pip: ruamel.yaml)")
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+def _first_line(exc):
+    return " ".join(str(exc).split())
+
+
+def _plain(node):
+    if isinstance(node, dict):
+        return dict((str(key), _plain(value)) for key, value in node.items())
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node
+
+
+def load_plain(path, text):
+    """A YAML or JSON file as plain data (None when empty), with errors that name the file."""
+    return ConfigFile(path, text).plain()
+
+
+def choose_method(layout):
+    """(method, reason) for a node layout (see ``plan``)."""
+    version = layout["version"]
+    if layout.get("config_dir"):
+        if kubelet.drop_ins_supported(version, layout.get("environment")):
+            return "drop_in", "the kubelet runs with --config-dir %s" % layout["config_dir"]
+    if layout.get("kubeadm"):
+        return "kubeadm_patch", ("kubeadm manages %s and rewrites it on 'kubeadm upgrade node'; a patch in %s "
+                                 "keeps the change" % (layout.get("config"), layout.get("patches_dir")))
+    if layout.get("config"):
+        return "in_place", "the kubelet reads --config %s and has no drop-in directory" % layout["config"]
+    raise kubelet.KubeletConfigError(
+        "the kubelet runs without --config and without --config-dir; SeccompDefault can only be managed in a "
+        "KubeletConfiguration file. Start the kubelet with --config (for example /var/lib/kubelet/config.yaml)")
+
+
+def plan(layout, seccomp_default=None, method="auto"):
+    """Compute the edits for a node.
+
+    ``layout``: version, config (path), config_text, config_dir, drop_ins [(name, text)], env_files
+    [(path, text)], kubeadm (bool), patches_dir, drop_in_name, environment (the kubelet's).
+    ``seccomp_default``: True/False, or None to leave the field as it is (stage 1 only fixes the gate).
+
+    Returns dict(method, reason, writes [(path, bytes or None)], before, after, gate_before,
+    gate_after, seccomp_default_before, seccomp_default_after, removed_gate_from [paths]).
+    """
+    version = layout["version"]
+    kubelet.gate_stage(version)  # refuses unsupported versions first
+    if method not in METHODS:
+        raise kubelet.KubeletConfigError("method %r is not one of %s" % (method, ", ".join(METHODS)))
+    reason = "requested"
+    if method == "auto":
+        method, reason = choose_method(layout)
+    config_dir = layout.get("config_dir")
+    if method == "drop_in":
+        if not config_dir:
+            raise kubelet.KubeletConfigError("method drop_in needs the kubelet's --config-dir; this kubelet has none")
+        if not kubelet.drop_ins_supported(version, layout.get("environment")):
+            raise kubelet.KubeletConfigError(
+                "kubelet %s does not read --config-dir (1.28-1.29 need %s in its environment; 1.30+ always)"
+                % (kubelet.format_version(version), kubelet.DROP_IN_ALPHA_ENV))
+    if method in ("in_place", "kubeadm_patch") and not layout.get("config"):
+        raise kubelet.KubeletConfigError("method %s needs the kubelet's --config file; this kubelet has none" % method)
+    if layout.get("config") and layout.get("config_text") is None:
+        raise kubelet.KubeletConfigError("%s: the kubelet's --config file does not exist" % layout["config"])
+
+    base = ConfigFile(layout["config"], layout.get("config_text")) if layout.get("config") else None
+    drop_ins = []
+    if config_dir and kubelet.drop_ins_supported(version, layout.get("environment")):
+        texts = dict(layout.get("drop_ins") or [])
+        names = kubelet.drop_in_names(list(texts) + ([layout["drop_in_name"]] if method == "drop_in" else []))
+        drop_ins = [ConfigFile(os.path.join(config_dir, name), texts.get(name)) for name in names]
+    _check_files([base] + drop_ins)
+
+    env_files = [(path, text) for path, text in (layout.get("env_files") or []) if text is not None]
+    flag_words = []
+    for _path, text in env_files:
+        flag_words.extend(kubelet.env_flag_words(text))
+    flags = kubelet.parse_flags(flag_words)
+
+    before = _merged(base, drop_ins)
+    flag_gate = kubelet.parse_feature_gates(flags.get(kubelet.FEATURE_GATES_FLAG)).get(kubelet.GATE)
+    flag_seccomp = kubelet.flag_is_true(flags.get(kubelet.SECCOMP_DEFAULT_FLAG))
+    gate_before = flag_gate if flag_gate is not None else (before.get("featureGates") or {}).get(kubelet.GATE)
+    config_gate_before = (before.get("featureGates") or {}).get(kubelet.GATE)
+    seccomp_before = flag_seccomp or bool(before.get("seccompDefault"))
+
+    if method == "drop_in":
+        target = [item for item in drop_ins if os.path.basename(item.path) == layout["drop_in_name"]][0]
+    else:
+        target = base
+    others = [item for item in [base] + drop_ins if item is not None and item is not target]
+
+    gate_target = kubelet.wanted_gate(version, config_gate_before if flag_gate is None else flag_gate)
+    if layout.get("seccomp_default_needs_gate", True) and seccomp_default and \
+            kubelet.gate_stage(version)["stage"] == "alpha":
+        gate_target = True
+
+    removed_gate_from = []
+    for item in others:
+        if item.has_gate() and (gate_target is None or item.gate() is not gate_target):
+            item.remove_gate()
+            removed_gate_from.append(item.path)
+    if gate_target is None:
+        if target is not None and target.has_gate():
+            target.remove_gate()
+            removed_gate_from.append(target.path)
+    elif flag_gate is not gate_target and \
+            (_merged(base, drop_ins).get("featureGates") or {}).get(kubelet.GATE) is not gate_target:
+        target.set_gate(gate_target)
+
+    if seccomp_default is not None:
+        if seccomp_default:
+            target.set("seccompDefault", True)
+        elif target is not None and target.document is not None and "seccompDefault" in target.document:
+            if method == "drop_in" or _merged_without(base, drop_ins, target).get("seccompDefault"):
+                target.set("seccompDefault", False)
+            else:
+                target.remove("seccompDefault")
+
+    new_env = []
+    for path, text in env_files:
+        remove_gate = flag_gate is not None and (gate_target is None or flag_gate is not gate_target)
+        new_text = kubelet.edit_env_flags(text, remove_gate=remove_gate,
+                                          remove_seccomp_default=seccomp_default is False and flag_seccomp)
+        if new_text != text:
+            new_env.append((path, new_text))
+            if remove_gate:
+                removed_gate_from.append(path)
+    after = _merged(base, drop_ins)
+    after_words = []
+    for path, text in env_files:
+        after_words.extend(kubelet.env_flag_words(dict(new_env).get(path, text)))
+    after_flags = kubelet.parse_flags(after_words)
+    after_flag_gate = kubelet.parse_feature_gates(after_flags.get(kubelet.FEATURE_GATES_FLAG)).get(kubelet.GATE)
+    gate_after = after_flag_gate if after_flag_gate is not None else (after.get("featureGates") or {}).get(kubelet.GATE)
+    seccomp_after = kubelet.flag_is_true(after_flags.get(kubelet.SECCOMP_DEFAULT_FLAG)) or bool(after.get("seccompDefault"))
+
+    problems = kubelet.config_problems(after, "the merged kubelet configuration")
+    error = kubelet.gate_error(version, gate_after, seccomp_after,
+                               source="flag" if after_flag_gate is not None else "config")
+    if error:
+        problems.append("kubelet %s would refuse to start: %s" % (kubelet.format_version(version), error))
+    if seccomp_default is not None and seccomp_after is not seccomp_default:
+        problems.append("seccompDefault would still be %s: %s" % (
+            str(seccomp_after).lower(), _who_sets_seccomp(base, drop_ins, target, after_flags, seccomp_default)))
+    if problems:
+        raise kubelet.KubeletConfigError("; ".join(problems))
+
+    writes = []
+    for item in [base] + drop_ins:
+        if item is None or not item.edited:
+            continue
+        if item is target and method == "drop_in" and item.only_type_metadata():
+            writes.append((item.path, None if item.exists else False))
+        else:
+            header = MANAGED_BY if item is target and method == "drop_in" and not item.exists else ""
+            writes.append((item.path, (header + item.new_text()).encode("utf-8")))
+    writes = [(path, data) for path, data in writes if data is not False]
+    for path, text in new_env:
+        writes.append((path, text.encode("utf-8")))
+    if method == "kubeadm_patch":
+        writes.append((os.path.join(layout["patches_dir"], KUBEADM_PATCH_NAME),
+                       kubeadm_patch_text(version, seccomp_default if seccomp_default is not None
+                                          else after.get("seccompDefault"), gate_target).encode("utf-8")))
+    return dict(method=method, reason=reason, writes=writes, before=before, after=after,
+                gate_before=gate_before, gate_after=gate_after,
+                seccomp_default_before=seccomp_before, seccomp_default_after=seccomp_after,
+                removed_gate_from=removed_gate_from)
+
+
+def kubeadm_patch_text(version, seccomp_default, gate):
+    """A kubeadm --patches merge patch for the kubeletconfiguration target (null deletes a key)."""
+    lines = [MANAGED_BY.rstrip("\n"),
+             "# kubeadm applies it when it writes /var/lib/kubelet/config.yaml (init, join, upgrade node).",
+             "# Kubelet %s." % kubelet.format_version(version)]
+    if seccomp_default is not None:
+        lines.append("seccompDefault: %s" % str(bool(seccomp_default)).lower())
+    lines.append("featureGates:")
+    lines.append("  %s: %s" % (kubelet.GATE, "null" if gate is None else str(gate).lower()))
+    return "\n".join(lines) + "\n"
+
+
+def _check_files(files):
+    problems = []
+    for item in files:
+        if item is None or item.document is None:
+            continue
+        problems.extend(kubelet.config_problems(item.plain(), item.path))
+    if problems:
+        raise kubelet.KubeletConfigError("; ".join(problems))
+
+
+def _merged(base, drop_ins):
+    return kubelet.merged_config(base.plain() if base is not None else None,
+                                 [(item.path, item.plain()) for item in drop_ins if item.document is not None])
+
+
+def _merged_without(base, drop_ins, skip):
+    return kubelet.merged_config(base.plain() if base is not None and base is not skip else None,
+                                 [(item.path, item.plain()) for item in drop_ins
+                                  if item.document is not None and item is not skip])
+
+
+def _who_sets_seccomp(base, drop_ins, target, flags, wanted):
+    if not wanted and kubelet.flag_is_true(flags.get(kubelet.SECCOMP_DEFAULT_FLAG)):
+        return "the kubelet command line has --seccomp-default outside the environment files given"
+    later = False
+    for item in [base] + drop_ins:
+        if item is target:
+            later = True
+            continue
+        if later and item is not None and item.get("seccompDefault") is not None and item.get("seccompDefault") is not wanted:
+            return "%s sets seccompDefault: %s and is applied after %s; change it there or use a later drop-in" % (
+                item.path, str(item.get("seccompDefault")).lower(), target.path if target else "the config")
+    return "no file of this layout can change it"

@@ -1,0 +1,540 @@
+"""Create, list and destroy a lab fleet: N nodes on this machine, each in its own mount, UTS, PID,
+IPC and network namespaces, laid out like a production node, reachable by Ansible through
+community.docker.nsenter.
+"""
+
+import glob
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+LAB_ROOT = os.environ.get("SECCOMP_LAB_ROOT", "/var/tmp/seccomp-lab")
+IMAGES = os.path.join(LAB_ROOT, "images")
+RUNTIME_DEFAULTS = os.path.join(LAB_ROOT, "runtime-defaults")
+PKI = os.path.join(LAB_ROOT, "pki")
+HOST_MOUNTPOINTS = ("/etc/kubernetes", "/var/lib/kubelet", "/etc/containerd", "/etc/crio")
+NODE_PYTHON = "/usr/bin/python3"
+CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock"
+CRIO_SOCKET = "unix:///var/run/crio/crio.sock"
+CRIO_VERSION = {22: "1.22.5", 23: "1.23.5", 24: "1.24.6", 25: "1.25.4", 26: "1.26.4", 27: "1.27.8", 28: "1.28.11",
+                29: "1.29.10", 30: "1.30.14", 31: "1.31.11", 32: "1.32.8", 33: "1.33.5", 34: "1.34.1"}
+
+DEFAULT_DESCRIPTION = {
+    "name": "lab",
+    "nodes": [
+        {"name": "node-1", "version": "1.23.17", "runtime": "containerd", "layout": "kubeadm"},
+        {"name": "node-2", "version": "1.26.15", "runtime": "crio", "layout": "flags"},
+        {"name": "node-3", "version": "1.28.15", "runtime": "containerd", "layout": "dropin"},
+        {"name": "node-4", "version": "1.30.14", "runtime": "containerd", "layout": "dropin",
+         # Upgraded from 1.28 with the gate still in its config: this kubelet refuses to start until stage 1.
+         "base_config": {"featureGates": {"SeccompDefault": True}}, "expect_down": True},
+        {"name": "node-5", "version": "1.33.5", "runtime": "crio", "layout": "kubeadm"},
+        {"name": "node-6", "version": "1.33.5", "runtime": "containerd", "layout": "dropin"},
+    ],
+}
+
+WORKLOADS = {
+    # name: (image entrypoint script, pod securityContext, container securityContext)
+    "common": ("while true; do cat /proc/self/status >/dev/null; echo tick >/dev/null; sleep 2; done", None, None),
+    "needs-unshare": ("while true; do unshare -U true || exit 1; sleep 2; done", None, None),
+    "privileged": ("while true; do unshare -U true || exit 1; sleep 2; done", None, {"privileged": True}),
+    "localhost-pod": ("while true; do cat /proc/self/status >/dev/null; sleep 2; done",
+                      {"seccompProfile": {"type": "Localhost", "localhostProfile": "lab/custom.json"}}, None),
+    "unconfined": ("while true; do unshare -U true || exit 1; sleep 2; done", None,
+                   {"seccompProfile": {"type": "Unconfined"}}),
+}
+
+
+def log(message):
+    sys.stderr.write("lab: %s\n" % message)
+
+
+# --- shared parts: images, captured runtime default, PKI ---
+
+def build_images():
+    busybox = "/usr/bin/busybox"
+    for name, (script, _pod, _ctr) in WORKLOADS.items():
+        rootfs = os.path.join(IMAGES, "%s_1" % name)
+        if os.path.exists(os.path.join(rootfs, "entrypoint.sh")):
+            continue
+        os.makedirs(os.path.join(rootfs, "bin"), exist_ok=True)
+        for sub in ("proc", "dev", "sys", "tmp", "etc"):
+            os.makedirs(os.path.join(rootfs, sub), exist_ok=True)
+        shutil.copy2(busybox, os.path.join(rootfs, "bin", "busybox"))
+        for applet in ("sh", "true", "unshare", "echo", "cat", "sleep", "ls", "date"):
+            link = os.path.join(rootfs, "bin", applet)
+            if not os.path.lexists(link):
+                os.symlink("busybox", link)
+        with open(os.path.join(rootfs, "entrypoint.sh"), "w") as handle:
+            handle.write("#!/bin/sh\n%s\n" % script)
+        os.chmod(os.path.join(rootfs, "entrypoint.sh"), 0o755)
+
+
+def capture_containerd_default():
+    path = os.path.join(RUNTIME_DEFAULTS, "containerd.json")
+    if os.path.exists(path):
+        return path
+    os.makedirs(RUNTIME_DEFAULTS, exist_ok=True)
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    from lib.containerd import capture_runtime_default
+    profile = capture_runtime_default()
+    with open(path + ".tmp", "w") as handle:
+        json.dump(profile, handle, indent=1)
+    os.rename(path + ".tmp", path)
+    return path
+
+
+def make_pki():
+    if os.path.exists(os.path.join(PKI, "client.crt")):
+        return
+    os.makedirs(PKI, exist_ok=True)
+
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=PKI)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=kubernetes",
+            "-keyout", "ca.key", "-out", "ca.crt")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=system:masters/CN=kube-apiserver-kubelet-client",
+            "-keyout", "client.key", "-out", "client.csr")
+    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "3650", "-out", "client.crt")
+
+
+# --- one node ---
+
+def base_config(node):
+    config = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
+                           "x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}},
+        "authorization": {"mode": "Webhook"},
+        "cgroupDriver": "cgroupfs",
+        "healthzBindAddress": "127.0.0.1",
+        "healthzPort": 10248,
+        "staticPodPath": "/etc/kubernetes/manifests",
+        "rotateCertificates": True,
+    }
+    for key, value in (node.get("base_config") or {}).items():
+        config[key] = value
+    return config
+
+
+KUBEADM_DROPIN = """# Note: This dropin only works with kubeadm and kubelet v1.11+
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+# This is a file that "kubeadm init" and "kubeadm join" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+# This is a file that the user can use for overrides of the kubelet args as a last resort. Preferably, the user should use
+# the .NodeRegistration.KubeletExtraArgs object in the configuration files instead. KUBELET_EXTRA_ARGS should be sourced from this file.
+EnvironmentFile=-/etc/default/kubelet
+ExecStart=
+ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+"""
+
+UNIT = """[Unit]
+Description=kubelet: The Kubernetes Node Agent
+Documentation=https://kubernetes.io/docs/
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+%s
+Restart=always
+StartLimitInterval=0
+RestartSec=%s
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+    os.chmod(path, mode)
+
+
+def node_files(node, fs, restart_sec):
+    """The node's files, keyed by their production path."""
+    version = node["version"]
+    minor = int(version.split(".")[1])
+    runtime = node["runtime"]
+    endpoint = CONTAINERD_SOCKET if runtime == "containerd" else CRIO_SOCKET
+    files = {}
+    config = base_config(node)
+    extra = " ".join(node.get("flags") or [])
+    layout = node["layout"]
+    if layout == "kubeadm":
+        files["/etc/systemd/system/kubelet.service"] = UNIT % ("ExecStart=/usr/local/bin/kubelet", restart_sec)
+        files["/etc/systemd/system/kubelet.service.d/10-kubeadm.conf"] = KUBEADM_DROPIN
+        files["/var/lib/kubelet/kubeadm-flags.env"] = (
+            'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=%s --pod-infra-container-image=registry.k8s.io/pause:3.9"\n'
+            % endpoint)
+        files["/etc/default/kubelet"] = 'KUBELET_EXTRA_ARGS="%s"\n' % extra
+        files["/var/lib/kubelet/config.yaml"] = yaml.safe_dump(config, sort_keys=True)
+    else:
+        config_path = "/etc/kubernetes/kubelet-config.yaml"
+        command = "/usr/local/bin/kubelet --config=%s" % config_path
+        env = ""
+        if layout == "dropin":
+            command += " --config-dir=/etc/kubernetes/kubelet.conf.d"
+            if minor in (28, 29):
+                env = "Environment=\"KUBELET_CONFIG_DROPIN_DIR_ALPHA=on\"\n"
+            os.makedirs(os.path.join(fs, "etc-kubernetes", "kubelet.conf.d"), exist_ok=True)
+            for name, document in (node.get("drop_ins") or {}).items():
+                files["/etc/kubernetes/kubelet.conf.d/" + name] = yaml.safe_dump(document, sort_keys=False)
+        command += " --container-runtime-endpoint=%s $KUBELET_EXTRA_ARGS" % endpoint
+        files["/etc/systemd/system/kubelet.service"] = UNIT % (
+            "%sEnvironmentFile=-/etc/default/kubelet\nExecStart=%s" % (env, command), restart_sec)
+        files["/etc/default/kubelet"] = 'KUBELET_EXTRA_ARGS="--v=2 %s"\n' % extra
+        files[config_path] = (
+            "# Kubelet configuration of %s (written by the operator; comments and order are kept by edits)\n"
+            % node["name"] + yaml.safe_dump(config, sort_keys=False))
+    files["/etc/kubernetes/pki/ca.crt"] = open(os.path.join(PKI, "ca.crt")).read()
+    files["/etc/kubernetes/pki/apiserver-kubelet-client.crt"] = open(os.path.join(PKI, "client.crt")).read()
+    files["/etc/kubernetes/pki/apiserver-kubelet-client.key"] = open(os.path.join(PKI, "client.key")).read()
+    files["/var/lib/kubelet/seccomp/lab/custom.json"] = json.dumps(
+        {"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+         if platform.machine() == "x86_64" else ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], "syscalls": []}, indent=1) + "\n"
+    if runtime == "containerd":
+        files["/etc/containerd/config.toml"] = (
+            'version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n'
+            '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n')
+    else:
+        files["/etc/crio/crio.conf"] = (
+            "# CRI-O configuration (lab node %s)\n[crio]\n\n[crio.runtime]\n"
+            "# seccomp_profile = \"\"  (empty: CRI-O's built-in default)\ncgroup_manager = \"cgroupfs\"\n"
+            "conmon_cgroup = \"pod\"\n\n[crio.image]\npause_image = \"registry.k8s.io/pause:3.9\"\n" % node["name"])
+        os.makedirs(os.path.join(fs, "etc-crio", "crio.conf.d"), exist_ok=True)
+    for workload in node.get("workloads", list(WORKLOADS)):
+        files["/etc/kubernetes/manifests/%s.yaml" % workload] = yaml.safe_dump(manifest(workload), sort_keys=False)
+    files["/usr/local/bin/kubelet"] = (
+        "#!/bin/sh\n# Lab stand-in for the kubelet binary (tests/lab/kubelet.py)\n"
+        "export LAB_KUBELET_VERSION=%s LAB_IMAGES=%s LAB_RUNTIME_DEFAULTS=%s\n"
+        "exec %s %s/kubelet.py \"$@\"\n" % (version, IMAGES, RUNTIME_DEFAULTS, NODE_PYTHON, HERE))
+    files["/usr/local/bin/crictl"] = "#!/bin/sh\nexec %s %s/crictl.py \"$@\"\n" % (NODE_PYTHON, HERE)
+    if runtime == "crio":
+        files["/usr/local/bin/crio"] = (
+            "#!/bin/sh\n# Lab stand-in for the crio binary: version only\n"
+            "printf 'crio version %s\\nVersion:        %s\\nGitCommit:      lab\\n'\n"
+            % (CRIO_VERSION.get(minor, "1.%d.0" % minor), CRIO_VERSION.get(minor, "1.%d.0" % minor)))
+    return files
+
+
+def manifest(workload):
+    _script, pod_sc, ctr_sc = WORKLOADS[workload]
+    container = {"name": workload, "image": "lab/%s:1" % workload, "command": ["/bin/sh", "/entrypoint.sh"]}
+    if ctr_sc:
+        container["securityContext"] = ctr_sc
+    spec = {"containers": [container], "restartPolicy": "Always"}
+    if pod_sc:
+        spec["securityContext"] = pod_sc
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": workload, "namespace": "default", "labels": {"app": workload}}, "spec": spec}
+
+
+BIND_DIRS = [("/etc/kubernetes", "etc-kubernetes"), ("/var/lib/kubelet", "var-lib-kubelet"),
+             ("/etc/containerd", "etc-containerd"), ("/etc/crio", "etc-crio"), ("/var/log", "var-log"),
+             ("/run", "run"), ("/etc/systemd/system", "etc-systemd-system"), ("/usr/local/bin", "usr-local-bin"),
+             ("/tmp", "tmp")]
+OVERLAYS = [("/etc/default", "etc-default")]
+
+
+def fs_path(fs, production_path):
+    for target, source in BIND_DIRS + OVERLAYS:
+        if production_path == target or production_path.startswith(target + "/"):
+            return os.path.join(fs, source, os.path.relpath(production_path, target))
+    raise ValueError("%s is not under a node directory" % production_path)
+
+
+def create_node(fleet_dir, node, restart_sec):
+    node_dir = os.path.join(fleet_dir, "nodes", node["name"])
+    fs = os.path.join(node_dir, "fs")
+    for _target, source in BIND_DIRS:
+        os.makedirs(os.path.join(fs, source), exist_ok=True)
+    for _target, upper in OVERLAYS:
+        os.makedirs(os.path.join(fs, upper), exist_ok=True)
+        os.makedirs(os.path.join(fs, upper + ".work"), exist_ok=True)
+    os.chmod(os.path.join(fs, "tmp"), 0o1777)
+    # The host's /var/log has the dpkg and apt logs a node would have; the journal and pods are its own.
+    for path, text in node_files(node, fs, restart_sec).items():
+        write(fs_path(fs, path), text, 0o755 if path.startswith("/usr/local/bin/") else
+              (0o600 if path.endswith(".key") else 0o644))
+    wants = os.path.join(fs, "etc-systemd-system", "multi-user.target.wants")
+    os.makedirs(wants, exist_ok=True)
+    if not os.path.lexists(os.path.join(wants, "kubelet.service")):
+        os.symlink("/etc/systemd/system/kubelet.service", os.path.join(wants, "kubelet.service"))
+    description = {
+        "hostname": node["name"],
+        "binds": BIND_DIRS,
+        "overlays": OVERLAYS,
+        "file_binds": [("/usr/bin/%s" % tool, os.path.join(node_dir, "bin", tool)) for tool in ("systemctl", "journalctl")],
+        "node": node,
+    }
+    for tool in ("systemctl", "journalctl"):
+        # Bind-mounted over /usr/bin/<tool> in the node, where $0 no longer says where the lab is.
+        write(os.path.join(node_dir, "bin", tool), "#!/bin/sh\nexec %s -I %s %s \"$@\"\n"
+              % (NODE_PYTHON, os.path.join(HERE, "systemctl.py"), tool), 0o755)
+    with open(os.path.join(node_dir, "node.json"), "w") as handle:
+        json.dump(description, handle, indent=1)
+    console = open(os.path.join(node_dir, "console.log"), "ab")
+    process = subprocess.Popen(
+        ["unshare", "--mount", "--uts", "--ipc", "--pid", "--net", "--fork", "--kill-child=SIGKILL",
+         NODE_PYTHON, "-I", os.path.join(HERE, "node.py"), node_dir],
+        stdin=subprocess.DEVNULL, stdout=console, stderr=console, start_new_session=True)
+    init_pid = wait_for_child(process.pid)
+    with open(os.path.join(node_dir, "pid"), "w") as handle:
+        handle.write("%d\n%d\n" % (init_pid, process.pid))
+    namespaces = {}
+    for kind in ("mnt", "uts", "ipc", "pid", "net"):
+        namespaces[kind] = os.readlink("/proc/%d/ns/%s" % (init_pid, kind))
+    with open(os.path.join(node_dir, "namespaces.json"), "w") as handle:
+        json.dump(namespaces, handle)
+    with open(os.path.join(LAB_ROOT, "namespaces.log"), "a") as handle:
+        handle.write(json.dumps(namespaces) + "\n")
+    return init_pid
+
+
+def wait_for_child(pid, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as handle:
+                children = handle.read().split()
+        except OSError:
+            children = []
+        if children:
+            return int(children[0])
+        time.sleep(0.02)
+    raise RuntimeError("the node's init did not start (unshare pid %d)" % pid)
+
+
+# --- the fleet ---
+
+def fleet_dir(name):
+    return os.path.join(LAB_ROOT, "fleets", name)
+
+
+def create(description, restart_sec=2, wait=True):
+    name = description.get("name", "lab")
+    directory = fleet_dir(name)
+    if os.path.exists(directory):
+        destroy(name)
+    os.makedirs(directory)
+    build_images()
+    capture_containerd_default()
+    make_pki()
+    created = []
+    for path in HOST_MOUNTPOINTS:
+        if not os.path.exists(path):
+            os.makedirs(path)
+            created.append(path)
+    nodes = {}
+    for node in description["nodes"]:
+        nodes[node["name"]] = create_node(directory, node, restart_sec)
+    state = {"name": name, "description": description, "created_mountpoints": created, "nodes": nodes,
+             "inventory": os.path.join(directory, "inventory.yml")}
+    with open(os.path.join(directory, "fleet.json"), "w") as handle:
+        json.dump(state, handle, indent=1)
+    write_inventory(state)
+    if wait:
+        wait_healthy(state, expect_down=[n["name"] for n in description["nodes"] if n.get("expect_down")])
+    return state
+
+
+def write_inventory(state):
+    hosts = {}
+    for node in state["description"]["nodes"]:
+        hosts[node["name"]] = {
+            "ansible_connection": "community.docker.nsenter",
+            "nsenter_pid": state["nodes"][node["name"]],
+            "ansible_python_interpreter": NODE_PYTHON,
+            "lab_kubelet_version": node["version"],
+            "lab_runtime": node["runtime"],
+            "lab_layout": node["layout"],
+        }
+    inventory = {"all": {"children": {"kube_node": {"hosts": hosts}}, "vars": {
+        # The kubelet's /configz needs a client certificate that its authorizer accepts; on the lab
+        # nodes it is where kubeadm puts the API server's kubelet client certificate.
+        "seccomp_configz_client_cert": "/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+        "seccomp_configz_client_key": "/etc/kubernetes/pki/apiserver-kubelet-client.key",
+    }}}
+    with open(state["inventory"], "w") as handle:
+        handle.write("# Lab fleet %s, written by tests/lab; nodes are reached with nsenter (run as root).\n" % state["name"])
+        yaml.safe_dump(inventory, handle, sort_keys=False)
+
+
+def in_node(pid, argv, timeout=30):
+    return subprocess.run(["nsenter", "--target", str(pid), "--mount", "--uts", "--ipc", "--net", "--pid", "--"] + argv,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def healthz(pid, port=10248):
+    result = in_node(pid, [NODE_PYTHON, "-c", "import urllib.request,sys;"
+                           "print(urllib.request.urlopen('http://127.0.0.1:%d/healthz', timeout=2).read().decode())" % port])
+    return result.returncode == 0 and result.stdout.strip() == "ok"
+
+
+def wait_healthy(state, expect_down=(), timeout=60):
+    deadline = time.time() + timeout
+    pending = [name for name in state["nodes"] if name not in expect_down]
+    while pending and time.time() < deadline:
+        pending = [name for name in pending if not healthz(state["nodes"][name])]
+        if pending:
+            time.sleep(0.3)
+    if pending:
+        raise RuntimeError("lab nodes whose kubelet did not become healthy: %s" % ", ".join(pending))
+
+
+def load_state(name):
+    with open(os.path.join(fleet_dir(name), "fleet.json")) as handle:
+        return json.load(handle)
+
+
+def listing(name):
+    state = load_state(name)
+    rows = []
+    for node in state["description"]["nodes"]:
+        pid = state["nodes"][node["name"]]
+        alive = os.path.exists("/proc/%d" % pid)
+        rows.append(dict(name=node["name"], version=node["version"], runtime=node["runtime"], layout=node["layout"],
+                         pid=pid, running=alive, healthy=alive and healthz(pid)))
+    return rows
+
+
+def destroy(name):
+    directory = fleet_dir(name)
+    try:
+        state = load_state(name)
+    except OSError:
+        state = {"nodes": {}, "created_mountpoints": []}
+    for node_name in os.listdir(os.path.join(directory, "nodes")) if os.path.isdir(os.path.join(directory, "nodes")) else []:
+        pid_file = os.path.join(directory, "nodes", node_name, "pid")
+        try:
+            pids = [int(line) for line in open(pid_file).read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)  # PID 1 of the node: the kernel kills everything in its namespace
+            except ProcessLookupError:
+                pass
+        for pid in pids:
+            _wait_gone(pid)
+        remove_cgroups(os.path.join(directory, "nodes", node_name, "fs", "run"))
+    for path in state.get("created_mountpoints", []):
+        if not any(os.path.exists(os.path.join(fleet_dir(other), "fleet.json")) for other in list_fleets() if other != name):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _wait_gone(pid, timeout=10):
+    deadline = time.time() + timeout
+    while os.path.exists("/proc/%d" % pid) and time.time() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+
+
+def remove_cgroups(node_run):
+    """runc's cgroups of the node's containers (the kernel removes processes, not cgroup directories)."""
+    uids = set()
+    for root, _dirs, files in os.walk(node_run):
+        if "cri.json" in files:
+            try:
+                with open(os.path.join(root, "cri.json")) as handle:
+                    uids.add(json.load(handle)["labels"]["io.kubernetes.pod.uid"])
+            except (OSError, ValueError, KeyError):
+                pass
+    for uid in uids:
+        for pod_dir in _glob_cgroups("kubepods/besteffort/pod%s" % uid):
+            for root, dirs, _files in os.walk(pod_dir, topdown=False):
+                for sub in dirs:
+                    _rmdir_retry(os.path.join(root, sub))
+            _rmdir_retry(pod_dir)
+
+
+def _glob_cgroups(relative):
+    return glob.glob("/sys/fs/cgroup/*/%s" % relative) + glob.glob("/sys/fs/cgroup/%s" % relative)
+
+
+def _rmdir_retry(path):
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def list_fleets():
+    root = os.path.join(LAB_ROOT, "fleets")
+    return sorted(os.listdir(root)) if os.path.isdir(root) else []
+
+
+def leftovers():
+    """What destroyed fleets left behind: processes, mounts, namespaces, cgroups (should all be empty)."""
+    known = set()
+    try:
+        with open(os.path.join(LAB_ROOT, "namespaces.log")) as handle:
+            for line in handle:
+                known.update(json.loads(line).values())
+    except OSError:
+        pass
+    live_fleets = set(list_fleets())
+    live_ns = set()
+    for name in live_fleets:
+        for node_dir in glob.glob(os.path.join(fleet_dir(name), "nodes", "*")):
+            try:
+                with open(os.path.join(node_dir, "namespaces.json")) as handle:
+                    live_ns.update(json.load(handle).values())
+            except OSError:
+                pass
+    processes, namespaces = [], set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmdline = open("/proc/%s/cmdline" % entry, "rb").read().replace(b"\0", b" ").decode("utf-8", "replace")
+            held = set(os.readlink("/proc/%s/ns/%s" % (entry, kind)) for kind in ("mnt", "uts", "ipc", "pid", "net"))
+        except OSError:
+            continue
+        stale = (held & known) - live_ns
+        if stale or (not live_fleets and (LAB_ROOT in cmdline or HERE in cmdline)):
+            processes.append("%s %s" % (entry, cmdline.strip()))
+            namespaces.update(stale)
+    with open("/proc/self/mountinfo") as handle:
+        mounts = [line.strip() for line in handle if LAB_ROOT in line]
+    cgroups = [] if live_fleets else glob.glob("/sys/fs/cgroup/*/kubepods/besteffort/pod*")
+    return {"processes": processes, "mounts": mounts, "namespaces": sorted(namespaces), "cgroups": cgroups}
+
+
+def fetch_configz(pid, port=10250):
+    """/configz as an admin would read it (client certificate of system:masters)."""
+    code = ("import ssl,urllib.request,json;c=ssl.create_default_context();c.check_hostname=False;"
+            "c.verify_mode=ssl.CERT_NONE;c.load_cert_chain('%s','%s');"
+            "print(urllib.request.urlopen('https://127.0.0.1:%d/configz',context=c,timeout=5).read().decode())"
+            % (os.path.join(PKI, "client.crt"), os.path.join(PKI, "client.key"), port))
+    result = in_node(pid, [NODE_PYTHON, "-c", code])
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr)
+    return json.loads(result.stdout)["kubeletconfig"]
+

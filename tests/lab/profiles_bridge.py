@@ -1,0 +1,26 @@
+"""CRI-O resolves moby-style profiles (archMap, includes/excludes) for each container at create time.
+
+The lab reuses the collection's moby resolution for that (k8s-facts.md 5.2: containers/common
+follows moby's setupSeccomp, except that it has no minKernel; the two default files used here
+have no minKernel either). Only CRI-O's resolution is borrowed: the kubelet rules and the
+containerd default are the lab's own.
+"""
+
+import os
+import platform
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles  # noqa: E402
+
+from tests.lab.runtime import DEFAULT_CAPS  # noqa: E402
+
+
+def resolve_for_crio(data, capabilities=None):
+    fmt = profiles.profile_format(data)
+    resolved = profiles.resolve_profile(data, fmt, arch=profiles.native_architecture(platform.machine()),
+                                        capabilities=capabilities or DEFAULT_CAPS, kernel=platform.release(),
+                                        source="CRI-O seccomp profile")
+    return profiles.normalize_oci(resolved)
