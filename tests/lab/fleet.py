@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import subprocess
@@ -221,8 +222,11 @@ def node_files(node, fs, restart_sec):
         files["/etc/kubernetes/manifests/%s.yaml" % workload] = yaml.safe_dump(manifest(workload), sort_keys=False)
     files["/usr/local/bin/kubelet"] = (
         "#!/bin/sh\n# Lab stand-in for the kubelet binary (tests/lab/kubelet.py)\n"
-        "export LAB_KUBELET_VERSION=%s LAB_IMAGES=%s LAB_RUNTIME_DEFAULTS=%s\n"
-        "exec %s %s/kubelet.py \"$@\"\n" % (version, IMAGES, RUNTIME_DEFAULTS, NODE_PYTHON, HERE))
+        "export LAB_KUBELET_VERSION=%s LAB_IMAGES=%s LAB_RUNTIME_DEFAULTS=%s\n%s"
+        "exec %s %s/kubelet.py \"$@\"\n" % (
+            version, IMAGES, RUNTIME_DEFAULTS,
+            "export LAB_KUBELET_REFUSE_CHANGE=%s\n" % shlex.quote(node["refuse_config_change"])
+            if node.get("refuse_config_change") else "", NODE_PYTHON, HERE))
     files["/usr/local/bin/crictl"] = "#!/bin/sh\nexec %s %s/crictl.py \"$@\"\n" % (NODE_PYTHON, HERE)
     if runtime == "crio":
         files["/usr/local/bin/crio"] = (
@@ -358,7 +362,7 @@ def write_inventory(state):
     for node in state["description"]["nodes"]:
         hosts[node["name"]] = {
             "ansible_connection": "community.docker.nsenter",
-            "nsenter_pid": state["nodes"][node["name"]],
+            "ansible_nsenter_pid": state["nodes"][node["name"]],
             "ansible_python_interpreter": NODE_PYTHON,
             "lab_kubelet_version": node["version"],
             "lab_runtime": node["runtime"],

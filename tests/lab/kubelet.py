@@ -226,7 +226,29 @@ def start(argv):
         raise Fatal("the SeccompDefault feature gate must be enabled in order to use the SeccompDefault configuration")
     effective = dict(config)
     effective["featureGates"] = gates
+    refuse_changes(flags, effective)
     return flags, effective, flag_seccomp or bool(config.get("seccompDefault"))
+
+
+def refuse_changes(flags, config):
+    """Fault injection for tests: with LAB_KUBELET_REFUSE_CHANGE set, this kubelet accepts only the
+    configuration it first started with and refuses any other with that text, as a kubelet refuses a
+    configuration it finds invalid."""
+    text = os.environ.get("LAB_KUBELET_REFUSE_CHANGE")
+    if not text:
+        return
+    path = os.path.join(flags.get("--root-dir", "/var/lib/kubelet"), "lab-accepted-config.json")
+    current = json.dumps(config, sort_keys=True)
+    try:
+        with open(path) as handle:
+            accepted = handle.read()
+    except OSError:
+        with open(path, "w") as handle:
+            handle.write(current)
+        return
+    if accepted != current:
+        raise Fatal("failed to validate kubelet configuration, error: %s, path: &TypeMeta{Kind:KubeletConfiguration,"
+                    "APIVersion:kubelet.config.k8s.io/v1beta1}" % text)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -128,6 +128,7 @@ class Service:
     def start(self):
         with self.lock:
             self.wanted = True
+            self.restarts = 0  # as systemd: an explicit start flushes NRestarts
             if self.process and self.process.poll() is None:
                 return 0, ""
             return self._spawn()

@@ -1,0 +1,396 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""What a node is, read from the node itself: its kubelet, container runtime, kernel and logs.
+
+Everything comes from the places an operator would look: the kubelet process (/proc), its systemd
+unit and environment files, its configuration files, the runtime's binaries and configuration,
+/proc/sys and the log files. Commands are run through ``run`` (argv -> (rc, stdout, stderr)) so
+that the module decides how.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ctypes
+import ctypes.util
+import glob
+import os
+import re
+import shlex
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet, kubelet_config
+
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
+KUBEADM_DROP_IN = "10-kubeadm.conf"
+RUNTIME_DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
+# SCMP_ACT_LOG needs all three (k8s-facts.md 5.3).
+LOG_REQUIREMENTS = {"kernel": (4, 14), "libseccomp": (2, 4, 0), "runc": (1, 0, 0)}
+
+
+def read_text(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return None
+
+
+# --- the kubelet process and unit ---
+
+def kubelet_processes():
+    """PIDs whose command name is kubelet (comm, or argv[0]'s basename)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        comm = (read_text("/proc/%s/comm" % entry) or "").strip()
+        argv = process_argv(int(entry))
+        if comm == "kubelet" or (argv and os.path.basename(argv[0]) == "kubelet"):
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def process_argv(pid):
+    text = read_text("/proc/%d/cmdline" % pid)
+    return [word for word in (text or "").split("\0") if word]
+
+
+def process_environment(pid):
+    text = read_text("/proc/%d/environ" % pid) or ""
+    return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
+
+
+def parse_unit(name="kubelet.service"):
+    """The unit as systemd assembles it: fragment, drop-ins (by name, /etc first), ExecStart, environment."""
+    unit = dict(name=name, fragment=None, drop_ins=[], exec_start=None, environment={}, environment_files=[])
+    for directory in UNIT_DIRS:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            unit["fragment"] = path
+            break
+    if unit["fragment"] is None:
+        return unit
+    drop_ins = {}
+    for directory in reversed(UNIT_DIRS):
+        for path in glob.glob(os.path.join(directory, name + ".d", "*.conf")):
+            drop_ins[os.path.basename(path)] = path
+    unit["drop_ins"] = [drop_ins[key] for key in sorted(drop_ins)]
+    for path in [unit["fragment"]] + unit["drop_ins"]:
+        _apply_unit_text(read_text(path) or "", unit)
+    return unit
+
+
+def _apply_unit_text(text, unit):
+    section = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        if section != "Service" or "=" not in line:
+            continue
+        key, value = [part.strip() for part in line.split("=", 1)]
+        if key == "ExecStart":
+            unit["exec_start"] = value or None
+        elif key == "Environment":
+            for item in shlex.split(value):
+                name, _sep, val = item.partition("=")
+                unit["environment"][name] = val
+        elif key == "EnvironmentFile":
+            unit["environment_files"].append(value)
+
+
+def unit_argv(unit):
+    """The kubelet argv the unit would start now (ExecStart with $VAR and ${VAR} expanded)."""
+    if not unit.get("exec_start"):
+        return []
+    env = dict(unit["environment"])
+    for spec in unit["environment_files"]:
+        text = read_text(spec.lstrip("-"))
+        if text is not None:
+            env.update(kubelet.parse_env_file(text))
+    words = []
+    for word in shlex.split(unit["exec_start"].lstrip("-@+!")):
+        if re.match(r"^\$[A-Za-z_][A-Za-z0-9_]*$", word):
+            words.extend(env.get(word[1:], "").split())
+        else:
+            words.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env.get(m.group(1), ""), word))
+    return words
+
+
+def env_files_of(unit):
+    files = [spec.lstrip("-") for spec in unit.get("environment_files", [])]
+    for path in ENV_FILE_CANDIDATES:
+        if path not in files and os.path.exists(path):
+            files.append(path)
+    return [path for path in files if os.path.exists(path)]
+
+
+def version_of(binary, run):
+    if not binary:
+        return None, None
+    rc, out, err = run([binary, "--version"])
+    if rc != 0:
+        return None, (err or out).strip()
+    try:
+        return kubelet.format_version(out), None
+    except kubelet.KubeletConfigError:
+        return None, "unexpected output of %s --version: %r" % (binary, out.strip())
+
+
+# --- config files ---
+
+def config_layout(flags, version, environment, root_dir):
+    """Paths and texts of the kubelet's configuration, in the shape kubelet_config.plan reads."""
+    config = flags.get("--config")
+    config_dir = flags.get("--config-dir")
+    drop_ins = []
+    if config_dir and os.path.isdir(config_dir):
+        for name in sorted(os.listdir(config_dir)):
+            path = os.path.join(config_dir, name)
+            if os.path.isfile(path):
+                drop_ins.append((name, read_text(path)))
+    return dict(version=version, config=config, config_text=read_text(config) if config else None,
+                config_dir=config_dir, drop_ins=drop_ins, environment=environment, root_dir=root_dir)
+
+
+def gather_kubelet(run):
+    pids = kubelet_processes()
+    pid = pids[0] if pids else None
+    unit = parse_unit()
+    running_argv = process_argv(pid) if pid else []
+    planned_argv = unit_argv(unit)
+    argv = running_argv or planned_argv
+    flags = kubelet.parse_flags(argv[1:])
+    environment = process_environment(pid) if pid else dict(unit["environment"])
+    binary = None
+    if planned_argv:
+        binary = planned_argv[0]
+    elif pid and os.path.basename(os.path.realpath("/proc/%d/exe" % pid)) == "kubelet":
+        binary = os.path.realpath("/proc/%d/exe" % pid)
+    version, version_error = version_of(binary, run)
+    root_dir = flags.get("--root-dir", kubelet.DEFAULT_ROOT_DIR)
+    facts = dict(
+        running=pid is not None, pid=pid, pids=pids, argv=running_argv, unit_argv=planned_argv,
+        restart_changes_argv=bool(running_argv and planned_argv and running_argv[1:] != planned_argv[1:]),
+        flags=flags, binary=binary, version=version, version_error=version_error,
+        unit=dict(fragment=unit["fragment"], drop_ins=unit["drop_ins"], exec_start=unit["exec_start"]),
+        env_files=env_files_of(unit), root_dir=root_dir, config=flags.get("--config"),
+        config_dir=flags.get("--config-dir"),
+        drop_in_alpha_env=kubelet.DROP_IN_ALPHA_ENV in environment,
+        kubeadm=any(os.path.basename(path) == KUBEADM_DROP_IN for path in unit["drop_ins"])
+        or os.path.exists("/var/lib/kubelet/kubeadm-flags.env"),
+        problems=[],
+    )
+    facts["environment"] = dict((key, value) for key, value in environment.items() if key.startswith("KUBELET"))
+    if version is None:
+        facts["problems"].append("kubelet version unknown: %s" % (version_error or "no kubelet binary found"))
+        return facts
+    layout = config_layout(flags, version, environment, root_dir)
+    merged = _merged_config(layout, facts["problems"])
+    flag_gates = {}
+    try:
+        flag_gates = kubelet.parse_feature_gates(flags.get(kubelet.FEATURE_GATES_FLAG))
+    except kubelet.KubeletConfigError as exc:
+        facts["problems"].append(str(exc))
+    config_gate = (merged.get("featureGates") or {}).get(kubelet.GATE) if isinstance(merged.get("featureGates"), dict) else None
+    flag_seccomp = kubelet.flag_is_true(flags.get(kubelet.SECCOMP_DEFAULT_FLAG))
+    config_seccomp = merged.get("seccompDefault") is True
+    try:
+        stage = kubelet.gate_stage(version)
+    except kubelet.KubeletConfigError as exc:
+        facts["problems"].append(str(exc))
+        stage = dict(stage="unsupported", default=None, locked=False, exists=False)
+    gate_problem = None
+    if stage["stage"] != "unsupported":
+        if kubelet.GATE in flag_gates:
+            gate_problem = kubelet.gate_error(version, flag_gates[kubelet.GATE], False, source="flag")
+        gate_problem = gate_problem or kubelet.gate_error(version, config_gate, flag_seccomp or config_seccomp)
+    gate_value = flag_gates.get(kubelet.GATE, config_gate)
+    healthz_address = merged.get("healthzBindAddress") or kubelet.DEFAULT_HEALTHZ[0]
+    healthz_port = merged.get("healthzPort", kubelet.DEFAULT_HEALTHZ[1])
+    host = "[%s]" % healthz_address if ":" in healthz_address else healthz_address
+    facts.update(
+        config_files=[path for path in [layout["config"]] if path] + [
+            os.path.join(layout["config_dir"], name) for name in kubelet.drop_in_names([n for n, _t in layout["drop_ins"]])]
+        if layout["config_dir"] and kubelet.drop_ins_supported(version, environment) else
+        [path for path in [layout["config"]] if path],
+        seccomp_default=dict(effective=flag_seccomp or config_seccomp, flag=flag_seccomp, config=config_seccomp),
+        feature_gate=dict(stage=stage["stage"], default=stage["default"], locked=stage["locked"], value=gate_value,
+                          in_flags=kubelet.GATE in flag_gates, in_config=config_gate is not None,
+                          problem=gate_problem),
+        healthz=dict(address=healthz_address, port=healthz_port,
+                     url="http://%s:%s/healthz" % (host, healthz_port) if healthz_port else None),
+        port=merged.get("port", kubelet.DEFAULT_PORT),
+        static_pod_path=merged.get("staticPodPath"),
+        container_runtime_endpoint=flags.get("--container-runtime-endpoint")
+        or merged.get("containerRuntimeEndpoint") or RUNTIME_DEFAULT_ENDPOINT,
+        drop_ins_supported=kubelet.drop_ins_supported(version, environment),
+    )
+    return facts
+
+
+def _merged_config(layout, problems):
+    base = None
+    drop_ins = []
+    try:
+        if layout["config"]:
+            if layout["config_text"] is None:
+                problems.append("%s: the kubelet's --config file does not exist" % layout["config"])
+            else:
+                base = kubelet_config.load_plain(layout["config"], layout["config_text"])
+        if layout["config_dir"] and kubelet.drop_ins_supported(layout["version"], layout["environment"]):
+            texts = dict(layout["drop_ins"])
+            for name in kubelet.drop_in_names(list(texts)):
+                path = os.path.join(layout["config_dir"], name)
+                document = kubelet_config.load_plain(path, texts[name])
+                if document is not None:
+                    drop_ins.append((path, document))
+    except kubelet.KubeletConfigError as exc:
+        problems.append(str(exc))
+    for path, document in ([(layout["config"], base)] if base is not None else []) + drop_ins:
+        problems.extend(kubelet.config_problems(document, path))
+    return kubelet.merged_config(base, drop_ins)
+
+
+# --- container runtime ---
+
+def runtime_name(endpoint):
+    if "containerd" in endpoint:
+        return "containerd"
+    if "crio" in endpoint:
+        return "cri-o"
+    return "unknown"
+
+
+def gather_runtime(endpoint, run):
+    name = runtime_name(endpoint)
+    facts = dict(name=name, endpoint=endpoint, version=None, config_files=[], seccomp_profile=None)
+    if name == "containerd":
+        facts["version"] = _first_version(run(["containerd", "--version"]))
+        facts["config_files"] = [path for path in ["/etc/containerd/config.toml"] if os.path.exists(path)]
+    elif name == "cri-o":
+        facts["version"] = _first_version(run(["crio", "--version"]))
+        files = [path for path in ["/etc/crio/crio.conf"] if os.path.exists(path)]
+        files += sorted(glob.glob("/etc/crio/crio.conf.d/*.conf"))
+        facts["config_files"] = files
+        facts["seccomp_profile"] = crio_seccomp_profile(files)
+    return facts
+
+
+def _first_version(result):
+    rc, out, _err = result
+    if rc != 0:
+        return None
+    match = re.search(r"(?:version\s+|Version:\s+|\s)v?(\d+\.\d+\.\d+)", out)
+    return match.group(1) if match else None
+
+
+def crio_seccomp_profile(files):
+    """`[crio.runtime] seccomp_profile` as CRI-O merges crio.conf and crio.conf.d (last one wins)."""
+    value = None
+    for path in files:
+        section = None
+        for line in (read_text(path) or "").splitlines():
+            stripped = line.strip()
+            if stripped.startswith("["):
+                section = stripped.strip("[]").strip()
+            elif section == "crio.runtime" and re.match(r"seccomp_profile\s*=", stripped):
+                value = stripped.split("=", 1)[1].strip().strip("\"'")
+    return value
+
+
+# --- kernel, libseccomp, runc, logs ---
+
+def gather_kernel():
+    release = os.uname()[2]
+    avail = (read_text("/proc/sys/kernel/seccomp/actions_avail") or "").split()
+    logged = (read_text("/proc/sys/kernel/seccomp/actions_logged") or "").split()
+    numbers = tuple(int(part) for part in re.findall(r"\d+", release)[:2])
+    return dict(release=release, version=".".join(str(n) for n in numbers), seccomp_actions_avail=avail,
+                seccomp_actions_logged=logged, seccomp_mode_available=os.path.exists("/proc/sys/kernel/seccomp"),
+                supports_log=numbers >= LOG_REQUIREMENTS["kernel"] and "log" in avail)
+
+
+def libseccomp_version():
+    name = ctypes.util.find_library("seccomp")
+    if not name:
+        return None
+    try:
+        library = ctypes.CDLL(name)
+    except OSError:
+        return None
+
+    class Version(ctypes.Structure):
+        _fields_ = [("major", ctypes.c_uint), ("minor", ctypes.c_uint), ("micro", ctypes.c_uint)]
+    try:
+        library.seccomp_version.restype = ctypes.POINTER(Version)
+        found = library.seccomp_version().contents
+    except AttributeError:  # older than 2.3.0
+        return None
+    return "%d.%d.%d" % (found.major, found.minor, found.micro)
+
+
+def gather_runc(run):
+    rc, out, _err = run(["runc", "--version"])
+    if rc != 0:
+        return dict(version=None, libseccomp=None)
+    version = re.search(r"runc version\s+v?([0-9][^\s+~]*)", out)
+    linked = re.search(r"libseccomp:\s*([0-9.]+)", out)
+    return dict(version=version.group(1) if version else None, libseccomp=linked.group(1) if linked else None)
+
+
+def version_tuple(text):
+    parts = re.findall(r"\d+", text or "")
+    return tuple(int(part) for part in parts[:3]) if parts else None
+
+
+def log_support(kernel, libseccomp, runc):
+    """Whether SCMP_ACT_LOG works end to end, and what is missing."""
+    missing = []
+    if not kernel["supports_log"]:
+        missing.append("kernel %s has no seccomp 'log' action (needs 4.14+)" % kernel["release"])
+    version = version_tuple(libseccomp)
+    if version is None or version < LOG_REQUIREMENTS["libseccomp"]:
+        missing.append("libseccomp %s is older than 2.4.0" % (libseccomp or "unknown"))
+    runc_version = runc.get("version")
+    if runc_version is not None and version_tuple(runc_version) < LOG_REQUIREMENTS["runc"]:
+        missing.append("runc %s is older than 1.0.0-rc9" % runc_version)
+    return dict(supported=not missing, missing=missing)
+
+
+def gather_audit_sources():
+    syslog = [path for path in ("/var/log/kern.log", "/var/log/syslog", "/var/log/messages") if os.path.isfile(path)]
+    auditd = "/var/log/audit/audit.log"
+    return dict(
+        auditd_log=auditd if os.path.isfile(auditd) else None,
+        journald=os.path.exists("/run/systemd/journal/socket"),
+        kmsg=os.access("/dev/kmsg", os.R_OK),
+        syslog=syslog,
+        printk_ratelimit=_int(read_text("/proc/sys/kernel/printk_ratelimit")),
+        printk_ratelimit_burst=_int(read_text("/proc/sys/kernel/printk_ratelimit_burst")),
+    )
+
+
+def _int(text):
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        return None
+
+
+def gather(run):
+    facts = dict(kubelet=gather_kubelet(run))
+    facts["runtime"] = gather_runtime(facts["kubelet"].get("container_runtime_endpoint") or RUNTIME_DEFAULT_ENDPOINT, run)
+    facts["kernel"] = gather_kernel()
+    facts["libseccomp"] = dict(version=libseccomp_version())
+    facts["runc"] = gather_runc(run)
+    facts["seccomp_log"] = log_support(facts["kernel"], facts["runc"].get("libseccomp") or facts["libseccomp"]["version"],
+                                       facts["runc"])
+    facts["audit_sources"] = gather_audit_sources()
+    return facts

@@ -1,0 +1,184 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: kubelet_health
+short_description: Wait for a kubelet to be healthy, and say why when it is not
+version_added: 0.1.0
+description:
+  - Polls the kubelet's C(/healthz) until it answers C(ok) and has kept answering for O(stable_seconds).
+  - Watches the kubelet's systemd unit at the same time. A kubelet that refuses its configuration exits at once
+    and systemd restarts it; when the unit's restart counter passes O(restarts_before), or the unit is failed, the
+    module stops waiting and fails with the kubelet's own error text, taken from C(journalctl -u kubelet)
+    (the C("command failed" err=...) line, or the last lines of the journal).
+  - Changes nothing, so check mode and normal mode behave the same.
+options:
+  url:
+    description:
+      - The health endpoint (the C(seccomp_node.kubelet.healthz.url) fact).
+    type: str
+    default: http://127.0.0.1:10248/healthz
+  timeout:
+    description:
+      - Seconds to wait in all.
+    type: int
+    default: 120
+  stable_seconds:
+    description:
+      - Seconds the endpoint must keep answering C(ok), to catch a kubelet that starts and then falls over.
+    type: int
+    default: 3
+  restarts_before:
+    description:
+      - The unit's C(NRestarts) before the kubelet was restarted by the caller. More restarts than this mean the new
+        kubelet has already exited. Omit it to wait for O(timeout) whatever the unit does.
+    type: int
+  unit:
+    description:
+      - The kubelet's systemd unit.
+    type: str
+    default: kubelet.service
+  journal_lines:
+    description:
+      - How many journal lines to return when the kubelet is not healthy.
+    type: int
+    default: 20
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author:
+  - Contributors to the k8s.seccomp_default collection
+"""
+
+EXAMPLES = r"""
+- name: Wait for the restarted kubelet
+  k8s.seccomp_default.kubelet_health:
+    url: "{{ seccomp_node.kubelet.healthz.url }}"
+    restarts_before: "{{ seccomp_node.kubelet.service.n_restarts }}"
+  register: kubelet_health
+"""
+
+RETURN = r"""
+healthy:
+  description: Whether C(/healthz) answered C(ok) for O(stable_seconds).
+  returned: always
+  type: bool
+waited:
+  description: Seconds waited.
+  returned: always
+  type: float
+error:
+  description: The kubelet's error text when it is not healthy.
+  returned: when not healthy
+  type: str
+  sample: 'failed to set feature gates from initial flags-based config: unrecognized feature gate: SeccompDefault'
+journal:
+  description: The last O(journal_lines) lines of the unit's journal when it is not healthy.
+  returned: when not healthy
+  type: list
+  elements: str
+service:
+  description: The unit's C(active_state), C(sub_state) and C(n_restarts) at the end.
+  returned: when systemctl is there
+  type: dict
+"""
+
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
+
+ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
+
+
+def healthz(url):
+    try:
+        return open_url(url, timeout=2, use_proxy=False).read().decode("utf-8", "replace").strip() == "ok"
+    except Exception:  # not answering, refused, reset: all mean "not yet healthy"
+        return False
+
+
+def service(module, unit):
+    systemctl = module.get_bin_path("systemctl")
+    if not systemctl:
+        return None
+    rc, out, _err = module.run_command([systemctl, "show", unit, "--property=ActiveState,SubState,NRestarts"])
+    if rc != 0:
+        return None
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
+                n_restarts=int(values.get("NRestarts") or 0))
+
+
+def journal(module, unit, lines):
+    journalctl = module.get_bin_path("journalctl")
+    if not journalctl:
+        return []
+    _rc, out, _err = module.run_command([journalctl, "-u", unit, "-n", str(lines), "--no-pager", "-o", "cat"])
+    return out.splitlines()
+
+
+def kubelet_error(lines):
+    for line in reversed(lines):
+        match = ERROR_LINE.search(line)
+        if match:
+            return match.group(1).replace('\\"', '"')
+    for line in reversed(lines):
+        if line.startswith(("E", "F", "Error:")) and not line.startswith("Err"):
+            return line
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+            timeout=dict(type="int", default=120),
+            stable_seconds=dict(type="int", default=3),
+            restarts_before=dict(type="int"),
+            unit=dict(type="str", default="kubelet.service"),
+            journal_lines=dict(type="int", default=20),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    start = time.time()
+    healthy_since = None
+    state = None
+    crashed = False
+    while time.time() - start < params["timeout"]:
+        if healthz(params["url"]):
+            healthy_since = healthy_since or time.time()
+            if time.time() - healthy_since >= params["stable_seconds"]:
+                break
+        else:
+            healthy_since = None
+        state = service(module, params["unit"])
+        if state and params["restarts_before"] is not None and (
+                state["n_restarts"] > params["restarts_before"] or state["active_state"] == "failed"):
+            crashed = True
+            break
+        time.sleep(0.5)
+    state = service(module, params["unit"]) or state
+    result = dict(changed=False, healthy=healthy_since is not None and not crashed
+                  and time.time() - healthy_since >= params["stable_seconds"],
+                  waited=round(time.time() - start, 1), service=state)
+    if result["healthy"]:
+        module.exit_json(**result)
+    lines = journal(module, params["unit"], params["journal_lines"])
+    error = kubelet_error(lines) or "the kubelet did not answer %s within %ds" % (params["url"], params["timeout"])
+    result.update(error=error, journal=lines)
+    module.fail_json(msg="kubelet is not healthy: %s" % error, **result)
+
+
+if __name__ == "__main__":
+    main()

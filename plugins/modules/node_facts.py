@@ -1,0 +1,170 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: node_facts
+short_description: What a Kubernetes node needs known before SeccompDefault is turned on
+version_added: 0.1.0
+description:
+  - Reads, from the node itself, everything the SeccompDefault rollout decides on and sets it as the fact
+    C(seccomp_node).
+  - The kubelet - its process and command line (C(/proc/<pid>/cmdline)), its systemd unit with drop-ins
+    (kubeadm's C(10-kubeadm.conf)) and environment files (C(kubeadm-flags.env), C(/etc/default/kubelet),
+    C(/etc/sysconfig/kubelet)), the command line the unit would start now, the version of the binary the unit
+    starts, the C(--config) file, the C(--config-dir) drop-ins it reads, C(--root-dir), the health endpoint, the
+    effective C(seccompDefault) (the C(--seccomp-default) flag OR the merged configuration) and the state of the
+    C(SeccompDefault) feature gate with the error the kubelet would stop with, if any.
+  - The container runtime named by the kubelet's endpoint (containerd or CRI-O), its version and configuration files,
+    and CRI-O's C([crio.runtime] seccomp_profile).
+  - The kernel release and C(/proc/sys/kernel/seccomp/actions_avail) and C(actions_logged); the libseccomp and runc
+    versions; whether C(SCMP_ACT_LOG) works end to end (kernel 4.14+, libseccomp 2.4+, runc 1.0.0-rc9+).
+  - Which sources of kernel seccomp records exist (auditd log, journald, C(/dev/kmsg), syslog files) and the printk
+    rate limits that throttle them.
+  - Optionally whether the kubelet answers on C(/healthz), and its systemd state.
+options:
+  check_health:
+    description:
+      - Request the kubelet's C(/healthz) and read the C(kubelet) unit's state with C(systemctl show).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for C(/healthz).
+    type: int
+    default: 5
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is nothing to show.
+  facts:
+    support: full
+notes:
+  - Reads C(/proc) of every process, so it needs root on the node.
+author:
+  - Contributors to the k8s.seccomp_default collection
+"""
+
+EXAMPLES = r"""
+- name: Learn how each node runs its kubelet
+  k8s.seccomp_default.node_facts:
+
+- name: Show the kubelet version and the gate state
+  ansible.builtin.debug:
+    msg: "{{ seccomp_node.kubelet.version }}: gate {{ seccomp_node.kubelet.feature_gate.stage }}, problem {{ seccomp_node.kubelet.feature_gate.problem }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The fact C(seccomp_node).
+  returned: always
+  type: dict
+  contains:
+    seccomp_node:
+      description: Everything found.
+      type: dict
+      contains:
+        kubelet:
+          description:
+            - C(running), C(pid), C(argv) (running) and C(unit_argv) (what a restart would run), C(flags), C(binary),
+              C(version), C(unit) (C(fragment), C(drop_ins), C(exec_start)), C(env_files), C(environment) (C(KUBELET*)
+              variables), C(root_dir), C(config), C(config_dir), C(config_files) (in the order the kubelet reads them),
+              C(kubeadm), C(drop_ins_supported), C(seccomp_default) (C(effective), C(flag), C(config)), C(feature_gate)
+              (C(stage) alpha/beta/ga/removed, C(default), C(locked), C(value), C(in_flags), C(in_config), C(problem)),
+              C(healthz) (C(address), C(port), C(url)), C(port), C(static_pod_path), C(container_runtime_endpoint),
+              C(healthy), C(health_error), C(service) (C(active_state), C(sub_state), C(n_restarts)) and C(problems).
+          type: dict
+        runtime:
+          description: C(name) (containerd, cri-o or unknown), C(endpoint), C(version), C(config_files), C(seccomp_profile).
+          type: dict
+        kernel:
+          description: C(release), C(version), C(seccomp_actions_avail), C(seccomp_actions_logged), C(supports_log).
+          type: dict
+        libseccomp:
+          description: C(version) of the system libseccomp.
+          type: dict
+        runc:
+          description: C(version) and the C(libseccomp) it was linked with.
+          type: dict
+        seccomp_log:
+          description: C(supported) and C(missing) (why not) for C(SCMP_ACT_LOG).
+          type: dict
+        audit_sources:
+          description: C(auditd_log), C(journald), C(kmsg), C(syslog), C(printk_ratelimit), C(printk_ratelimit_burst).
+          type: dict
+      sample:
+        kubelet:
+          version: 1.30.14
+          running: true
+          config: /etc/kubernetes/kubelet-config.yaml
+          config_dir: /etc/kubernetes/kubelet.conf.d
+          seccomp_default: {effective: false, flag: false, config: false}
+          feature_gate: {stage: removed, value: null, problem: null}
+          healthy: true
+        runtime: {name: containerd, version: 1.6.20}
+        kernel: {release: 6.1.0-18-amd64, supports_log: true}
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts
+
+
+def health(url, timeout):
+    if not url:
+        return False, "the kubelet's healthz endpoint is disabled (healthzPort: 0)"
+    try:
+        response = open_url(url, timeout=timeout, use_proxy=False)
+        body = response.read().decode("utf-8", "replace").strip()
+    except Exception as exc:  # any failure to answer is "not healthy"; the text says why
+        return False, "%s: %s" % (url, exc)
+    return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
+
+
+def service_state(module):
+    systemctl = module.get_bin_path("systemctl")
+    if not systemctl:
+        return None
+    rc, out, _err = module.run_command([systemctl, "show", "kubelet.service", "--property=ActiveState,SubState,NRestarts,MainPID"])
+    if rc != 0:
+        return None
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
+                n_restarts=int(values.get("NRestarts") or 0), main_pid=int(values.get("MainPID") or 0))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(check_health=dict(type="bool", default=True), timeout=dict(type="int", default=5)),
+        supports_check_mode=True,
+    )
+
+    def run(argv):
+        binary = module.get_bin_path(argv[0]) if "/" not in argv[0] else argv[0]
+        if not binary:
+            return 127, "", "%s: command not found" % argv[0]
+        return module.run_command([binary] + argv[1:])
+
+    facts = node_facts.gather(run)
+    kubelet = facts["kubelet"]
+    if module.params["check_health"]:
+        url = (kubelet.get("healthz") or {}).get("url")
+        kubelet["healthy"], kubelet["health_error"] = health(url, module.params["timeout"]) if kubelet["running"] else (
+            False, "no kubelet process is running")
+        kubelet["service"] = service_state(module)
+    module.exit_json(changed=False, ansible_facts=dict(seccomp_node=json.loads(json.dumps(facts))))
+
+
+if __name__ == "__main__":
+    main()
