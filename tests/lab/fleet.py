@@ -218,6 +218,8 @@ def node_files(node, fs, restart_sec):
             "# seccomp_profile = \"\"  (empty: CRI-O's built-in default)\ncgroup_manager = \"cgroupfs\"\n"
             "conmon_cgroup = \"pod\"\n\n[crio.image]\npause_image = \"registry.k8s.io/pause:3.9\"\n" % node["name"])
         os.makedirs(os.path.join(fs, "etc-crio", "crio.conf.d"), exist_ok=True)
+    for path, text in (node.get("files") or {}).items():
+        files[path] = text
     for workload in node.get("workloads", list(WORKLOADS)):
         files["/etc/kubernetes/manifests/%s.yaml" % workload] = yaml.safe_dump(manifest(workload), sort_keys=False)
     files["/usr/local/bin/kubelet"] = (

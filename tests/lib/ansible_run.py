@@ -49,3 +49,35 @@ def run_tasks(tmp_path, tasks, check=False, diff=False):
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=600)
     return PlaybookRun(completed, results_path)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=False, timeout=1200):
+    """ansible-playbook PLAYBOOK -i INVENTORY as a user runs it, from ``cwd``; returns CompletedProcess."""
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    env = dict(os.environ, PWD=str(cwd), ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(cwd), check=False, timeout=timeout)
+
+
+def recap(stdout):
+    """{host: {ok, changed, failed, ...}} from the PLAY RECAP of ansible-playbook's output."""
+    counts = {}
+    in_recap = False
+    for line in stdout.splitlines():
+        if line.startswith("PLAY RECAP"):
+            in_recap, counts = True, {}
+            continue
+        if in_recap and ":" in line:
+            host, _sep, rest = line.partition(":")
+            counts[host.strip()] = dict((key, int(value)) for key, value in
+                                        (item.split("=") for item in rest.split()))
+    return counts
