@@ -1,0 +1,202 @@
+"""Version-aware kubelet configuration: the gate matrix (k8s-facts.md 1), merge rules and file edits (2)."""
+
+import pytest
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet as K
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet_config as KC
+
+HEADER = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+BASE = ("# Kubelet configuration, written by hand\n" + HEADER +
+        "cgroupDriver: systemd   # must match the runtime\nfeatureGates:\n  RotateKubeletServerCertificate: true\n"
+        "healthzPort: 10248\n")
+STALE = BASE.replace("  RotateKubeletServerCertificate: true\n", "  RotateKubeletServerCertificate: true\n  SeccompDefault: true\n")
+
+
+def layout(version, config_text=BASE, **extra):
+    data = dict(version=version, config="/etc/kubernetes/kubelet-config.yaml", config_text=config_text,
+                config_dir=None, drop_ins=[], env_files=[], kubeadm=False, patches_dir="/etc/kubernetes/patches",
+                drop_in_name="90-seccomp-default.conf", environment={})
+    data.update(extra)
+    return data
+
+
+def writes(plan):
+    return dict((path, None if data is None else data.decode()) for path, data in plan["writes"])
+
+
+@pytest.mark.parametrize("version, stage, default, locked", [
+    ("1.22.0", "alpha", False, False), ("v1.24.17", "alpha", False, False),    # 1: alpha 1.22-1.24, default false
+    ("1.25.0", "beta", True, False), ("1.26.15", "beta", True, False),         # 1: beta 1.25-1.26, default true
+    ("Kubernetes v1.27.3", "ga", True, True), ("1.28.15", "ga", True, True),  # 1: GA locked 1.27-1.28
+    ("1.29.0", "removed", None, False), ("1.34.1", "removed", None, False),    # 1: removed 1.29+
+])
+def test_gate_stages(version, stage, default, locked):
+    found = K.gate_stage(version)
+    assert (found["stage"], found["default"], found["locked"]) == (stage, default, locked)
+
+
+def test_versions_before_122_are_refused():
+    with pytest.raises(K.KubeletConfigError, match="1.21.14 is not supported: SeccompDefault first exists in 1.22"):
+        K.gate_stage("v1.21.14")
+    with pytest.raises(K.KubeletConfigError, match="not a Kubernetes version"):
+        K.parse_version("latest")
+
+
+@pytest.mark.parametrize("version, gate, seccomp, error", [
+    ("1.23.0", None, True, "the SeccompDefault feature gate must be enabled in order to use the SeccompDefault configuration"),
+    ("1.23.0", True, True, None),
+    ("1.23.0", None, False, None),                       # gate without seccompDefault: silently a no-op
+    ("1.26.0", False, True, "the SeccompDefault feature gate must be enabled"),
+    ("1.26.0", None, True, None),
+    ("1.27.0", False, False, "cannot set feature gate SeccompDefault to false, feature is locked to true"),
+    ("1.28.0", True, True, None),
+    ("1.29.0", True, False, "failed to set feature gates from initial flags-based config: unrecognized feature gate: SeccompDefault"),
+    ("1.33.0", False, True, "unrecognized feature gate: SeccompDefault"),
+    ("1.33.0", None, True, None),
+])
+def test_the_kubelet_errors_are_predicted(version, gate, seccomp, error):
+    found = K.gate_error(version, gate, seccomp)
+    if error is None:
+        assert found is None
+    else:
+        assert error in found
+
+
+def test_merge_patch_is_rfc7386():
+    base = {"a": 1, "featureGates": {"X": True, "SeccompDefault": True}, "list": [1, 2]}
+    patch = {"featureGates": {"Y": False}, "list": [3], "a": None}
+    assert K.merge_patch(base, patch) == {"featureGates": {"X": True, "SeccompDefault": True, "Y": False}, "list": [3]}
+
+
+def test_only_dot_conf_files_in_lexical_order():
+    assert K.drop_in_names(["20-b.conf", "10-a.conf", "x.yaml", "99.conf.bak", ".hidden.conf", "05-c.conf"]) == [
+        "05-c.conf", "10-a.conf", "20-b.conf"]
+
+
+@pytest.mark.parametrize("version, alpha_env, supported", [
+    ("1.27.0", True, False), ("1.28.0", False, False), ("1.28.0", True, True), ("1.29.9", True, True),
+    ("1.30.0", False, True),
+])
+def test_drop_ins_need_the_alpha_variable_on_128_129(version, alpha_env, supported):
+    env = {K.DROP_IN_ALPHA_ENV: "on"} if alpha_env else {}
+    assert K.drop_ins_supported(version, env) is supported
+
+
+def test_alpha_in_place_adds_the_gate_and_keeps_comments_and_order():
+    plan = KC.plan(layout("1.23.17"), method="in_place")
+    text = writes(plan)["/etc/kubernetes/kubelet-config.yaml"]
+    assert text == BASE.replace("  RotateKubeletServerCertificate: true\n",
+                                "  RotateKubeletServerCertificate: true\n  SeccompDefault: true\n")
+    assert plan["gate_before"] is None and plan["gate_after"] is True
+
+
+def test_beta_and_ga_need_nothing():
+    for version in ("1.25.0", "1.26.15", "1.27.1", "1.28.15"):
+        assert KC.plan(layout(version), method="in_place")["writes"] == []
+
+
+def test_ga_tolerates_a_true_gate_but_removes_a_false_one():
+    assert KC.plan(layout("1.27.0", STALE), method="in_place")["writes"] == []
+    plan = KC.plan(layout("1.28.0", STALE.replace("SeccompDefault: true", "SeccompDefault: false")), method="in_place")
+    assert "SeccompDefault" not in writes(plan)["/etc/kubernetes/kubelet-config.yaml"]
+
+
+def test_beta_turns_a_false_gate_on():
+    plan = KC.plan(layout("1.26.0", STALE.replace("SeccompDefault: true", "SeccompDefault: false")), method="in_place")
+    assert "SeccompDefault: true" in writes(plan)["/etc/kubernetes/kubelet-config.yaml"]
+
+
+def test_removed_gate_goes_from_base_file_and_every_drop_in_and_the_flags():
+    drop = HEADER + "featureGates:\n  SeccompDefault: true\n  Other: false\n"
+    plan = KC.plan(layout("1.30.2", STALE, config_dir="/etc/kubernetes/kubelet.conf.d", drop_ins=[("50-x.conf", drop)],
+                          env_files=[("/etc/default/kubelet",
+                                      'KUBELET_EXTRA_ARGS="--v=2 --feature-gates=SeccompDefault=true,Foo=false"\n')]),
+                   method="drop_in")
+    found = writes(plan)
+    assert found["/etc/kubernetes/kubelet-config.yaml"] == BASE
+    assert found["/etc/kubernetes/kubelet.conf.d/50-x.conf"] == HEADER + "featureGates:\n  Other: false\n"
+    assert found["/etc/default/kubelet"] == 'KUBELET_EXTRA_ARGS="--v=2 --feature-gates=Foo=false"\n'
+    assert "/etc/kubernetes/kubelet.conf.d/90-seccomp-default.conf" not in found  # nothing to set
+    assert plan["gate_after"] is None and len(plan["removed_gate_from"]) == 3
+
+
+def test_drop_in_seccomp_default_on():
+    plan = KC.plan(layout("1.30.2", config_dir="/d"), seccomp_default=True, method="drop_in")
+    text = writes(plan)["/d/90-seccomp-default.conf"]
+    assert text.startswith(KC.MANAGED_BY) and "seccompDefault: true" in text and "featureGates" not in text
+    assert plan["seccomp_default_before"] is False and plan["seccomp_default_after"] is True
+
+
+def test_alpha_drop_in_on_128_sets_gate_too_when_seccomp_default_wanted():
+    lay = layout("1.28.3", config_dir="/d", environment={K.DROP_IN_ALPHA_ENV: "1"})
+    plan = KC.plan(lay, seccomp_default=True)
+    assert plan["method"] == "drop_in" and "KUBELET_CONFIG_DROPIN_DIR_ALPHA" not in plan["reason"]
+    assert "featureGates" not in writes(plan)["/d/90-seccomp-default.conf"]  # GA: the gate is on by default
+
+
+def test_alpha_version_gets_gate_with_seccomp_default():
+    plan = KC.plan(layout("1.22.5"), seccomp_default=True, method="in_place")
+    text = writes(plan)["/etc/kubernetes/kubelet-config.yaml"]
+    assert "SeccompDefault: true" in text and "seccompDefault: true" in text
+
+
+def test_a_later_drop_in_that_overrides_us_is_an_error_naming_it():
+    lay = layout("1.30.0", config_dir="/d", drop_ins=[("95-site.conf", HEADER + "seccompDefault: false\n")])
+    with pytest.raises(K.KubeletConfigError, match="/d/95-site.conf sets seccompDefault: false and is applied after"):
+        KC.plan(lay, seccomp_default=True, method="drop_in")
+
+
+def test_in_place_with_a_drop_in_that_overrides_is_an_error():
+    lay = layout("1.30.0", config_dir="/d", drop_ins=[("10-site.conf", HEADER + "seccompDefault: false\n")])
+    with pytest.raises(K.KubeletConfigError, match="10-site.conf sets seccompDefault: false"):
+        KC.plan(lay, seccomp_default=True, method="in_place")
+
+
+def test_turning_off_removes_the_flag_too():
+    lay = layout("1.30.0", BASE + "seccompDefault: true\n",
+                 env_files=[("/etc/default/kubelet", 'KUBELET_EXTRA_ARGS="--seccomp-default --v=2"\n')])
+    found = writes(KC.plan(lay, seccomp_default=False, method="in_place"))
+    assert "seccompDefault" not in found["/etc/kubernetes/kubelet-config.yaml"]
+    assert found["/etc/default/kubelet"] == 'KUBELET_EXTRA_ARGS="--v=2"\n'
+
+
+def test_auto_method_and_its_reason():
+    assert KC.choose_method(layout("1.30.0", config_dir="/d"))[0] == "drop_in"
+    assert KC.choose_method(layout("1.28.0", config_dir="/d"))[0] == "in_place"  # no alpha variable: dir not read
+    method, reason = KC.choose_method(layout("1.26.0", kubeadm=True))
+    assert method == "kubeadm_patch" and "kubeadm upgrade node" in reason
+    assert KC.choose_method(layout("1.26.0"))[0] == "in_place"
+    with pytest.raises(K.KubeletConfigError, match="without --config"):
+        KC.choose_method(layout("1.26.0", config=None, config_text=None))
+
+
+def test_kubeadm_patch_deletes_with_null():
+    plan = KC.plan(layout("1.30.0", STALE, kubeadm=True), method="kubeadm_patch")
+    patch = writes(plan)["/etc/kubernetes/patches/" + KC.KUBEADM_PATCH_NAME]
+    assert patch.endswith("featureGates:\n  SeccompDefault: null\n")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("apiVersion: [unclosed", "/etc/kubernetes/kubelet-config.yaml: not valid YAML"),
+    ("apiVersion: kubelet.config.k8s.io/v1\nkind: KubeletConfiguration\n", "apiVersion is 'kubelet.config.k8s.io/v1'; expected"),
+    (HEADER + "seccompDefault: 'yes'\n", "seccompDefault is 'yes'; expected true or false"),
+    (HEADER + "featureGates:\n  SeccompDefault: maybe\n", "featureGates.SeccompDefault is 'maybe'"),
+    (HEADER + "healthzPort: ten\n", "healthzPort is 'ten'; expected a port number"),
+    ("- a list\n", "must be a YAML map"),
+])
+def test_bad_files_are_named_with_field_and_value(text, message):
+    with pytest.raises(K.KubeletConfigError) as error:
+        KC.plan(layout("1.30.0", text), seccomp_default=True, method="in_place")
+    assert message in str(error.value)
+
+
+def test_a_missing_config_file_is_an_error():
+    with pytest.raises(K.KubeletConfigError, match="does not exist"):
+        KC.plan(layout("1.30.0", None), method="in_place")
+
+
+def test_env_flags_are_edited_word_by_word():
+    text = '# comment\nKUBELET_KUBEADM_ARGS="--a=b --feature-gates SeccompDefault=true --seccomp-default"\nOTHER=x\n'
+    assert K.edit_env_flags(text, remove_gate=True, remove_seccomp_default=True) == \
+        '# comment\nKUBELET_KUBEADM_ARGS="--a=b"\nOTHER=x\n'
+    assert K.edit_env_flags(text) == text
