@@ -1,6 +1,7 @@
 """Lab fleets for the integration tests (root, namespaces, runc)."""
 
 import copy
+import os
 
 import pytest
 
@@ -19,3 +20,13 @@ def make_fleet():
     yield create
     for name in names:
         fleet.destroy(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind():
+    """After every lab test: no process, mount or cgroup of a destroyed fleet is left."""
+    yield
+    if fleet.list_fleets() or not os.path.isdir(fleet.LAB_ROOT):
+        return
+    left = fleet.leftovers()
+    assert not any(left.values()), "the lab left things behind: %s" % left

@@ -25,7 +25,7 @@ def main(argv=None):
     for name in ("list", "destroy"):
         command = sub.add_parser(name)
         command.add_argument("--name", default="lab")
-    sub.add_parser("check-clean", help="report processes, mounts or namespaces a destroyed fleet left")
+    sub.add_parser("check-clean", help="with no fleet up: report processes, mounts or cgroups that destroyed fleets left")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         parser.error("the lab needs root (namespaces, mounts, runc)")
@@ -45,7 +45,10 @@ def main(argv=None):
                                                          row["pid"], row["running"], row["healthy"]))
         return 0
     if args.command == "destroy":
-        fleet.destroy(args.name)
+        left = fleet.destroy(args.name)
+        if any(left.values()):
+            print(json.dumps(left, indent=1))
+            return 1
         return 0
     leftovers = fleet.leftovers()
     print(json.dumps(leftovers, indent=1))

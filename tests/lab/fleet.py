@@ -307,8 +307,6 @@ def create_node(fleet_dir, node, restart_sec):
         namespaces[kind] = os.readlink("/proc/%d/ns/%s" % (init_pid, kind))
     with open(os.path.join(node_dir, "namespaces.json"), "w") as handle:
         json.dump(namespaces, handle)
-    with open(os.path.join(LAB_ROOT, "namespaces.log"), "a") as handle:
-        handle.write(json.dumps(namespaces) + "\n")
     return init_pid
 
 
@@ -425,6 +423,7 @@ def destroy(name):
         state = load_state(name)
     except OSError:
         state = {"nodes": {}, "created_mountpoints": []}
+    left = {"processes": [], "mounts": [], "cgroups": []}
     for node_name in os.listdir(os.path.join(directory, "nodes")) if os.path.isdir(os.path.join(directory, "nodes")) else []:
         pid_file = os.path.join(directory, "nodes", node_name, "pid")
         try:
@@ -438,7 +437,16 @@ def destroy(name):
                 pass
         for pid in pids:
             _wait_gone(pid)
-        remove_cgroups(os.path.join(directory, "nodes", node_name, "fs", "run"))
+        try:
+            with open(os.path.join(directory, "nodes", node_name, "namespaces.json")) as handle:
+                namespaces = set(json.load(handle).values())
+        except (OSError, ValueError):
+            namespaces = set()
+        deadline = time.time() + 10
+        while namespaces and _holders(namespaces) and time.time() < deadline:
+            time.sleep(0.05)
+        left["processes"].extend(_holders(namespaces))
+        remove_cgroups(os.path.join(directory, "nodes", node_name, "fs", "run"), left)
     for path in state.get("created_mountpoints", []):
         if not any(os.path.exists(os.path.join(fleet_dir(other), "fleet.json")) for other in list_fleets() if other != name):
             try:
@@ -446,6 +454,9 @@ def destroy(name):
             except OSError:
                 pass
     shutil.rmtree(directory, ignore_errors=True)
+    with open("/proc/self/mountinfo") as handle:
+        left["mounts"] = [line.strip() for line in handle if directory in line]
+    return left
 
 
 def _wait_gone(pid, timeout=10):
@@ -458,7 +469,7 @@ def _wait_gone(pid, timeout=10):
         time.sleep(0.05)
 
 
-def remove_cgroups(node_run):
+def remove_cgroups(node_run, left):
     """runc's cgroups of the node's containers (the kernel removes processes, not cgroup directories)."""
     uids = set()
     for root, _dirs, files in os.walk(node_run):
@@ -474,6 +485,8 @@ def remove_cgroups(node_run):
                 for sub in dirs:
                     _rmdir_retry(os.path.join(root, sub))
             _rmdir_retry(pod_dir)
+            if os.path.exists(pod_dir):
+                left["cgroups"].append(pod_dir)
 
 
 def _glob_cgroups(relative):
@@ -497,40 +510,39 @@ def list_fleets():
 
 
 def leftovers():
-    """What destroyed fleets left behind: processes, mounts, namespaces, cgroups (should all be empty)."""
-    known = set()
-    try:
-        with open(os.path.join(LAB_ROOT, "namespaces.log")) as handle:
-            for line in handle:
-                known.update(json.loads(line).values())
-    except OSError:
-        pass
-    live_fleets = set(list_fleets())
-    live_ns = set()
-    for name in live_fleets:
-        for node_dir in glob.glob(os.path.join(fleet_dir(name), "nodes", "*")):
-            try:
-                with open(os.path.join(node_dir, "namespaces.json")) as handle:
-                    live_ns.update(json.load(handle).values())
-            except OSError:
-                pass
-    processes, namespaces = [], set()
+    """What destroyed fleets left behind, when no fleet is up: processes, mounts, cgroups."""
+    if list_fleets():
+        raise RuntimeError("fleets are up (%s); destroy them first" % ", ".join(list_fleets()))
+    processes = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
             cmdline = open("/proc/%s/cmdline" % entry, "rb").read().replace(b"\0", b" ").decode("utf-8", "replace")
-            held = set(os.readlink("/proc/%s/ns/%s" % (entry, kind)) for kind in ("mnt", "uts", "ipc", "pid", "net"))
+            cgroup = open("/proc/%s/cgroup" % entry).read()
         except OSError:
             continue
-        stale = (held & known) - live_ns
-        if stale or (not live_fleets and (LAB_ROOT in cmdline or HERE in cmdline)):
+        if LAB_ROOT in cmdline or HERE in cmdline or "/kubepods/" in cgroup:
             processes.append("%s %s" % (entry, cmdline.strip()))
-            namespaces.update(stale)
     with open("/proc/self/mountinfo") as handle:
         mounts = [line.strip() for line in handle if LAB_ROOT in line]
-    cgroups = [] if live_fleets else glob.glob("/sys/fs/cgroup/*/kubepods/besteffort/pod*")
-    return {"processes": processes, "mounts": mounts, "namespaces": sorted(namespaces), "cgroups": cgroups}
+    return {"processes": processes, "mounts": mounts, "cgroups": glob.glob("/sys/fs/cgroup/*/kubepods/besteffort/pod*")}
+
+
+def _holders(namespaces):
+    """PIDs of processes that are in any of ``namespaces`` (ns link texts such as 'mnt:[4026532396]')."""
+    holders = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        for kind in ("mnt", "uts", "ipc", "pid", "net"):
+            try:
+                if os.readlink("/proc/%s/ns/%s" % (entry, kind)) in namespaces:
+                    holders.append(int(entry))
+                    break
+            except OSError:
+                break
+    return holders
 
 
 def fetch_configz(pid, port=10250):

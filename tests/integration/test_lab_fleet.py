@@ -1,0 +1,133 @@
+"""The lab fleet imitates production nodes: the effective seccomp profile of k8s-facts.md 3 applied
+by real runc, cgroups named as a node names them, crash-looping containers restarted with back-off,
+node facts read like on any node, and nothing left behind by destroy."""
+
+import json
+import os
+import time
+
+import pytest
+
+from lib.lab import needs_lab
+from tests.lab import fleet
+
+pytestmark = needs_lab
+CRIO_DROP_IN = '[crio.runtime]\nseccomp_profile = "/var/lib/kubelet/seccomp/lab/custom.json"\n'
+
+WORKLOADS = {
+    "name": "workloads",
+    "nodes": [
+        {"name": "wl-containerd", "version": "1.30.14", "runtime": "containerd", "layout": "dropin",
+         "base_config": {"seccompDefault": True}},
+        {"name": "wl-crio", "version": "1.33.5", "runtime": "crio", "layout": "kubeadm",
+         "base_config": {"seccompDefault": True}},
+        {"name": "wl-crio-profile", "version": "1.29.10", "runtime": "crio", "layout": "flags",
+         "flags": ["--seccomp-default"], "workloads": ["common"],
+         "files": {"/etc/crio/crio.conf.d/10-seccomp.conf": CRIO_DROP_IN}},
+    ],
+}
+
+
+def crictl(state, node, *args):
+    result = fleet.in_node(state["nodes"][node], ["crictl"] + list(args))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip().startswith("{") else result.stdout
+
+
+def containers(state, node):
+    """{name: [inspect output of every attempt, oldest first]}"""
+    found = {}
+    for item in crictl(state, node, "ps", "-a", "-o", "json")["containers"]:
+        found.setdefault(item["metadata"]["name"], []).append(crictl(state, node, "inspect", item["id"]))
+    for attempts in found.values():
+        attempts.sort(key=lambda data: data["status"]["metadata"]["attempt"])
+    return found
+
+
+def seccomp_of(inspect):
+    return ((inspect["info"]["runtimeSpec"] or {}).get("linux") or {}).get("seccomp")
+
+
+@pytest.fixture(scope="module")
+def lab(make_fleet):
+    state = make_fleet(WORKLOADS)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # needs-unshare fails at once and is restarted after a 10 s back-off
+        if len(containers(state, "wl-containerd").get("needs-unshare", [])) >= 2 and \
+                len(containers(state, "wl-crio").get("needs-unshare", [])) >= 2:
+            break
+        time.sleep(1)
+    return state
+
+
+def test_containerd_node_applies_the_effective_profiles(lab):
+    found = containers(lab, "wl-containerd")
+    with open("%s/containerd.json" % fleet.RUNTIME_DEFAULTS) as handle:
+        runtime_default = json.load(handle)
+    assert seccomp_of(found["common"][-1]) == runtime_default          # nothing set + seccompDefault: RuntimeDefault
+    assert found["common"][-1]["status"]["state"] == "CONTAINER_RUNNING"
+    assert seccomp_of(found["privileged"][-1]) is None                  # privileged: no profile
+    assert found["privileged"][-1]["status"]["state"] == "CONTAINER_RUNNING"
+    assert seccomp_of(found["unconfined"][-1]) is None                  # explicit Unconfined
+    assert found["unconfined"][-1]["status"]["state"] == "CONTAINER_RUNNING"
+    assert seccomp_of(found["localhost-pod"][-1])["defaultAction"] == "SCMP_ACT_LOG"  # pod-level Localhost
+    # unshare is blocked by the runtime default: the container exits and is restarted, attempts counted
+    attempts = found["needs-unshare"]
+    assert attempts[0]["status"]["state"] == "CONTAINER_EXITED" and attempts[0]["status"]["exitCode"] == 1
+    assert attempts[-1]["status"]["annotations"]["io.kubernetes.container.restartCount"] == str(len(attempts) - 1)
+
+
+def test_cgroups_are_named_with_pod_uid_and_container_id(lab):
+    for node, prefix in (("wl-containerd", ""), ("wl-crio", "crio-")):
+        running = containers(lab, node)["common"][-1]
+        pid = running["info"]["pid"]
+        cgroup = fleet.in_node(lab["nodes"][node], ["cat", "/proc/%d/cgroup" % pid]).stdout
+        uid = running["status"]["labels"]["io.kubernetes.pod.uid"]
+        assert "/kubepods/besteffort/pod%s/%s%s" % (uid, prefix, running["status"]["id"]) in cgroup
+
+
+def test_crio_default_and_configured_seccomp_profile(lab):
+    found = containers(lab, "wl-crio")
+    default = seccomp_of(found["common"][-1])
+    assert default["defaultAction"] == "SCMP_ACT_ERRNO" and default["defaultErrnoRet"] == 38  # containers/common
+    assert any(rule["names"] == ["clone3"] and rule.get("errnoRet") == 38 for rule in default["syscalls"])
+    assert found["needs-unshare"][0]["status"]["exitCode"] == 1
+    configured = seccomp_of(containers(lab, "wl-crio-profile")["common"][-1])
+    assert configured["defaultAction"] == "SCMP_ACT_LOG"  # [crio.runtime] seccomp_profile from crio.conf.d
+
+
+def test_node_facts_read_the_lab_like_any_node(lab, tmp_path):
+    from lib.ansible_run import run_playbook
+    playbook = tmp_path / "facts.yml"
+    playbook.write_text(
+        "- hosts: kube_node\n  gather_facts: false\n  tasks:\n"
+        "    - k8s.seccomp_default.node_facts:\n"
+        "    - ansible.builtin.copy:\n        content: '{{ ansible_facts.seccomp_node | to_json }}'\n"
+        "        dest: '%s/{{ inventory_hostname }}.json'\n      delegate_to: localhost\n" % tmp_path)
+    run = run_playbook(str(playbook), lab["inventory"], tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:]
+    facts = dict((node, json.loads((tmp_path / (node + ".json")).read_text())) for node in lab["nodes"])
+    containerd, crio, flags = facts["wl-containerd"], facts["wl-crio"], facts["wl-crio-profile"]
+    assert containerd["kubelet"]["version"] == "1.30.14" and containerd["kubelet"]["healthy"] is True
+    assert containerd["kubelet"]["config_dir"] == "/etc/kubernetes/kubelet.conf.d"
+    assert containerd["kubelet"]["seccomp_default"] == {"effective": True, "flag": False, "config": True}
+    assert containerd["runtime"]["name"] == "containerd" and containerd["runtime"]["version"]
+    assert crio["kubelet"]["kubeadm"] is True and crio["kubelet"]["config"] == "/var/lib/kubelet/config.yaml"
+    assert crio["runtime"] == dict(crio["runtime"], name="cri-o", version="1.33.5")
+    assert flags["kubelet"]["seccomp_default"] == {"effective": True, "flag": True, "config": False}
+    assert flags["runtime"]["seccomp_profile"] == "/var/lib/kubelet/seccomp/lab/custom.json"
+    assert flags["kubelet"]["feature_gate"]["stage"] == "removed"
+    assert containerd["kernel"]["supports_log"] is True and containerd["seccomp_log"]["supported"] is True
+    assert containerd["audit_sources"]["kmsg"] is True
+
+
+def test_destroy_leaves_nothing_behind():
+    state = fleet.create({"name": "short-lived", "nodes": [
+        {"name": "tmp-1", "version": "1.31.0", "runtime": "containerd", "layout": "dropin"}]})
+    assert fleet.healthz(state["nodes"]["tmp-1"])
+    pids = [int(pid) for pid in open(fleet.fleet_dir("short-lived") + "/nodes/tmp-1/pid").read().split()]
+    left = fleet.destroy("short-lived")
+    # no process in the node's namespaces (so the namespaces are gone), no mount, no cgroup
+    assert left == {"processes": [], "mounts": [], "cgroups": []}
+    assert not any(os.path.exists("/proc/%d" % pid) for pid in pids)
+    assert not os.path.exists(fleet.fleet_dir("short-lived"))
