@@ -8,11 +8,14 @@ set -euo pipefail
 venv=$1; shift
 
 find_python() {
-  local version candidate
+  local version candidate found
+  # The venv's own bin is on the Makefile's PATH; its python must not be the base of a new venv.
+  PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$(cd "$(dirname "$venv")" && pwd)/$(basename "$venv")/bin" | paste -sd:)
   for version in 3.13 3.12 3.11; do
     for candidate in "python$version" "$(pyenv root 2>/dev/null)/versions/$version"*/bin/"python$version"; do
-      if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-        command -v "$candidate"; return 0
+      found=$(command -v "$candidate" 2>/dev/null) || continue
+      if "$found" -c 'import sys, venv, ensurepip; sys.exit(sys.prefix != sys.base_prefix)' >/dev/null 2>&1; then
+        echo "$found"; return 0
       fi
     done
   done

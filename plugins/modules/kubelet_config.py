@@ -97,12 +97,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Computes and reports the same changes, and writes nothing.
   diff_mode:
     support: full
+    description: Shows each file before and after.
 requirements:
   - ruamel.yaml on the node (Debian and Ubuntu C(python3-ruamel.yaml)), to edit YAML with its comments kept.
 author:
-  - Contributors to the k8s.seccomp_default collection
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
 
 EXAMPLES = r"""

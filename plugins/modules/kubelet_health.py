@@ -52,10 +52,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: The module changes nothing; it runs the same in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is nothing to show.
 author:
-  - Contributors to the k8s.seccomp_default collection
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
 
 EXAMPLES = r"""

@@ -47,10 +47,11 @@ attributes:
     description: The module changes nothing, so there is nothing to show.
   facts:
     support: full
+    description: Sets the fact C(seccomp_node).
 notes:
   - Reads C(/proc) of every process, so it needs root on the node.
 author:
-  - Contributors to the k8s.seccomp_default collection
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
 
 EXAMPLES = r"""

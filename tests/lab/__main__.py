@@ -41,8 +41,8 @@ def main(argv=None):
         rows = fleet.listing(args.name)
         print("%-10s %-9s %-11s %-8s %-8s %-8s %s" % ("NODE", "VERSION", "RUNTIME", "LAYOUT", "PID", "RUNNING", "HEALTHY"))
         for row in rows:
-            print("%-10s %-9s %-11s %-8s %-8d %-8s %s" % (row["name"], row["version"], row["runtime"], row["layout"],
-                                                         row["pid"], row["running"], row["healthy"]))
+            print("%-10s %-9s %-11s %-8s %-8d %-8s %s" % (
+                row["name"], row["version"], row["runtime"], row["layout"], row["pid"], row["running"], row["healthy"]))
         return 0
     if args.command == "destroy":
         left = fleet.destroy(args.name)

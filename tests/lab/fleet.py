@@ -494,7 +494,7 @@ def _glob_cgroups(relative):
 
 
 def _rmdir_retry(path):
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             os.rmdir(path)
             return
@@ -555,4 +555,3 @@ def fetch_configz(pid, port=10250):
     if result.returncode != 0:
         raise RuntimeError(result.stderr)
     return json.loads(result.stdout)["kubeletconfig"]
-

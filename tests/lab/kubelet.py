@@ -151,9 +151,9 @@ def load_file(path, what):
         with open(path) as handle:
             text = handle.read()
     except OSError as exc:
+        reason = exc.strerror.lower() if exc.strerror else exc
         raise Fatal("failed to load kubelet config file, path: %s, error: failed to load Kubelet config file %s, "
-                    "error failed to read kubelet config file \"%s\", error: %s" % (path, path, path, exc.strerror.lower()
-                                                                                  if exc.strerror else exc))
+                    "error failed to read kubelet config file \"%s\", error: %s" % (path, path, path, reason))
     try:
         document = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
