@@ -5,6 +5,9 @@
    (a real ansible-playbook run of the k8s.seccomp_default.profile module), twice: changed, then not;
 3. run the same commands in runc containers under each installed profile and print what each did,
    with the seccomp records the kernel wrote to /dev/kmsg.
+4. build the 6-node lab fleet (kubelet 1.23 to 1.33, containerd and CRI-O, kubeadm, drop-in and flag
+   layouts), run `ansible-playbook playbooks/rollout.yml` (preflight and stage 1, node batches of 2),
+   print the per-node summary, run it again (no changes), and destroy the fleet (KEEP_LAB=1 keeps it).
 A Markdown report is written to demo-output/report.md.
 """
 
@@ -16,9 +19,12 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, ROOT)
 
 from lib.kmsg import KernelLog, printk_unthrottled  # noqa: E402
+from lib.ansible_run import recap, run_playbook  # noqa: E402
 from lib.runc import Bundle, runc_available  # noqa: E402
+from tests.lab import fleet  # noqa: E402
 
 import pyseccomp  # noqa: E402
 
@@ -85,10 +91,49 @@ def main():
                     report.append("| %s | %s | %d | %s | %d: %s |" % row)
     report += ["", "kubernetes/default refuses unshare with EPERM and logs nothing; default-audit lets it run and the kernel",
                "logs `syscall=unshare code=0x7ffc0000` (SECCOMP_RET_LOG); audit-verbose logs every call, getpid included."]
-    os.makedirs(os.path.join(ROOT, "demo-output"), exist_ok=True)
-    with open(os.path.join(ROOT, "demo-output", "report.md"), "w") as handle:
+    output = os.path.join(ROOT, "demo-output")
+    os.makedirs(output, exist_ok=True)
+    report += stage1_on_the_lab(output)
+    with open(os.path.join(output, "report.md"), "w") as handle:
         handle.write("\n".join(report) + "\n")
     step("report: demo-output/report.md")
+
+
+def stage1_on_the_lab(output):
+    step("4. the lab fleet: 6 namespaced nodes with stand-in kubelets and real runc workloads")
+    description = dict(fleet.DEFAULT_DESCRIPTION, name="demo")
+    state = fleet.create(description)
+    try:
+        for row in fleet.listing("demo"):
+            print("%-7s kubelet %-8s %-10s %-8s healthy=%s" % (row["name"], row["version"], row["runtime"], row["layout"],
+                                                             row["healthy"]))
+        print("(node-4 was upgraded to 1.30 with SeccompDefault still in its config: its kubelet refuses to start)")
+        playbook = os.path.join(ROOT, "playbooks", "rollout.yml")
+        report_dir = os.path.join(output, "seccomp-rollout-report")
+        subprocess.run(["rm", "-rf", report_dir], check=True)
+        step("5. ansible-playbook -i %s playbooks/rollout.yml -e seccomp_serial=2" % state["inventory"])
+        first = run_playbook(playbook, state["inventory"], output, {"seccomp_serial": 2})
+        with open(os.path.join(output, "rollout-stage1.log"), "w") as handle:
+            handle.write(first.stdout + first.stderr)
+        if first.returncode != 0:
+            print(first.stdout[-4000:])
+            sys.exit("the rollout failed (rc %d); log in demo-output/rollout-stage1.log" % first.returncode)
+        with open(os.path.join(report_dir, "summary.md")) as handle:
+            summary = handle.read()
+        print(summary)
+        step("6. the same rollout again: nothing to change")
+        second = run_playbook(playbook, state["inventory"], output, {"seccomp_serial": 2})
+        changed = dict((host, counts["changed"]) for host, counts in recap(second.stdout).items() if host in state["nodes"])
+        print("changed tasks per node on the second run: %s" % changed)
+        if second.returncode != 0 or any(changed.values()):
+            sys.exit("the second run was not idempotent")
+        return ["", summary, "", "Second run, changed tasks per node: %s" % changed]
+    finally:
+        if os.environ.get("KEEP_LAB"):
+            print("the lab fleet is still up: inventory %s; destroy: python -m tests.lab destroy --name demo"
+                  % state["inventory"])
+        else:
+            fleet.destroy("demo")
 
 
 if __name__ == "__main__":
