@@ -364,6 +364,16 @@ def log_support(kernel, libseccomp, runc):
     return dict(supported=not missing, missing=missing)
 
 
+def unit_state(run, unit="kubelet.service"):
+    """The unit's ActiveState, SubState, NRestarts and MainPID from `systemctl show`, or None."""
+    rc, out, _err = run(["systemctl", "show", unit, "--property=ActiveState,SubState,NRestarts,MainPID"])
+    if rc != 0:
+        return None
+    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
+                n_restarts=int(values.get("NRestarts") or 0), main_pid=int(values.get("MainPID") or 0))
+
+
 def gather_audit_sources():
     syslog = [path for path in ("/var/log/kern.log", "/var/log/syslog", "/var/log/messages") if os.path.isfile(path)]
     auditd = "/var/log/audit/audit.log"

@@ -64,7 +64,8 @@ EXAMPLES = r"""
 - name: Wait for the restarted kubelet
   k8s.seccomp_default.kubelet_health:
     url: "{{ seccomp_node.kubelet.healthz.url }}"
-    restarts_before: "{{ seccomp_node.kubelet.service.n_restarts }}"
+    # an explicit restart resets systemd's NRestarts, so any restart after it is a crash
+    restarts_before: 0
   register: kubelet_health
 """
 
@@ -99,6 +100,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts
+
 ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
 
 
@@ -110,15 +113,10 @@ def healthz(url):
 
 
 def service(module, unit):
-    systemctl = module.get_bin_path("systemctl")
-    if not systemctl:
-        return None
-    rc, out, _err = module.run_command([systemctl, "show", unit, "--property=ActiveState,SubState,NRestarts"])
-    if rc != 0:
-        return None
-    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
-                n_restarts=int(values.get("NRestarts") or 0))
+    def run(argv):
+        binary = module.get_bin_path(argv[0])
+        return module.run_command([binary] + argv[1:]) if binary else (127, "", "")
+    return node_facts.unit_state(run, unit)
 
 
 def journal(module, unit, lines):

@@ -133,18 +133,6 @@ def health(url, timeout):
     return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
 
 
-def service_state(module):
-    systemctl = module.get_bin_path("systemctl")
-    if not systemctl:
-        return None
-    rc, out, _err = module.run_command([systemctl, "show", "kubelet.service", "--property=ActiveState,SubState,NRestarts,MainPID"])
-    if rc != 0:
-        return None
-    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
-                n_restarts=int(values.get("NRestarts") or 0), main_pid=int(values.get("MainPID") or 0))
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(check_health=dict(type="bool", default=True), timeout=dict(type="int", default=5)),
@@ -163,7 +151,7 @@ def main():
         url = (kubelet.get("healthz") or {}).get("url")
         kubelet["healthy"], kubelet["health_error"] = health(url, module.params["timeout"]) if kubelet["running"] else (
             False, "no kubelet process is running")
-        kubelet["service"] = service_state(module)
+        kubelet["service"] = node_facts.unit_state(run)
     module.exit_json(changed=False, ansible_facts=dict(seccomp_node=json.loads(json.dumps(facts))))
 
 
