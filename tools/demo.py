@@ -105,8 +105,8 @@ def stage1_on_the_lab(output):
     state = fleet.create(description)
     try:
         for row in fleet.listing("demo"):
-            print("%-7s kubelet %-8s %-10s %-8s healthy=%s" % (row["name"], row["version"], row["runtime"], row["layout"],
-                                                             row["healthy"]))
+            print("%-7s kubelet %-8s %-10s %-8s healthy=%s" % (
+                row["name"], row["version"], row["runtime"], row["layout"], row["healthy"]))
         print("(node-4 was upgraded to 1.30 with SeccompDefault still in its config: its kubelet refuses to start)")
         playbook = os.path.join(ROOT, "playbooks", "rollout.yml")
         report_dir = os.path.join(output, "seccomp-rollout-report")
