@@ -122,8 +122,12 @@ def test_node_facts_read_the_lab_like_any_node(lab, tmp_path):
 
 
 def test_destroy_leaves_nothing_behind():
-    state = fleet.create({"name": "short-lived", "nodes": [
-        {"name": "tmp-1", "version": "1.31.0", "runtime": "containerd", "layout": "dropin"}]})
+    try:
+        state = fleet.create({"name": "short-lived", "nodes": [
+            {"name": "tmp-1", "version": "1.31.0", "runtime": "containerd", "layout": "dropin"}]})
+    except Exception:
+        fleet.destroy("short-lived")
+        raise
     assert fleet.healthz(state["nodes"]["tmp-1"])
     pids = [int(pid) for pid in open(fleet.fleet_dir("short-lived") + "/nodes/tmp-1/pid").read().split()]
     left = fleet.destroy("short-lived")

@@ -252,8 +252,8 @@ def manifest(workload):
 
 BIND_DIRS = [("/etc/kubernetes", "etc-kubernetes"), ("/var/lib/kubelet", "var-lib-kubelet"),
              ("/etc/containerd", "etc-containerd"), ("/etc/crio", "etc-crio"), ("/var/log", "var-log"),
-             ("/run", "run"), ("/etc/systemd/system", "etc-systemd-system"), ("/usr/local/bin", "usr-local-bin"),
-             ("/tmp", "tmp")]
+             ("/run", "run"), ("/etc/systemd/system", "etc-systemd-system"), ("/usr/local/bin", "usr-local-bin")]
+# /tmp stays the host's: the lab's own code may live there (a CI clone), and the node runs it.
 OVERLAYS = [("/etc/default", "etc-default")]
 
 
@@ -272,7 +272,6 @@ def create_node(fleet_dir, node, restart_sec):
     for _target, upper in OVERLAYS:
         os.makedirs(os.path.join(fs, upper), exist_ok=True)
         os.makedirs(os.path.join(fs, upper + ".work"), exist_ok=True)
-    os.chmod(os.path.join(fs, "tmp"), 0o1777)
     # The host's /var/log has the dpkg and apt logs a node would have; the journal and pods are its own.
     for path, text in node_files(node, fs, restart_sec).items():
         write(fs_path(fs, path), text, 0o755 if path.startswith("/usr/local/bin/") else
