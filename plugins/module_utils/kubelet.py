@@ -140,7 +140,7 @@ FIELD_TYPES = (
 )
 
 
-def config_problems(document, name, partial=False):
+def config_problems(document, name):
     """Problems with a KubeletConfiguration document, each naming the file, field and value."""
     if not isinstance(document, dict):
         return ["%s: a KubeletConfiguration must be a YAML map, not %s" % (name, type(document).__name__)]

@@ -207,9 +207,6 @@ def plan(layout, seccomp_default=None, method="auto"):
     others = [item for item in [base] + drop_ins if item is not None and item is not target]
 
     gate_target = kubelet.wanted_gate(version, config_gate_before if flag_gate is None else flag_gate)
-    if layout.get("seccomp_default_needs_gate", True) and seccomp_default and \
-            kubelet.gate_stage(version)["stage"] == "alpha":
-        gate_target = True
 
     removed_gate_from = []
     for item in others:

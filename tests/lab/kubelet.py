@@ -208,10 +208,7 @@ def start(argv):
         sys.stdout.write("Kubernetes v%d.%d.%d\n" % version())
         sys.exit(0)
     flag_gates = parse_gate_flag(flags.get("--feature-gates"), minor)
-    try:
-        config = load_config(flags, minor)
-    except Fatal:
-        raise
+    config = load_config(flags, minor)
     gates = dict(flag_gates)
     gates.update(config.get("featureGates") or {})
     problem = set_gates(config.get("featureGates") or {}, minor, "config")

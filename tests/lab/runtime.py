@@ -55,7 +55,7 @@ class Runtime:
 
     # --- profiles ---
 
-    def runtime_default(self, privileged_caps=None):
+    def runtime_default(self):
         if self.flavour == "containerd":
             with open(os.path.join(CAPTURED_DEFAULTS, "containerd.json")) as handle:
                 return json.load(handle)
