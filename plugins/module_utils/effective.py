@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The seccomp profile each container really gets: kubelet rules, then runtime rules (k8s-facts.md 3).
+
+Plain Python over plain dicts (Pods as the API returns them), fast enough for whole clusters.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+CONTAINER_LISTS = (("init", "initContainers"), ("regular", "containers"), ("ephemeral", "ephemeralContainers"))
+KNOWN_TYPES = ("RuntimeDefault", "Localhost", "Unconfined")
+POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
+CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
+# Workload kind -> path of keys from the object to its pod template.
+POD_TEMPLATES = {
+    "Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"), "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"), "ReplicationController": ("spec", "template"), "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"), "PodTemplate": ("template",),
+}
+
+
+class EffectiveError(ValueError):
+    pass
+
+
+def pod_of(obj):
+    """The Pod, or the pod template of a workload object, as a Pod-shaped dict."""
+    if not isinstance(obj, dict):
+        raise EffectiveError("expected a Pod or a workload object, got %s" % type(obj).__name__)
+    kind = obj.get("kind", "Pod")
+    if kind == "Pod":
+        return obj
+    if kind not in POD_TEMPLATES:
+        raise EffectiveError("%s %s has no pod template; expected a Pod or one of %s" % (
+            kind, (obj.get("metadata") or {}).get("name", ""), ", ".join(sorted(POD_TEMPLATES))))
+    template = obj
+    for key in POD_TEMPLATES[kind]:
+        template = (template or {}).get(key)
+    return dict(template or {}, kind="Pod")
+
+
+def go_join_clean(*parts):
+    """filepath.Join then Clean, as the kubelet builds the Localhost path (an absolute part does not reset it)."""
+    path = "/".join(part for part in parts if part)
+    absolute = path.startswith("/")
+    out = []
+    for element in path.split("/"):
+        if element in ("", "."):
+            continue
+        if element == "..":
+            if out and out[-1] != "..":
+                out.pop()
+            elif not absolute:
+                out.append("..")
+            continue
+        out.append(element)
+    return ("/" if absolute else "") + "/".join(out) or ("/" if absolute else ".")
+
+
+def localhost_name_problem(name):
+    """The API server's rules for localhostProfile (k8s-facts.md 3.5), or None."""
+    if name.startswith("/"):
+        return "must be a relative path"
+    if ".." in re.split(r"[/\\]", name):
+        return "must not contain '..'"
+    return None
+
+
+def effective_seccomp(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet"):
+    """One entry per container (init, regular, ephemeral, in spec order): what the runtime applies."""
+    pod = pod_of(pod)
+    spec = pod.get("spec") or {}
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    windows = ((spec.get("os") or {}).get("name") or "").lower() == "windows"
+    pod_profile = (spec.get("securityContext") or {}).get("seccompProfile")
+    entries = []
+    for kind, key in CONTAINER_LISTS:
+        for container in spec.get(key) or []:
+            entries.append(_container_entry(container, kind, pod_profile, annotations, windows,
+                                            bool(seccomp_default), kubelet_root_dir))
+    return entries
+
+
+def _container_entry(container, kind, pod_profile, annotations, windows, seccomp_default, root_dir):
+    context = container.get("securityContext") or {}
+    own = context.get("seccompProfile")
+    privileged = context.get("privileged") is True
+    if own is not None:
+        chosen, source = own, "container"
+    elif pod_profile is not None:
+        chosen, source = pod_profile, "pod"
+    else:
+        chosen, source = None, "node-default" if seccomp_default else "unset"
+    entry = dict(name=container.get("name"), kind=kind, source=source, type=None, localhost_path=None,
+                 privileged=privileged, warnings=[])
+    warnings = entry["warnings"]
+    for annotation in (POD_ANNOTATION, CONTAINER_ANNOTATION + str(container.get("name"))):
+        if annotation in annotations:
+            warnings.append("annotation %s=%s has no effect since Kubernetes 1.27; set securityContext.seccompProfile"
+                            % (annotation, annotations[annotation]))
+    if windows:
+        entry["type"] = "NotApplicable"
+        return entry
+    if chosen is None:
+        requested = "RuntimeDefault" if seccomp_default else "Unconfined"
+    else:
+        requested = chosen.get("type")
+        if requested == "Localhost":
+            name = chosen.get("localhostProfile") or ""
+            if not name:
+                entry["type"] = "Invalid"
+                warnings.append("localhostProfile must be set if seccompProfile type is Localhost "
+                                "(the kubelet refuses to create the container)")
+                return entry
+            problem = localhost_name_problem(name)
+            if problem:
+                warnings.append("localhostProfile %r %s; the API server rejects it" % (name, problem))
+            entry["localhost_path"] = go_join_clean(root_dir, "seccomp", name)
+        elif requested not in KNOWN_TYPES:
+            warnings.append("seccompProfile type %r is unknown to this kubelet, which applies Unconfined" % requested)
+            requested = "Unconfined"
+    if privileged:
+        # The runtimes drop the profile of privileged containers (k8s-facts.md 3.2).
+        if chosen is not None and requested != "Unconfined":
+            warnings.append("privileged containers run Unconfined; the %s profile is not applied" % requested)
+        entry.update(type="Unconfined", source="privileged", localhost_path=None)
+        return entry
+    entry["type"] = requested
+    return entry
