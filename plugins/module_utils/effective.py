@@ -23,6 +23,11 @@ POD_TEMPLATES = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"), "PodTemplate": ("template",),
 }
 
+WORKLOAD_API_VERSIONS = {
+    "Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
+    "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1", "PodTemplate": "v1",
+}
+
 
 class EffectiveError(ValueError):
     pass
@@ -42,6 +47,49 @@ def pod_of(obj):
     for key in POD_TEMPLATES[kind]:
         template = (template or {}).get(key)
     return dict(template or {}, kind="Pod")
+
+
+def pods_in(data):
+    """Every Pod or workload object in the input, as users have it.
+
+    A Pod or workload object; a `v1 List` or typed list (PodList, DeploymentList, ...) as `kubectl get -o json`
+    or the API returns it; the result of kubernetes.core.k8s_info (its `resources`); or a list of any of these.
+    Objects of other kinds inside a collection (Services in `kubectl get all`) carry no containers and are skipped.
+    """
+    found = []
+    _collect(data, None, found, top=True)
+    return found
+
+
+def _collect(data, list_kind, found, top=False):
+    if isinstance(data, list):
+        for item in data:
+            _collect(item, list_kind, found)
+        return
+    if not isinstance(data, dict):
+        raise EffectiveError("expected a Pod, a workload object, a List of them or a k8s_info result, got %s %r"
+                             % (type(data).__name__, data if not isinstance(data, str) else data[:80]))
+    kind = data.get("kind")
+    if "resources" in data and kind is None:
+        _collect(data["resources"] or [], None, found)
+        return
+    if "items" in data and (kind is None or kind == "List" or kind.endswith("List")):
+        item_kind = kind[:-len("List")] if kind and kind != "List" else None
+        _collect(data["items"] or [], item_kind or None, found)
+        return
+    kind = kind or list_kind or ("Pod" if "spec" in data else None)
+    if kind == "Pod" or kind in POD_TEMPLATES:
+        found.append(data if data.get("kind") == kind else dict(data, kind=kind))
+    elif top:
+        pod_of(dict(data, kind=kind))  # raises with the kinds that would do
+
+
+def resource_ref(obj):
+    """The object's ObjectReference: apiVersion, kind, name, namespace, uid (the PolicyReport `scope`)."""
+    meta = obj.get("metadata") or {}
+    kind = obj.get("kind", "Pod")
+    return dict(apiVersion=obj.get("apiVersion") or ("v1" if kind == "Pod" else WORKLOAD_API_VERSIONS.get(kind, "")),
+                kind=kind, name=meta.get("name"), namespace=meta.get("namespace"), uid=meta.get("uid"))
 
 
 def go_join_clean(*parts):

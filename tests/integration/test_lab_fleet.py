@@ -121,6 +121,37 @@ def test_node_facts_read_the_lab_like_any_node(lab, tmp_path):
     assert containerd["audit_sources"]["kmsg"] is True
 
 
+def test_check_playbook_predicts_what_the_runtime_applied(lab, tmp_path):
+    """check.yml over the lab: node state from real node facts, and every container's predicted profile
+    (effective_seccomp) is what runc really got (crictl inspect ... .info.runtimeSpec.linux.seccomp)."""
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_seccomp
+    from lib.ansible_run import ROOT, run_playbook
+    pods = []
+    for description in WORKLOADS["nodes"]:
+        for workload in description.get("workloads", list(fleet.WORKLOADS)):
+            pod = fleet.manifest(workload)
+            pod["metadata"]["name"] = "%s-%s" % (workload, description["name"])
+            pod["spec"]["nodeName"] = description["name"]
+            pods.append(pod)
+    (tmp_path / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
+    run = run_playbook(os.path.join(ROOT, "playbooks", "check.yml"), lab["inventory"], tmp_path,
+                       extra_vars={"pods_file": str(tmp_path / "pods.json")})
+    assert run.returncode == 0, run.stdout[-3000:]
+    summary = (tmp_path / "seccomp-check-report" / "summary.md").read_text()
+    for node in lab["nodes"]:  # every lab node has seccompDefault on, read from its kubelet by node_facts
+        assert "| %s | on |" % node in summary
+    reports = json.loads((tmp_path / "seccomp-check-report" / "policyreport.json").read_text())["items"]
+    assert len(reports) == len(pods)
+    for pod in pods:
+        node = pod["spec"]["nodeName"]
+        running = containers(lab, node)
+        for entry in effective_seccomp(pod, True):
+            applied = seccomp_of(running[entry["name"]][-1])
+            assert (applied is not None) == (entry["type"] in ("RuntimeDefault", "Localhost")), (node, entry)
+            if entry["type"] == "Localhost":
+                assert applied["defaultAction"] == "SCMP_ACT_LOG"  # lab/custom.json, from localhost_path
+
+
 def test_destroy_leaves_nothing_behind():
     try:
         state = fleet.create({"name": "short-lived", "nodes": [
