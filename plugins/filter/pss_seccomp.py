@@ -88,13 +88,13 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (
-    POD_TEMPLATES, EffectiveError, pods_in)
+    EffectiveError, is_one_object, pods_in)
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.pod_security import pss_seccomp
 
 
 def pss_seccomp_filter(data, level="restricted", version="latest"):
     try:
-        if isinstance(data, dict) and data.get("kind", "Pod") in ("Pod",) + tuple(POD_TEMPLATES) and "items" not in data:
+        if is_one_object(data):
             return pss_seccomp(data, level, version)
         return [pss_seccomp(obj, level, version) for obj in pods_in(data)]
     except EffectiveError as exc:

@@ -61,6 +61,13 @@ def pods_in(data):
     return found
 
 
+def is_one_object(data):
+    """Whether the input is a single Pod or workload object rather than a collection of them."""
+    if not isinstance(data, dict) or "items" in data or "resources" in data:
+        return False
+    return data.get("kind", "Pod") == "Pod" or data.get("kind") in POD_TEMPLATES
+
+
 def _collect(data, list_kind, found, top=False):
     if isinstance(data, list):
         for item in data:

@@ -11,6 +11,7 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective impo
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.impact import seccomp_impact
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.pod_security import pss_seccomp
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.policy_report import policy_report
+from ansible_collections.k8s.seccomp_default.plugins.filter.pss_seccomp import pss_seccomp_filter
 
 RD = {"type": "RuntimeDefault"}
 UN = {"type": "Unconfined"}
@@ -218,6 +219,10 @@ CASES = [
     ("4 the privileged level has no seccomp check",
      lambda: (pss_seccomp(pod(c("a", UN)), "privileged")["allowed"], pss_seccomp(pod(), "privileged")["check"]),
      (True, None)),
+    ("4 the pss_seccomp filter: one result for one pod, a list for a k8s_info result",
+     lambda: (pss_seccomp_filter(pod())["allowed"],
+              [r["allowed"] for r in pss_seccomp_filter({"resources": [pod(pod_profile=RD)], "changed": False})]),
+     (False, [True])),
     ("4 workload templates are checked like pods",
      lambda: detail(DEPLOYMENT), 'pod or container "app" ' + MISSING),
     # --- seccomp_policy_report ---
