@@ -57,3 +57,14 @@ def test_a_missing_pods_file_is_named(tmp_path):
                        extra_vars={"pods_file": str(tmp_path / "nope.json")})
     assert run.returncode != 0
     assert "pods_file %s does not exist" % (tmp_path / "nope.json") in run.stdout
+
+
+def test_a_yaml_dump_reads_like_json(tmp_path):
+    import yaml
+    pods = sample_pods()[:5]
+    (tmp_path / "pods.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": pods}))
+    run = run_playbook(os.path.join(ROOT, "playbooks", "check.yml"), os.path.join(SAMPLE, "inventory.yml"), tmp_path,
+                       extra_vars={"pods_file": str(tmp_path / "pods.yaml")})
+    assert run.returncode == 0, run.stdout[-3000:]
+    reports = json.loads((tmp_path / "seccomp-check-report" / "policyreport.json").read_text())["items"]
+    assert sorted(r["scope"]["name"] for r in reports) == sorted(p["metadata"]["name"] for p in pods)
