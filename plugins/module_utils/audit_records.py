@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""The kernel's seccomp audit records (type 1326 / SECCOMP), parsed from any log line (k8s-facts.md 7).
+
+Both forms: `audit: type=1326 audit(T:S): ...` (kernel log: /dev/kmsg, dmesg, syslog, journald's kernel
+transport) and `type=SECCOMP msg=audit(T:S): ...` (auditd, journald's audit transport). comm= and exe=
+are hex-encoded without quotes when they hold a space, a quote or a control byte; auditd's enriched
+fields after the 0x1d byte are dropped. No line makes the parser raise: what is not a record is None.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+try:
+    import pyseccomp
+except ImportError:  # the node has no libseccomp bindings: numbers stay unresolved
+    pyseccomp = None
+
+RECORD = re.compile(r"(?P<form>audit: type=1326 audit|type=SECCOMP msg=audit)\((?P<time>\d+(?:\.\d+)?):(?P<serial>\d+)\): "
+                    r"(?P<fields>.*)")
+FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
+HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
+FORMATS = {"audit: type=1326 audit": "kernel", "type=SECCOMP msg=audit": "auditd"}
+# AUDIT_ARCH_* (EM_* | 64-bit 0x80000000 | little-endian 0x40000000); libseccomp uses the same tokens.
+ARCHES = {0xc000003e: "x86_64", 0x40000003: "i386", 0xc00000b7: "aarch64", 0x40000028: "arm",
+          0xc0000015: "ppc64le", 0x80000015: "ppc64", 0x80000016: "s390x", 0xc00000f3: "riscv64",
+          0xc0000102: "loongarch64"}
+X32_SYSCALL_BIT = 0x40000000
+X32_TOKEN = 0x4000003e
+# code= is filter_ret & SECCOMP_RET_ACTION_FULL (include/uapi/linux/seccomp.h): the errno is not in it.
+ACTIONS = {0x80000000: "kill_process", 0x0: "kill_thread", 0x30000: "trap", 0x50000: "errno",
+           0x7fc00000: "user_notif", 0x7ff00000: "trace", 0x7ffc0000: "log", 0x7fff0000: "allow"}
+
+
+def parse_line(line):
+    """The seccomp record in `line` as a dict, or None when the line holds none."""
+    if not isinstance(line, str):
+        if not isinstance(line, bytes):
+            return None
+        line = line.decode("utf-8", "replace")
+    match = RECORD.search(line.split("\x1d", 1)[0])
+    if not match:
+        return None
+    fields = dict((key, value) for key, value in FIELD.findall(match.group("fields")))
+    arch_value = _number(fields.get("arch"), 16)
+    syscall_nr = _number(fields.get("syscall"), 10)
+    code = _number(fields.get("code"), 16)
+    compat = _number(fields.get("compat"), 10)
+    arch = ARCHES.get(arch_value)
+    token = arch_value
+    if arch == "x86_64" and syscall_nr is not None and syscall_nr & X32_SYSCALL_BIT:
+        arch, token = "x32", X32_TOKEN
+    return dict(
+        format=FORMATS[match.group("form")], timestamp=float(match.group("time")), serial=int(match.group("serial")),
+        pid=_number(fields.get("pid"), 10), uid=_number(fields.get("uid"), 10), gid=_number(fields.get("gid"), 10),
+        auid=_number(fields.get("auid"), 10), comm=_untrusted(fields.get("comm")), exe=_untrusted(fields.get("exe")),
+        sig=_number(fields.get("sig"), 10), arch=arch or fields.get("arch"), syscall_nr=syscall_nr,
+        syscall=syscall_name(token, syscall_nr) if arch else None, compat=compat == 1 if compat is not None else None,
+        code=fields.get("code"), action=ACTIONS.get(code) if code is not None else None,
+    )
+
+
+def parse_lines(lines):
+    """Every seccomp record of `lines` (other lines skipped), in order."""
+    records = []
+    for line in lines:
+        record = parse_line(line)
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def syscall_name(arch_token, number):
+    """libseccomp's name for syscall `number` of the ABI `arch_token`, or None."""
+    if pyseccomp is None or number is None:
+        return None
+    try:
+        name = pyseccomp.resolve_syscall(arch_token, number)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def _number(text, base):
+    if text is None:
+        return None
+    try:
+        return int(text, base)
+    except ValueError:
+        return None
+
+
+def _untrusted(value):
+    """audit_log_untrustedstring: quoted when printable, else hex without quotes."""
+    if value is None:
+        return None
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if HEX.match(value):
+        return bytearray.fromhex(value).decode("utf-8", "replace")
+    return value  # (null) for tasks without an mm
