@@ -20,7 +20,7 @@ import os
 import re
 import shlex
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet, kubelet_config
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config
 
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
@@ -41,16 +41,28 @@ def read_text(path):
 # --- the kubelet process and unit ---
 
 def kubelet_processes():
-    """PIDs whose command name is kubelet (comm, or argv[0]'s basename)."""
+    """PIDs whose command name is kubelet (comm, or argv[0]'s basename), in this mount namespace.
+
+    Kubelets of nested nodes (kind, k3d, a lab) share the host's PIDs but not its files; theirs are
+    not this node's kubelet.
+    """
     pids = []
+    own_mounts = _readlink("/proc/self/ns/mnt")
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        if not entry.isdigit() or _readlink("/proc/%s/ns/mnt" % entry) != own_mounts:
             continue
         comm = (read_text("/proc/%s/comm" % entry) or "").strip()
         argv = process_argv(int(entry))
         if comm == "kubelet" or (argv and os.path.basename(argv[0]) == "kubelet"):
             pids.append(int(entry))
     return sorted(pids)
+
+
+def _readlink(path):
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
 def process_argv(pid):
@@ -375,8 +387,8 @@ def unit_state(run, unit="kubelet.service"):
 
 
 def gather_audit_sources():
-    syslog = [path for path in ("/var/log/kern.log", "/var/log/syslog", "/var/log/messages") if os.path.isfile(path)]
-    auditd = "/var/log/audit/audit.log"
+    syslog = [path for path in audit_scan.DEFAULT_PATHS["syslog"] if os.path.isfile(path)]
+    auditd = audit_scan.DEFAULT_PATHS["auditd"]
     return dict(
         auditd_log=auditd if os.path.isfile(auditd) else None,
         journald=os.path.exists("/run/systemd/journal/socket"),

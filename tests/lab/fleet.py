@@ -294,15 +294,17 @@ def create_node(fleet_dir, node, restart_sec):
     with open(os.path.join(node_dir, "node.json"), "w") as handle:
         json.dump(description, handle, indent=1)
     console = open(os.path.join(node_dir, "console.log"), "ab")
+    # No PID namespace: on a real node the kubelet, the runtime and whoever reads the kernel's audit
+    # records share the host's PIDs, and a record's pid= must find its /proc/<pid>/cgroup.
     process = subprocess.Popen(
-        ["unshare", "--mount", "--uts", "--ipc", "--pid", "--net", "--fork", "--kill-child=SIGKILL",
+        ["unshare", "--mount", "--uts", "--ipc", "--net", "--fork", "--kill-child=SIGKILL",
          NODE_PYTHON, "-I", os.path.join(HERE, "node.py"), node_dir],
         stdin=subprocess.DEVNULL, stdout=console, stderr=console, start_new_session=True)
     init_pid = wait_for_child(process.pid)
     with open(os.path.join(node_dir, "pid"), "w") as handle:
         handle.write("%d\n%d\n" % (init_pid, process.pid))
     namespaces = {}
-    for kind in ("mnt", "uts", "ipc", "pid", "net"):
+    for kind in ("mnt", "uts", "ipc", "net"):
         namespaces[kind] = os.readlink("/proc/%d/ns/%s" % (init_pid, kind))
     with open(os.path.join(node_dir, "namespaces.json"), "w") as handle:
         json.dump(namespaces, handle)
@@ -379,7 +381,7 @@ def write_inventory(state):
 
 
 def in_node(pid, argv, timeout=30):
-    return subprocess.run(["nsenter", "--target", str(pid), "--mount", "--uts", "--ipc", "--net", "--pid", "--"] + argv,
+    return subprocess.run(["nsenter", "--target", str(pid), "--mount", "--uts", "--ipc", "--net", "--"] + argv,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -429,21 +431,28 @@ def destroy(name):
             pids = [int(line) for line in open(pid_file).read().split()]
         except (OSError, ValueError):
             continue
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)  # PID 1 of the node: the kernel kills everything in its namespace
-            except ProcessLookupError:
-                pass
-        for pid in pids:
-            _wait_gone(pid)
         try:
             with open(os.path.join(directory, "nodes", node_name, "namespaces.json")) as handle:
                 namespaces = set(json.load(handle).values())
         except (OSError, ValueError):
             namespaces = set()
+        node_run = os.path.join(directory, "nodes", node_name, "fs", "run")
+        # The node has no PID namespace to take everything down with it: kill its service manager,
+        # every process in its namespaces (shims, kubelet) and every process in its pod cgroups.
         deadline = time.time() + 10
-        while namespaces and _holders(namespaces) and time.time() < deadline:
+        while True:
+            victims = set(pids) | set(_holders(namespaces)) | set(_pod_cgroup_pids(node_run))
+            victims = {pid for pid in victims if os.path.exists("/proc/%d" % pid)}
+            if not victims or time.time() > deadline:
+                break
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             time.sleep(0.05)
+        for pid in pids:
+            _wait_gone(pid)
         left["processes"].extend(_holders(namespaces))
         remove_cgroups(os.path.join(directory, "nodes", node_name, "fs", "run"), left)
     for path in state.get("created_mountpoints", []):
@@ -468,8 +477,7 @@ def _wait_gone(pid, timeout=10):
         time.sleep(0.05)
 
 
-def remove_cgroups(node_run, left):
-    """runc's cgroups of the node's containers (the kernel removes processes, not cgroup directories)."""
+def _node_pod_uids(node_run):
     uids = set()
     for root, _dirs, files in os.walk(node_run):
         if "cri.json" in files:
@@ -478,7 +486,26 @@ def remove_cgroups(node_run, left):
                     uids.add(json.load(handle)["labels"]["io.kubernetes.pod.uid"])
             except (OSError, ValueError, KeyError):
                 pass
-    for uid in uids:
+    return uids
+
+
+def _pod_cgroup_pids(node_run):
+    pids = set()
+    for uid in _node_pod_uids(node_run):
+        for pod_dir in _glob_cgroups("kubepods/besteffort/pod%s" % uid):
+            for root, _dirs, files in os.walk(pod_dir):
+                if "cgroup.procs" in files:
+                    try:
+                        with open(os.path.join(root, "cgroup.procs")) as handle:
+                            pids.update(int(line) for line in handle if line.strip())
+                    except (OSError, ValueError):
+                        pass
+    return pids
+
+
+def remove_cgroups(node_run, left):
+    """runc's cgroups of the node's containers (the kernel removes processes, not cgroup directories)."""
+    for uid in _node_pod_uids(node_run):
         for pod_dir in _glob_cgroups("kubepods/besteffort/pod%s" % uid):
             for root, dirs, _files in os.walk(pod_dir, topdown=False):
                 for sub in dirs:
@@ -534,7 +561,7 @@ def _holders(namespaces):
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        for kind in ("mnt", "uts", "ipc", "pid", "net"):
+        for kind in ("mnt", "uts", "ipc", "net"):
             try:
                 if os.readlink("/proc/%s/ns/%s" % (entry, kind)) in namespaces:
                     holders.append(int(entry))

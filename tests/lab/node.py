@@ -1,4 +1,4 @@
-"""Inside a new lab node (run by `unshare`, as PID 1 of its PID namespace): mount its own
+"""Inside a new lab node (run by `unshare` in new mount, UTS, IPC and network namespaces): mount its own
 directories over the production paths, set its hostname, bring up loopback, then become the
 node's service manager (tests/lab/systemd.py)."""
 
@@ -27,7 +27,6 @@ def main(node_dir):
             "lowerdir=%s,upperdir=%s,workdir=%s" % (target, os.path.join(fs, upper), work), target)
     for target, source in node["file_binds"]:
         run("mount", "--bind", source, target)
-    run("mount", "-t", "proc", "proc", "/proc")
     run("hostname", node["hostname"])
     run("ip", "link", "set", "lo", "up")
     os.environ.clear()

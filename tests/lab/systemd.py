@@ -1,12 +1,14 @@
-"""The node's service manager: a small systemd stand-in that is PID 1 of a lab node.
+"""The node's service manager: a small systemd stand-in, the first process of a lab node.
 
 It reads unit files the way systemd does for the parts kubelet units use (ExecStart=,
 Environment=, EnvironmentFile=[-], Restart=, RestartSec=, drop-ins in <unit>.d/*.conf), starts
 the units enabled in multi-user.target.wants, restarts them on exit as Restart= says, and
 answers `systemctl`/`journalctl` (tests/lab/systemctl.py) over a unix socket. Unit output goes to
-a per-unit journal file that `journalctl -u` reads. It also reaps orphans, as PID 1 must.
+a per-unit journal file that `journalctl -u` reads. It also reaps the node's orphans,
+as PID 1 does (here as the child subreaper: the node shares the host's PIDs).
 """
 
+import ctypes
 import glob
 import json
 import os
@@ -22,6 +24,7 @@ SOCKET = "/run/systemd/lab-manager.sock"
 JOURNAL_DIR = "/var/log/journal-lab"
 UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system")
 WANTS = "/etc/systemd/system/multi-user.target.wants"
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def parse_unit_text(text, unit):
@@ -380,18 +383,10 @@ def _answer(manager, conn):
         conn.sendall(json.dumps(reply).encode() + b"\n")
 
 
-def reap_forever():
-    """PID 1 adopts orphans (container processes whose shim died); collect them."""
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            time.sleep(0.5)
-        except InterruptedError:
-            continue
-
-
 def main():
+    # The node shares the host's PID namespace, so this is not PID 1: become the subreaper that
+    # adopts the node's orphans (container processes whose shim died), as PID 1 would.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     manager = Manager()
     signal.signal(signal.SIGTERM, lambda *_: shutdown(manager))
     os.makedirs("/run/systemd/system", exist_ok=True)  # sd_booted(): what tools check to detect systemd
@@ -407,14 +402,14 @@ def main():
 def _reap_strangers(manager):
     ours = {s.process.pid for s in manager.services.values() if s.process is not None}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in ours or int(entry) == 1:
+        if not entry.isdigit() or int(entry) in ours:
             continue
         try:
             with open("/proc/%s/stat" % entry) as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if fields[0] == "Z" and fields[1] == "1":
+        if fields[0] == "Z" and fields[1] == str(os.getpid()):
             try:
                 os.waitpid(int(entry), os.WNOHANG)
             except ChildProcessError:

@@ -3,10 +3,9 @@
 import contextlib
 import errno
 import os
-import re
 
-SECCOMP_RECORD = re.compile(r"audit: type=1326 audit\((?P<stamp>[^)]*)\): (?P<fields>.*)$")
-FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_records import parse_line
+
 PRINTK_RATELIMIT = "/proc/sys/kernel/printk_ratelimit"
 
 
@@ -43,11 +42,10 @@ class KernelLog:
     def seccomp_records(self):
         records = []
         for message in self.messages():
-            match = SECCOMP_RECORD.search(message)
-            if match:
-                fields = dict((k, v.strip('"')) for k, v in FIELD.findall(match.group("fields")))
-                fields["raw"] = message
-                records.append(fields)
+            record = parse_line(message)
+            if record is not None:
+                record["raw"] = message
+                records.append(record)
         return records
 
 

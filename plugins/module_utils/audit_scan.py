@@ -1,0 +1,470 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Read what is new in a node's kernel seccomp records, and say whose they are (k8s-facts.md 7).
+
+Sources: auditd's audit.log and syslog/kern.log (files: a cursor of inode and offset that follows
+rotation), the kernel ring buffer /dev/kmsg (cursor: boot id and sequence number) and journald
+(cursor: the journal's own). Each record is read once: a record that reaches two sources (kmsg and
+syslog, or journald's audit and kernel copies) is the same (timestamp, serial) and counted once.
+
+Records are folded into one entry per (container, executable, syscall, action) with counts and
+first/last times, so memory grows with distinct behaviours, not with the log. A record's pid is
+looked up in /proc while the process lives (its cgroup names the pod UID and the container ID);
+when it is gone, or a newer process has its pid, the entry says "exited".
+
+Throttling makes every count a lower bound: the printk fallback's `kauditd_printk_skb: N callbacks
+suppressed`, the kernel's `audit_lost=` and hold-queue/backlog messages, and kmsg sequence gaps are
+counted and reported with the setting that lifts the limit.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import glob
+import json
+import os
+import re
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records
+
+SOURCES = ("auditd", "journald", "kmsg", "syslog")
+DEFAULT_PATHS = {"auditd": "/var/log/audit/audit.log", "syslog": ["/var/log/kern.log", "/var/log/syslog",
+                                                                  "/var/log/messages"]}
+RECORD_MARKERS = (b"type=1326 ", b"type=SECCOMP ")
+SUPPRESSED = re.compile(r"kauditd_printk_skb: (\d+) callbacks suppressed")
+AUDIT_LOST = re.compile(r"audit_lost=(\d+)")
+THROTTLE_MARKERS = (b"callbacks suppressed", b"audit_lost=", b"hold queue overflow", b"backlog limit exceeded")
+CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+POD_UID = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
+CHUNK = 8 << 20
+MAX_ENTRIES = 20000
+SEEN_KEEP = 4096  # (timestamp, serial) pairs kept in the cursor to drop copies that straddle two scans
+SEEN_MAX = 200000  # pairs held while scanning; past it the oldest half is forgotten (memory stays bounded)
+KMSG_MAX_READ = 1 << 16
+REMEDY_PRINTK = ("sysctl -w kernel.printk_ratelimit=0 (and kernel.printk_ratelimit_burst=0), or run auditd: "
+                 "records printed to the kernel log are rate-limited by printk_ratelimit()")
+REMEDY_AUDIT = "auditctl -r 0 -b 8192 (audit_rate_limit and audit_backlog_limit)"
+
+
+class ScanError(Exception):
+    pass
+
+
+class Aggregate:
+    """Records folded by (container or host, executable, syscall, action), with a bounded size."""
+
+    def __init__(self, attribute, max_entries=MAX_ENTRIES):
+        self.attribute = attribute
+        self.max_entries = max_entries
+        self.entries = {}
+        self.seen = set()
+        self.records = 0
+        self.duplicates = 0
+        self.overflow = 0
+        self.suppressed = 0
+        self.lost = 0
+        self.throttle_messages = 0
+
+    def add_line(self, line, source_stats):
+        record = audit_records.parse_line(line)
+        if record is None:
+            self.note_throttling(line, source_stats)
+            return
+        stamp = (record["timestamp"], record["serial"])
+        if stamp in self.seen:
+            self.duplicates += 1
+            return
+        self.seen.add(stamp)
+        if len(self.seen) > SEEN_MAX:
+            self.seen = set(sorted(self.seen)[SEEN_MAX // 2:])
+        self.records += 1
+        source_stats["records"] += 1
+        owner = self.attribute(record["pid"], record["timestamp"])
+        key = (owner.get("container_id") or owner["attribution"], record["exe"], record["syscall"] or record["syscall_nr"],
+               record["arch"], record["action"])
+        entry = self.entries.get(key)
+        if entry is None:
+            if len(self.entries) >= self.max_entries:
+                self.overflow += 1
+                return
+            entry = dict(owner, exe=record["exe"], comm=record["comm"], syscall=record["syscall"],
+                         syscall_nr=record["syscall_nr"], arch=record["arch"], action=record["action"],
+                         code=record["code"], count=0, first=record["timestamp"], last=record["timestamp"], pids=[])
+            self.entries[key] = entry
+        entry["count"] += 1
+        entry["first"] = min(entry["first"], record["timestamp"])
+        entry["last"] = max(entry["last"], record["timestamp"])
+        if record["pid"] not in entry["pids"] and len(entry["pids"]) < 8:
+            entry["pids"].append(record["pid"])
+
+    def note_throttling(self, line, source_stats):
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "replace")
+        match = SUPPRESSED.search(line)
+        if match:
+            self.suppressed += int(match.group(1))
+            source_stats["suppressed"] += int(match.group(1))
+            return
+        match = AUDIT_LOST.search(line)
+        if match:
+            self.lost = max(self.lost, int(match.group(1)))
+            source_stats["lost"] = max(source_stats["lost"], int(match.group(1)))
+            return
+        if "hold queue overflow" in line or "backlog limit exceeded" in line:
+            self.throttle_messages += 1
+            source_stats["throttle_messages"] += 1
+
+    def result(self):
+        entries = sorted(self.entries.values(), key=lambda entry: (-entry["count"], entry["first"]))
+        throttled = bool(self.suppressed or self.lost or self.throttle_messages)
+        return dict(
+            entries=entries, records=self.records, duplicates=self.duplicates, overflow=self.overflow,
+            throttling=dict(detected=throttled, suppressed=self.suppressed, audit_lost=self.lost,
+                            queue_messages=self.throttle_messages,
+                            remedy=(REMEDY_AUDIT if self.lost or self.throttle_messages else REMEDY_PRINTK)
+                            if throttled else None),
+            complete=not throttled and not self.overflow,
+        )
+
+
+# --- whose record is it ---
+
+class ProcessTable:
+    """pid -> pod UID and container ID from /proc/<pid>/cgroup, checked against the record's time."""
+
+    def __init__(self, proc="/proc", containers=None):
+        self.proc = proc
+        self.containers = containers or {}
+        self.cache = {}
+        self.boot_time = _boot_time(proc)
+        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __call__(self, pid, timestamp):
+        if pid is None:
+            return dict(attribution="exited")
+        if pid not in self.cache:
+            self.cache[pid] = self.lookup(pid)
+        started, owner = self.cache[pid]
+        # A process that started after the record is a newer one with a recycled pid.
+        if started is None or (self.boot_time is not None and started > timestamp + 1.0):
+            return dict(attribution="exited")
+        return owner
+
+    def lookup(self, pid):
+        stat = _read("%s/%d/stat" % (self.proc, pid))
+        cgroup = _read("%s/%d/cgroup" % (self.proc, pid))
+        if stat is None or cgroup is None:
+            return None, None
+        try:
+            start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        except (IndexError, ValueError):
+            return None, None
+        started = self.boot_time + start_ticks / float(self.ticks) if self.boot_time is not None else 0.0
+        container_ids = CONTAINER_ID.findall(cgroup)
+        pod = POD_UID.search(cgroup)
+        if not container_ids and not pod:
+            return started, dict(attribution="host")
+        owner = dict(attribution="container", container_id=container_ids[-1] if container_ids else None,
+                     pod_uid=pod.group(1).replace("_", "-") if pod else None)
+        known = self.containers.get(owner["container_id"])
+        if known:
+            owner.update(known)
+        return started, owner
+
+
+def crictl_containers(run):
+    """container ID -> pod name, namespace, UID and container name, from `crictl ps -a -o json`."""
+    try:
+        rc, out, _err = run(["crictl", "ps", "-a", "-o", "json"])
+    except (OSError, ValueError):
+        return {}
+    if rc != 0:
+        return {}
+    try:
+        listing = json.loads(out)
+    except ValueError:
+        return {}
+    containers = {}
+    for container in listing.get("containers") or []:
+        labels = container.get("labels") or {}
+        containers[container.get("id")] = dict(
+            pod=labels.get("io.kubernetes.pod.name"), namespace=labels.get("io.kubernetes.pod.namespace"),
+            pod_uid=labels.get("io.kubernetes.pod.uid"),
+            container=labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
+    return containers
+
+
+# --- sources ---
+
+def scan_file(path, cursor, aggregate, start):
+    """New lines of a log file since ``cursor`` ({inode, offset}), following rotation; new cursor, stats."""
+    stats = _stats(path)
+    try:
+        status = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            stats["notes"].append("%s does not exist" % path)
+            return cursor, stats
+        raise ScanError("cannot read %s: %s" % (path, exc))
+    if cursor is None and start == "end":
+        stats["notes"].append("cursor set at the end of %s; records before it are not read" % path)
+        return dict(inode=status.st_ino, offset=status.st_size), stats
+    offset = 0
+    if cursor is not None:
+        if cursor.get("inode") == status.st_ino:
+            offset = cursor.get("offset", 0)
+            if offset > status.st_size:
+                stats["notes"].append("%s was truncated: read from its start" % path)
+                offset = 0
+        else:
+            rotated = _rotated_file(path, cursor.get("inode"))
+            if rotated:
+                stats["rotated_from"] = rotated
+                _read_lines(rotated, cursor.get("offset", 0), aggregate, stats)
+            else:
+                stats["notes"].append("%s was rotated more than once since the last scan; records in between "
+                                      "were not read" % path)
+                stats["gap"] = True
+    offset = _read_lines(path, offset, aggregate, stats)
+    return dict(inode=status.st_ino, offset=offset), stats
+
+
+def _rotated_file(path, inode):
+    """The file that was ``path`` when it had ``inode``: path.1, path-20240101 and the like (not compressed)."""
+    candidates = glob.glob(glob.escape(path) + ".*") + glob.glob(glob.escape(path) + "-*")
+    for candidate in sorted(candidates):
+        if candidate.endswith((".gz", ".xz", ".bz2", ".zst")):
+            continue
+        try:
+            if os.stat(candidate).st_ino == inode:
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
+def _read_lines(path, offset, aggregate, stats):
+    """Feed the complete lines of ``path`` after ``offset`` that can hold a record; the offset after them."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        carry = b""
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            data = carry + chunk
+            end = data.rfind(b"\n") + 1
+            carry = data[end:]
+            _feed_block(data[:end] if end < len(data) else data, aggregate, stats)
+            stats["bytes"] += end
+            offset += end
+    return offset
+
+
+def _feed_block(block, aggregate, stats):
+    """Only lines holding a marker reach the parser: most of a log is not seccomp."""
+    starts = set()
+    for marker in RECORD_MARKERS + THROTTLE_MARKERS:
+        position = block.find(marker)
+        while position != -1:
+            line_start = block.rfind(b"\n", 0, position) + 1
+            starts.add(line_start)
+            line_end = block.find(b"\n", position)
+            position = block.find(marker, line_end if line_end != -1 else len(block))
+    for line_start in sorted(starts):
+        line_end = block.find(b"\n", line_start)
+        aggregate.add_line(block[line_start:line_end if line_end != -1 else len(block)], stats)
+
+
+def scan_kmsg(cursor, aggregate, start, path="/dev/kmsg"):
+    """New kernel messages since ``cursor`` ({boot_id, seq}); a gap in sequence numbers is lost messages."""
+    stats = _stats(path)
+    boot_id = (_read("/proc/sys/kernel/random/boot_id") or "").strip()
+    if cursor is not None and cursor.get("boot_id") != boot_id:
+        stats["notes"].append("the node rebooted since the last scan: read the ring buffer from its start")
+        cursor = None
+        start = "beginning"
+    after = cursor.get("seq", -1) if cursor else -1
+    last = after
+    first_new = None
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ScanError("cannot open %s: %s" % (path, exc))
+    try:
+        while True:
+            try:
+                message = os.read(descriptor, KMSG_MAX_READ)
+            except OSError as exc:
+                if exc.errno == errno.EAGAIN:
+                    break
+                if exc.errno == errno.EPIPE:  # overwritten while being read: the next read goes on
+                    stats["notes"].append("the ring buffer wrapped while it was read")
+                    continue
+                raise ScanError("cannot read %s: %s" % (path, exc))
+            if not message:
+                break
+            prefix, _sep, text = message.partition(b";")
+            try:
+                seq = int(prefix.split(b",")[1])
+            except (IndexError, ValueError):
+                continue
+            if seq <= after:
+                continue
+            if first_new is None:
+                first_new = seq
+            last = max(last, seq)
+            stats["bytes"] += len(message)
+            if start == "end" and cursor is None:
+                continue
+            line = text.split(b"\n", 1)[0]
+            if any(marker in line for marker in RECORD_MARKERS + THROTTLE_MARKERS):
+                aggregate.add_line(line, stats)
+    finally:
+        os.close(descriptor)
+    if cursor is None and start == "end":
+        stats["notes"].append("cursor set at the end of the ring buffer; records before it are not read")
+        stats["bytes"] = 0
+    elif cursor is not None and first_new is not None and first_new > after + 1:
+        stats["lost_messages"] = first_new - after - 1
+        stats["gap"] = True
+        stats["notes"].append("%d kernel messages were overwritten in the ring buffer before they were read"
+                              % stats["lost_messages"])
+    return dict(boot_id=boot_id, seq=last), stats
+
+
+def scan_journald(cursor, aggregate, start, run):
+    """Audit and kernel transport entries after ``cursor`` (the journal's cursor string)."""
+    stats = _stats("journald")
+    argv = ["journalctl", "--output=json", "--no-pager", "--quiet"]
+    if cursor:
+        argv.append("--after-cursor=%s" % cursor)
+    elif start == "end":
+        argv += ["--lines=1"]
+    argv += ["_TRANSPORT=audit", "+", "_TRANSPORT=kernel"]
+    rc, out, err = run(argv)
+    if rc != 0:
+        raise ScanError("journalctl failed (rc %d): %s" % (rc, err.strip()))
+    last = cursor
+    for text in out.splitlines():
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            continue
+        last = entry.get("__CURSOR") or last
+        stats["bytes"] += len(text)
+        if not cursor and start == "end":
+            continue
+        line = journal_line(entry)
+        if line and (any(marker.decode() in line for marker in RECORD_MARKERS)
+                     or any(marker.decode() in line for marker in THROTTLE_MARKERS)):
+            aggregate.add_line(line, stats)
+    if not cursor and start == "end":
+        stats["notes"].append("cursor set at the end of the journal; records before it are not read")
+    return last, stats
+
+
+def journal_line(entry):
+    """The log line of a journal entry. journald stores an audit record's text after `audit(T:S): ` as
+    MESSAGE, prefixed with its type name, and the time and serial as _SOURCE_REALTIME_TIMESTAMP and
+    _AUDIT_ID (systemd src/journal/journald-audit.c); put the `type=... msg=audit(T:S):` form back."""
+    message = entry.get("MESSAGE")
+    if isinstance(message, list):  # journalctl prints non-UTF-8 fields as byte arrays
+        message = bytes(byte for byte in message if isinstance(byte, int) and 0 <= byte < 256).decode("utf-8", "replace")
+    if not isinstance(message, str):
+        return None
+    if entry.get("_TRANSPORT") != "audit":
+        return message
+    type_name = entry.get("_AUDIT_TYPE_NAME") or ""
+    try:
+        micros = int(entry.get("_SOURCE_REALTIME_TIMESTAMP") or entry.get("__REALTIME_TIMESTAMP"))
+        serial = int(entry.get("_AUDIT_ID"))
+    except (TypeError, ValueError):
+        return None
+    body = message[len(type_name) + 1:] if type_name and message.startswith(type_name + " ") else message
+    return "type=%s msg=audit(%d.%03d:%d): %s" % (type_name or "UNKNOWN", micros // 1000000, (micros // 1000) % 1000,
+                                                  serial, body)
+
+
+# --- one scan ---
+
+def scan(sources, cursors, start, attribute, max_entries=MAX_ENTRIES, run=None):
+    """Read every source after its cursor. ``sources``: [(kind, path)]; returns (result, new cursors)."""
+    aggregate = Aggregate(attribute, max_entries)
+    aggregate.seen.update(tuple(pair) for pair in cursors.get("seen") or [])
+    new_cursors = {}
+    source_stats = []
+    for kind, path in sources:
+        key = "%s:%s" % (kind, path)
+        before = cursors.get(key)
+        if kind in ("auditd", "syslog"):
+            after, stats = scan_file(path, before, aggregate, start)
+        elif kind == "kmsg":
+            after, stats = scan_kmsg(before, aggregate, start, path)
+        elif kind == "journald":
+            after, stats = scan_journald(before, aggregate, start, run)
+        else:
+            raise ScanError("unknown source %r: valid sources are %s" % (kind, ", ".join(SOURCES)))
+        stats["source"] = kind
+        new_cursors[key] = after
+        source_stats.append(stats)
+    result = aggregate.result()
+    result["sources"] = source_stats
+    if any(stats.get("gap") for stats in source_stats):
+        result["complete"] = False
+    # Keep the most recent stamps only: copies of one record arrive within moments of each other.
+    new_cursors["seen"] = [list(pair) for pair in sorted(aggregate.seen)[-SEEN_KEEP:]]
+    return result, new_cursors
+
+
+def available_sources(root="/"):
+    """The sources this node has, in the order they are best read."""
+    found = []
+    auditd = os.path.join(root, DEFAULT_PATHS["auditd"].lstrip("/"))
+    if os.path.exists(auditd):
+        found.append(("auditd", DEFAULT_PATHS["auditd"]))
+    if os.path.exists(os.path.join(root, "dev/kmsg")):
+        found.append(("kmsg", "/dev/kmsg"))
+    for path in DEFAULT_PATHS["syslog"]:
+        if os.path.exists(os.path.join(root, path.lstrip("/"))):
+            found.append(("syslog", path))
+            break
+    if os.path.isdir(os.path.join(root, "run/systemd/journal")) and os.path.exists(os.path.join(root, "run/systemd/journal/socket")):
+        found.append(("journald", "journald"))
+    return found
+
+
+def load_cursors(path):
+    text = _read(path)
+    if text is None:
+        return {}
+    try:
+        cursors = json.loads(text)
+    except ValueError as exc:
+        raise ScanError("cursor file %s is not JSON (%s): remove it or set reset: true" % (path, exc))
+    if not isinstance(cursors, dict):
+        raise ScanError("cursor file %s holds %s, not an object: remove it or set reset: true"
+                        % (path, type(cursors).__name__))
+    return cursors
+
+
+def _stats(path):
+    return dict(path=path, bytes=0, records=0, suppressed=0, lost=0, throttle_messages=0, notes=[])
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def _boot_time(proc):
+    for line in (_read("%s/stat" % proc) or "").splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return None

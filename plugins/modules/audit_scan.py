@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: audit_scan
+short_description: Read the kernel's new seccomp records on a node, once each, and say which container made them
+version_added: 0.3.0
+description:
+  - Reads the kernel's seccomp audit records (type 1326 / SECCOMP) that arrived since the last scan from every source
+    the node has - auditd's C(audit.log) and its rotated files, journald (audit and kernel transports), the kernel
+    ring buffer C(/dev/kmsg), syslog's C(kern.log), C(syslog) or C(messages).
+  - Keeps a cursor per source in O(state_dir) (file inode and offset, journal cursor, ring buffer sequence number),
+    so each scan reads only what is new, follows log rotation and never counts a record twice. A record that reaches
+    two sources (the kernel log and syslog; journald's two copies) is counted once.
+  - Decodes the architecture and syscall number to the syscall's name with libseccomp and C(code) to the action,
+    and folds records into one entry per (container, executable, syscall, action) with a count and the first and last
+    time, so memory grows with distinct behaviours, not with the size of the log.
+  - Attributes each record to its pod and container through C(/proc/<pid>/cgroup) (the pod UID and the container ID
+    in the cgroup path, names from C(crictl ps)) while the process lives; otherwise the entry says C(exited).
+  - Detects throttling (C(kauditd_printk_skb - N callbacks suppressed), C(audit_lost=), hold queue and backlog
+    messages, ring buffer overruns) and then reports counts as lower bounds with the setting that lifts the limit.
+options:
+  sources:
+    description:
+      - Where to read. C(auto) reads every source the node has.
+    type: list
+    elements: str
+    choices: [auto, auditd, journald, kmsg, syslog]
+    default: [auto]
+  auditd_log:
+    description: auditd's log file.
+    type: path
+    default: /var/log/audit/audit.log
+  syslog_log:
+    description: The syslog file with kernel messages; by default the first of C(/var/log/kern.log), C(/var/log/syslog) and C(/var/log/messages) that exists.
+    type: path
+  state_dir:
+    description: Directory on the node for the cursor file.
+    type: path
+    default: /var/lib/k8s-seccomp-default/audit-scan
+  cursor_name:
+    description:
+      - Name of the cursor file in O(state_dir). Scans with different names keep separate positions.
+    type: str
+    default: default
+  start:
+    description:
+      - Where a source without a cursor is read from. C(end) only sets the cursor (the usual first call, before a soak);
+        C(beginning) reads everything the source still holds.
+    type: str
+    choices: [end, beginning]
+    default: end
+  reset:
+    description: Forget the stored cursors first.
+    type: bool
+    default: false
+  attribute:
+    description: Look up each record's process in C(/proc) and the runtime's containers with C(crictl).
+    type: bool
+    default: true
+  max_entries:
+    description: Most distinct (container, executable, syscall, action) entries kept; records past it are counted in RV(overflow).
+    type: int
+    default: 20000
+attributes:
+  check_mode:
+    support: full
+    description: Reads the sources but does not store the new cursors, so the next real scan reads the same records.
+  diff_mode:
+    support: full
+    description: Shows the cursors before and after.
+notes:
+  - Needs root on the node to read C(/dev/kmsg), C(/proc/<pid>/cgroup) of every process and auditd's log.
+  - The kernel prints audit records to its log only when no auditd is connected, and then rate-limited by
+    C(kernel.printk_ratelimit) and C(kernel.printk_ratelimit_burst); see RV(throttling).
+seealso:
+  - plugin: k8s.seccomp_default.seccomp_audit_records
+    plugin_type: filter
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: Set the cursors before the soak
+  k8s.seccomp_default.audit_scan:
+    cursor_name: soak
+    start: end
+
+- name: Read what the soak produced
+  k8s.seccomp_default.audit_scan:
+    cursor_name: soak
+  register: seccomp_scan
+
+- name: Show what would have been blocked
+  ansible.builtin.debug:
+    msg: "{{ item.pod }}/{{ item.container }} {{ item.exe }} {{ item.syscall }} x{{ item.count }}"
+  loop: "{{ seccomp_scan.entries | selectattr('attribution', 'equalto', 'container') }}"
+"""
+
+RETURN = r"""
+entries:
+  description: One entry per (container, executable, syscall, architecture, action), most frequent first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    attribution:
+      description: C(container) (its cgroup names a pod or container), C(host), or C(exited) (the process was gone or its pid reused).
+      type: str
+    pod:
+      description: Pod name (from C(crictl)), when known.
+      type: str
+    namespace:
+      description: Pod namespace, when known.
+      type: str
+    pod_uid:
+      description: Pod UID, from the cgroup path.
+      type: str
+    container:
+      description: Container name, when known.
+      type: str
+    container_id:
+      description: Container ID, from the cgroup path.
+      type: str
+    exe:
+      description: Executable path, as the kernel printed it (decoded when hex).
+      type: str
+    comm:
+      description: Command name of the first record.
+      type: str
+    syscall:
+      description: Syscall name (libseccomp).
+      type: str
+    syscall_nr:
+      description: Syscall number.
+      type: int
+    arch:
+      description: Architecture, such as C(x86_64).
+      type: str
+    action:
+      description: C(log), C(errno), C(kill_thread), C(kill_process), C(trap), C(trace) or C(user_notif).
+      type: str
+    count:
+      description: Number of records (a lower bound when RV(throttling.detected)).
+      type: int
+    first:
+      description: Time of the first record (seconds since the epoch).
+      type: float
+    last:
+      description: Time of the last record.
+      type: float
+    pids:
+      description: Up to 8 process IDs seen.
+      type: list
+      elements: int
+  sample:
+    - {attribution: container, pod: needs-unshare, namespace: default, container: needs-unshare, exe: /bin/busybox,
+       syscall: unshare, syscall_nr: 272, arch: x86_64, action: log, count: 14, first: 1795444107.756, last: 1795444133.1}
+records:
+  description: Seccomp records read in this scan (copies excluded).
+  returned: always
+  type: int
+duplicates:
+  description: Copies of records already counted (the same timestamp and serial in two sources).
+  returned: always
+  type: int
+overflow:
+  description: Records not kept because O(max_entries) distinct entries were already held.
+  returned: always
+  type: int
+throttling:
+  description: C(detected), C(suppressed) (printk callbacks suppressed), C(audit_lost), C(queue_messages) and C(remedy).
+  returned: always
+  type: dict
+complete:
+  description: False when throttling, an overrun ring buffer, a log rotated past its cursor or O(max_entries) may have hidden records.
+  returned: always
+  type: bool
+sources:
+  description: Per source - C(source), C(path), C(bytes) read, C(records), C(suppressed), C(notes).
+  returned: always
+  type: list
+  elements: dict
+cursor_file:
+  description: Where the cursors are kept.
+  returned: always
+  type: str
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files
+
+
+def chosen_sources(params):
+    wanted = params["sources"]
+    found = dict()
+    for kind, path in audit_scan.available_sources():
+        found.setdefault(kind, path)
+    if params["auditd_log"] != audit_scan.DEFAULT_PATHS["auditd"] and os.path.exists(params["auditd_log"]):
+        found["auditd"] = params["auditd_log"]
+    if params["syslog_log"]:
+        found["syslog"] = params["syslog_log"]
+    if "auto" in wanted:
+        return sorted(found.items(), key=lambda item: audit_scan.SOURCES.index(item[0]))
+    chosen = []
+    for kind in wanted:
+        path = found.get(kind) or dict(auditd=params["auditd_log"], kmsg="/dev/kmsg", journald="journald").get(kind)
+        chosen.append((kind, path))
+    return chosen
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            sources=dict(type="list", elements="str", default=["auto"], choices=["auto"] + list(audit_scan.SOURCES)),
+            auditd_log=dict(type="path", default=audit_scan.DEFAULT_PATHS["auditd"]),
+            syslog_log=dict(type="path"),
+            state_dir=dict(type="path", default="/var/lib/k8s-seccomp-default/audit-scan"),
+            cursor_name=dict(type="str", default="default"),
+            start=dict(type="str", default="end", choices=["end", "beginning"]),
+            reset=dict(type="bool", default=False),
+            attribute=dict(type="bool", default=True),
+            max_entries=dict(type="int", default=audit_scan.MAX_ENTRIES),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    problem = files.relative_name_problem(params["cursor_name"] + ".json")
+    if problem:
+        module.fail_json(msg="cursor_name %r: %s" % (params["cursor_name"], problem))
+    cursor_file = os.path.join(params["state_dir"], params["cursor_name"] + ".json")
+
+    def run(argv):
+        binary = module.get_bin_path(argv[0])
+        if not binary:
+            raise OSError("%s: command not found" % argv[0])
+        return module.run_command([binary] + argv[1:])
+
+    try:
+        before = {} if params["reset"] else audit_scan.load_cursors(cursor_file)
+        sources = chosen_sources(params)
+        if not sources:
+            module.fail_json(msg="no source of kernel seccomp records on this node: none of %s exists, and "
+                             "/dev/kmsg is not readable" % ", ".join([audit_scan.DEFAULT_PATHS["auditd"]]
+                                                                    + audit_scan.DEFAULT_PATHS["syslog"]))
+        attribute = audit_scan.ProcessTable(containers=audit_scan.crictl_containers(run)) if params["attribute"] else (
+            lambda pid, timestamp: dict(attribution="unknown"))
+        result, after = audit_scan.scan(sources, before, params["start"], attribute, params["max_entries"], run)
+    except audit_scan.ScanError as exc:
+        module.fail_json(msg=str(exc))
+    before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
+    after_text = json.dumps(dict((k, v) for k, v in after.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
+    changed = before_text != after_text
+    if changed and not module.check_mode:
+        files.ensure_directories(cursor_file, 0o700)
+        files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
+    result = json.loads(json.dumps(result))
+    diff = dict(before=before_text, after=after_text, before_header=cursor_file, after_header=cursor_file)
+    module.exit_json(changed=changed, cursor_file=cursor_file, diff=diff, **result)
+
+
+if __name__ == "__main__":
+    main()
