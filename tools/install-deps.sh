@@ -3,10 +3,11 @@
 # runc and busybox-static run the real-kernel tests; containerd captures a real runtime default;
 # gcc and libc6-dev build the benchmark's static lstat loop; libseccomp2 backs pyseccomp.
 # The lab fleet's nodes use the system python3 as a node would, with python3-yaml (stand-in kubelet)
-# and python3-ruamel.yaml (the kubelet_config module keeps comments); util-linux (unshare, nsenter),
+# python3-ruamel.yaml (the kubelet_config module keeps comments), python3-tomlkit (CRI-O drop-ins) and
+# bpftrace (observe-only tracing of syscalls); util-linux (unshare, nsenter),
 # iproute2 (loopback in each node) and openssl (kubelet certificates) build the nodes.
 set -euo pipefail
-packages=(runc busybox-static containerd libseccomp2 gcc libc6-dev python3 python3-yaml python3-ruamel.yaml
+packages=(runc busybox-static containerd libseccomp2 gcc libc6-dev python3 python3-yaml python3-ruamel.yaml python3-tomlkit bpftrace
           util-linux iproute2 openssl)
 missing=()
 for package in "${packages[@]}"; do

@@ -172,6 +172,9 @@ class ProcessTable:
         known = self.containers.get(owner["container_id"])
         if known:
             owner.update(known)
+        elif self.containers:
+            # Not a container of this node's CRI runtime (another runtime, or a nested node's): not ours to judge.
+            owner["attribution"] = "unmanaged"
         return started, owner
 
 

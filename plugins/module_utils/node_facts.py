@@ -20,7 +20,7 @@ import os
 import re
 import shlex
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config, runtimes
 
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
@@ -282,16 +282,19 @@ def runtime_name(endpoint):
 
 def gather_runtime(endpoint, run):
     name = runtime_name(endpoint)
-    facts = dict(name=name, endpoint=endpoint, version=None, config_files=[], seccomp_profile=None)
+    facts = dict(name=name, endpoint=endpoint, version=None, config_files=[], seccomp_profile=None,
+                 seccomp_profile_source=None, problems=[])
     if name == "containerd":
         facts["version"] = _first_version(run(["containerd", "--version"]))
         facts["config_files"] = [path for path in ["/etc/containerd/config.toml"] if os.path.exists(path)]
     elif name == "cri-o":
         facts["version"] = _first_version(run(["crio", "--version"]))
-        files = [path for path in ["/etc/crio/crio.conf"] if os.path.exists(path)]
-        files += sorted(glob.glob("/etc/crio/crio.conf.d/*.conf"))
-        facts["config_files"] = files
-        facts["seccomp_profile"] = crio_seccomp_profile(files)
+        facts["config_files"] = runtimes.crio_config_files()
+        try:
+            facts["seccomp_profile"], facts["seccomp_profile_source"] = runtimes.crio_seccomp_profile(
+                facts["config_files"])
+        except runtimes.RuntimeConfigError as exc:
+            facts["problems"] = [str(exc)]
     return facts
 
 
@@ -301,20 +304,6 @@ def _first_version(result):
         return None
     match = re.search(r"(?:version\s+|Version:\s+|\s)v?(\d+\.\d+\.\d+)", out)
     return match.group(1) if match else None
-
-
-def crio_seccomp_profile(files):
-    """`[crio.runtime] seccomp_profile` as CRI-O merges crio.conf and crio.conf.d (last one wins)."""
-    value = None
-    for path in files:
-        section = None
-        for line in (read_text(path) or "").splitlines():
-            stripped = line.strip()
-            if stripped.startswith("["):
-                section = stripped.strip("[]").strip()
-            elif section == "crio.runtime" and re.match(r"seccomp_profile\s*=", stripped):
-                value = stripped.split("=", 1)[1].strip().strip("\"'")
-    return value
 
 
 # --- kernel, libseccomp, runc, logs ---

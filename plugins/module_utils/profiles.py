@@ -758,6 +758,48 @@ def denies_anything(profile):
     return profile.get("defaultAction") in DENY_ACTIONS or bool(syscalls_with_action(profile, DENY_ACTIONS))
 
 
+ARG_TESTS = {
+    "SCMP_CMP_NE": lambda arg, value, two: arg != value,
+    "SCMP_CMP_LT": lambda arg, value, two: arg < value,
+    "SCMP_CMP_LE": lambda arg, value, two: arg <= value,
+    "SCMP_CMP_EQ": lambda arg, value, two: arg == value,
+    "SCMP_CMP_GE": lambda arg, value, two: arg >= value,
+    "SCMP_CMP_GT": lambda arg, value, two: arg > value,
+    "SCMP_CMP_MASKED_EQ": lambda arg, value, two: (arg & value) == two,
+}
+
+
+def decide(profile, syscall, args=None):
+    """(action, certain) an OCI ``profile`` takes for ``syscall`` called with ``args`` ({index: value}).
+
+    The first rule naming the call whose conditions all hold decides, else defaultAction. A condition on
+    an argument not in ``args`` cannot be decided: the answer is then the rule's action with certain=False.
+    """
+    args = args or {}
+    for rule in profile.get("syscalls") or []:
+        if syscall not in rule.get("names") or []:
+            continue
+        certain = True
+        holds = True
+        for condition in rule.get("args") or []:
+            if condition.get("index") not in args:
+                certain = False
+                continue
+            value = args[condition["index"]] & 0xFFFFFFFFFFFFFFFF
+            test = ARG_TESTS.get(condition.get("op"))
+            if test is None or not test(value, condition.get("value", 0), condition.get("valueTwo", 0)):
+                holds = False
+                break
+        if holds:
+            return rule.get("action"), certain
+    return profile.get("defaultAction"), True
+
+
+def blocks(action):
+    """Whether a call under ``action`` fails or is killed (ALLOW and LOG let it run)."""
+    return action not in ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+
+
 def dumps_profile(profile):
     """The file text: two-space JSON, keys in OCI order, trailing newline; stable for diffs."""
     return json.dumps(profile, indent=2) + "\n"

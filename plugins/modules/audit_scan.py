@@ -111,7 +111,9 @@ entries:
   elements: dict
   contains:
     attribution:
-      description: C(container) (its cgroup names a pod or container), C(host), or C(exited) (the process was gone or its pid reused).
+      description:
+        - C(container) (its cgroup names a pod or container of this node's runtime), C(host), C(exited) (the process was
+          gone or its pid reused) or C(unmanaged) (a container the runtime's C(crictl ps -a) does not list).
       type: str
     pod:
       description: Pod name (from C(crictl)), when known.

@@ -232,9 +232,12 @@ def node_files(node, fs, restart_sec):
     files["/usr/local/bin/crictl"] = "#!/bin/sh\nexec %s %s/crictl.py \"$@\"\n" % (NODE_PYTHON, HERE)
     if runtime == "crio":
         files["/usr/local/bin/crio"] = (
-            "#!/bin/sh\n# Lab stand-in for the crio binary: version only\n"
-            "printf 'crio version %s\\nVersion:        %s\\nGitCommit:      lab\\n'\n"
-            % (CRIO_VERSION.get(minor, "1.%d.0" % minor), CRIO_VERSION.get(minor, "1.%d.0" % minor)))
+            "#!/bin/sh\n# Lab stand-in for the crio binary (tests/lab/crio.py)\nexport LAB_CRIO_VERSION=%s\n"
+            "exec %s %s/crio.py \"$@\"\n" % (CRIO_VERSION.get(minor, "1.%d.0" % minor), NODE_PYTHON, HERE))
+        files["/etc/systemd/system/crio.service"] = (
+            "[Unit]\nDescription=Container Runtime Interface for OCI (CRI-O)\n\n[Service]\n"
+            "ExecStart=/usr/local/bin/crio\nExecReload=/bin/kill -s HUP $MAINPID\nRestart=on-failure\n"
+            "RestartSec=1\n\n[Install]\nWantedBy=multi-user.target\n")
     return files
 
 
@@ -278,8 +281,9 @@ def create_node(fleet_dir, node, restart_sec):
               (0o600 if path.endswith(".key") else 0o644))
     wants = os.path.join(fs, "etc-systemd-system", "multi-user.target.wants")
     os.makedirs(wants, exist_ok=True)
-    if not os.path.lexists(os.path.join(wants, "kubelet.service")):
-        os.symlink("/etc/systemd/system/kubelet.service", os.path.join(wants, "kubelet.service"))
+    for unit in ("kubelet.service", "crio.service") if node["runtime"] == "crio" else ("kubelet.service",):
+        if not os.path.lexists(os.path.join(wants, unit)):
+            os.symlink("/etc/systemd/system/" + unit, os.path.join(wants, unit))
     description = {
         "hostname": node["name"],
         "binds": BIND_DIRS,

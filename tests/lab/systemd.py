@@ -51,6 +51,8 @@ def parse_unit_text(text, unit):
             unit.setdefault("EnvironmentFile", []).append(value)
         elif key in ("Restart", "RestartSec"):
             unit[key] = value
+        elif key == "ExecReload":
+            unit["ExecReload"] = [] if not value else unit.get("ExecReload", []) + [value]
 
 
 def load_unit(name):
@@ -214,6 +216,22 @@ class Service:
         self.stop()
         return self.start()
 
+    def reload(self):
+        """ExecReload= with $MAINPID, as systemd runs it; units without one cannot be reloaded."""
+        unit = load_unit(self.name)
+        if unit is None or not unit.get("ExecReload"):
+            return 1, "Failed to reload %s: Job type reload is not applicable for unit %s.\n" % (self.name, self.name)
+        with self.lock:
+            if not (self.process and self.process.poll() is None):
+                return 1, "Failed to reload %s: Unit %s is not active.\n" % (self.name, self.name)
+            env = dict(environment_of(unit), MAINPID=str(self.process.pid))
+        for command in unit["ExecReload"]:
+            done = subprocess.run(expand_command(command, env), env=env,
+                                  capture_output=True, check=False)
+            if done.returncode != 0:
+                return 1, "Job for %s failed: the reload command exited with status %d.\n" % (self.name, done.returncode)
+        return 0, ""
+
     def kill(self, signum):
         with self.lock:
             if self.process and self.process.poll() is None:
@@ -279,7 +297,8 @@ class Manager:
                 service = self.service(name)
                 if load_unit(service.name) is None:
                     return {"rc": 5, "stdout": "", "stderr": "Failed to %s %s: Unit %s not found.\n" % (command, service.name, service.name)}
-                method = {"start": service.start, "stop": service.stop}.get(command, service.restart)
+                method = {"start": service.start, "stop": service.stop, "reload": service.reload}.get(
+                    command, service.restart)
                 if command == "try-restart" and service.state != "active":
                     continue
                 rc, err = method()

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Container runtime configuration: CRI-O's default seccomp profile (k8s-facts.md 5.2).
+
+CRI-O reads /etc/crio/crio.conf, then /etc/crio/crio.conf.d/*.conf in lexical order, a later file's key
+replacing an earlier one's; `[crio.runtime] seccomp_profile` replaces the profile RuntimeDefault gets and
+is reloaded live on SIGHUP (`systemctl reload crio`). Complain mode points it at kubernetes/default-audit
+through a drop-in of ours, and leaving complain mode puts that drop-in back exactly as it was.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import glob
+import json
+import os
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11 on the node
+    tomllib = None
+try:
+    import tomlkit
+except ImportError:
+    tomlkit = None
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import files
+
+CRIO_CONFIG = "/etc/crio/crio.conf"
+CRIO_DROP_IN_DIR = "/etc/crio/crio.conf.d"
+DROP_IN_HEADER = ("# Written by k8s.seccomp_default (complain mode): RuntimeDefault logs instead of blocking.\n"
+                  "# Removed, or put back as it was, when complain mode ends.\n")
+
+
+class RuntimeConfigError(ValueError):
+    pass
+
+
+def crio_config_files(config=CRIO_CONFIG, drop_in_dir=CRIO_DROP_IN_DIR, extra=None):
+    """The files CRI-O reads, in order; ``extra`` (a path in the drop-in directory) is included as if present."""
+    paths = [config] if os.path.exists(config) else []
+    drop_ins = set(glob.glob(os.path.join(glob.escape(drop_in_dir), "*.conf")))
+    if extra:
+        drop_ins.add(extra)
+    return paths + sorted(drop_ins)
+
+
+def parse_toml(path, data):
+    """The TOML document in ``data`` (bytes) of ``path``, or an error that names the file."""
+    try:
+        text = data.decode("utf-8")
+        if tomllib is not None:
+            return tomllib.loads(text)
+        if tomlkit is not None:
+            return tomlkit.parse(text).unwrap()
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RuntimeConfigError("%s is not valid TOML: %s" % (path, exc))
+    raise RuntimeConfigError("reading %s needs Python 3.11 (tomllib) or the tomlkit package on the node" % path)
+
+
+def crio_seccomp_profile(paths, overrides=None):
+    """(value, path that set it) of `[crio.runtime] seccomp_profile` across ``paths``; ``overrides`` maps a
+    path to the bytes it will hold (None: removed)."""
+    overrides = overrides or {}
+    value, source = None, None
+    for path in paths:
+        data = overrides[path] if path in overrides else files.read_bytes(path)
+        if data is None:
+            continue
+        document = parse_toml(path, data)
+        runtime = (document.get("crio") or {}).get("runtime") or {}
+        if not isinstance(runtime, dict):
+            raise RuntimeConfigError("%s: [crio.runtime] is not a table" % path)
+        if "seccomp_profile" in runtime:
+            value, source = runtime["seccomp_profile"], path
+            if not isinstance(value, str):
+                raise RuntimeConfigError("%s: [crio.runtime] seccomp_profile = %r is not a string (a path, or \"\" for "
+                                         "CRI-O's built-in default)" % (path, value))
+    return value, source
+
+
+def drop_in_with_profile(current, profile):
+    """Our drop-in's bytes with `[crio.runtime] seccomp_profile = profile`, keeping whatever else it holds."""
+    if tomlkit is None:
+        raise RuntimeConfigError("writing a CRI-O drop-in needs the tomlkit package on the node")
+    if current:
+        try:
+            document = tomlkit.parse(current.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise RuntimeConfigError("the drop-in is not valid TOML: %s" % exc)
+    else:
+        document = tomlkit.parse(DROP_IN_HEADER)
+    crio = document.get("crio")
+    if crio is None:
+        crio = tomlkit.table(is_super_table=True)
+        document["crio"] = crio
+    runtime = crio.get("runtime")
+    if runtime is None:
+        runtime = tomlkit.table()
+        crio["runtime"] = runtime
+    runtime["seccomp_profile"] = profile
+    return tomlkit.dumps(document).encode("utf-8")
+
+
+# --- what complain mode replaced, kept so that leaving it is exact ---
+
+def save_original(record_path, path, content):
+    """Remember ``path``'s bytes (None: absent) before the first change; never overwrite that memory."""
+    if os.path.exists(record_path):
+        return False
+    record = dict(path=path, existed=content is not None,
+                  content=base64.b64encode(content).decode("ascii") if content is not None else None,
+                  sha256=files.sha256_bytes(content) if content is not None else None)
+    files.ensure_directories(record_path, 0o700)
+    files.atomic_write(record_path, (json.dumps(record, indent=1) + "\n").encode(), 0o600)
+    return True
+
+
+def load_original(record_path):
+    data = files.read_bytes(record_path)
+    if data is None:
+        return None
+    try:
+        record = json.loads(data.decode("utf-8"))
+        content = base64.b64decode(record["content"]) if record["existed"] else None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RuntimeConfigError("%s does not hold what complain mode replaced (%s); put %s back by hand and remove it"
+                                 % (record_path, exc, record_path))
+    if content is not None and files.sha256_bytes(content) != record.get("sha256"):
+        raise RuntimeConfigError("%s is damaged: its content does not match its sha256" % record_path)
+    return dict(record, content=content)

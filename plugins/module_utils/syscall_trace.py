@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Observe-only complain mode: trace the syscalls containers make, without touching them (k8s-facts.md 5.1).
+
+containerd has no setting that turns RuntimeDefault into a logging profile, so on such nodes the syscalls
+are watched from outside: bpftrace on the raw_syscalls:sys_enter tracepoint prints each (process, syscall,
+first argument) once, a collector beside it looks up the process's cgroup at once (pod UID and container
+ID), folds what it sees per (container, executable, syscall, argument) and keeps it in a state file. At the
+end, each syscall is judged against the profile the container will get (kubernetes/default): allowed,
+blocked, or depends on an argument that was not traced.
+
+Only the first argument is traced, and only for the syscalls the profile has argument conditions on (clone
+flags, personality, socket family...), so the kernel's map stays small.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, profiles
+
+try:
+    import pyseccomp
+except ImportError:
+    pyseccomp = None
+
+TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
+FLUSH_SECONDS = 1.0
+MAP_KEYS_MAX = 262144
+
+
+class TraceError(Exception):
+    pass
+
+
+class Stop(Exception):
+    """SIGTERM: leave the read loop even while it waits for a line."""
+
+
+def _stop(_signum, _frame):
+    raise Stop()
+
+
+def native_syscall_number(name):
+    """This machine's number for ``name`` (libseccomp), or None."""
+    if pyseccomp is not None:
+        try:
+            return pyseccomp.resolve_syscall(pyseccomp.system_arch(), name)
+        except (ValueError, TypeError):
+            return None
+    library = audit_scan.audit_records._libseccomp()
+    if library is None:
+        return None
+    library.seccomp_syscall_resolve_name.restype = int
+    number = library.seccomp_syscall_resolve_name(name.encode())
+    return number if number >= 0 else None
+
+
+def native_syscall_name(number):
+    token = native_arch_token()
+    return audit_scan.audit_records.syscall_name(token, number) if token is not None else None
+
+
+def native_arch_token():
+    machine = os.uname()[4]
+    wanted = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "ppc64le": "ppc64le", "s390x": "s390x",
+              "riscv64": "riscv64"}.get(machine)
+    for token, name in audit_scan.audit_records.ARCHES.items():
+        if name == wanted:
+            return token
+    return None
+
+
+def arg_syscalls(profile):
+    """Syscall numbers the profile has conditions on the first argument for."""
+    numbers = set()
+    for rule in profile.get("syscalls") or []:
+        if any(condition.get("index") == 0 for condition in rule.get("args") or []):
+            for name in rule.get("names") or []:
+                number = native_syscall_number(name)
+                if number is not None:
+                    numbers.add(number)
+    return sorted(numbers)
+
+
+def bpftrace_program(arg_numbers, own_pid):
+    """Print each (pid, syscall, first argument when it matters) once."""
+    if arg_numbers:
+        test = " || ".join("args->id == %d" % number for number in arg_numbers)
+        key = "$a = (%s) ? args->args[0] : 0;" % test
+    else:
+        key = "$a = 0;"
+    return ("tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s "
+            "if (@seen[pid, args->id, $a] == 0) { @seen[pid, args->id, $a] = 1; "
+            "printf(\"%%d %%d %%lu %%s\\n\", pid, args->id, $a, comm); } }" % (own_pid, key))
+
+
+def ensure_tracefs(run):
+    """The tracepoint format files bpftrace reads; mounted if the node has not (systemd mounts it at boot)."""
+    for path in TRACEFS:
+        if os.path.isdir(os.path.join(path, "events", "raw_syscalls")):
+            return path
+    rc, _out, err = run(["mount", "-t", "tracefs", "nodev", TRACEFS[0]])
+    if rc != 0 or not os.path.isdir(os.path.join(TRACEFS[0], "events", "raw_syscalls")):
+        raise TraceError("the raw_syscalls tracepoints are not available: tracefs is not mounted at %s and mounting it "
+                         "failed (%s); the kernel needs CONFIG_FTRACE_SYSCALLS" % (TRACEFS[0], err.strip()))
+    return TRACEFS[0]
+
+
+class Collector:
+    """Reads bpftrace's lines, attributes each new process at once, and keeps the folded view on disk."""
+
+    def __init__(self, state_path, arg_numbers):
+        self.state_path = state_path
+        self.arg_numbers = set(arg_numbers)
+        self.processes = {}
+        self.entries = {}
+        self.lines = 0
+        self.started = time.time()
+        self.table = audit_scan.ProcessTable()
+        self.containers = {}
+
+    def owner(self, pid):
+        if pid not in self.processes:
+            started, owner = self.table.lookup(pid)
+            exe = None
+            try:
+                exe = os.readlink("/proc/%d/exe" % pid)
+            except OSError:
+                pass
+            self.processes[pid] = (owner or dict(attribution="exited"), exe)
+        return self.processes[pid]
+
+    def add(self, line):
+        parts = line.split(" ", 3)
+        if len(parts) < 4:
+            return
+        try:
+            pid, number, arg = int(parts[0]), int(parts[1]), int(parts[2])
+        except ValueError:
+            return
+        self.lines += 1
+        owner, exe = self.owner(pid)
+        if owner.get("attribution") != "container":
+            return  # host processes stay unconfined: not what the rollout changes
+        key = (owner.get("container_id"), exe, number, arg if number in self.arg_numbers else None)
+        entry = self.entries.get(key)
+        if entry is None:
+            if len(self.entries) >= audit_scan.MAX_ENTRIES:
+                return
+            entry = dict(owner, exe=exe, comm=parts[3].strip(), syscall_nr=number,
+                         arg0=arg if number in self.arg_numbers else None, processes=0, first=time.time())
+            self.entries[key] = entry
+        entry["processes"] += 1
+        entry["last"] = time.time()
+
+    def save(self, running, error=None):
+        state = dict(started=self.started, saved=time.time(), running=running, error=error, lines=self.lines,
+                     entries=list(self.entries.values()))
+        files.atomic_write(self.state_path, (json.dumps(state) + "\n").encode(), 0o600)
+
+
+def run_collector(state_path, profile, bpftrace="bpftrace"):
+    """The tracing process (runs detached until SIGTERM): bpftrace plus the collector."""
+    arg_numbers = arg_syscalls(profile)
+    collector = Collector(state_path, arg_numbers)
+    env = dict(os.environ, BPFTRACE_MAP_KEYS_MAX=str(MAP_KEYS_MAX), BPFTRACE_STRLEN="16")
+    process = subprocess.Popen([bpftrace, "-e", bpftrace_program(arg_numbers, os.getpid())], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env, bufsize=1, universal_newlines=True)
+    stopped = False
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        collector.save(True)
+        last_save = time.time()
+        while True:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("Attaching"):
+                continue
+            collector.add(line)
+            if time.time() - last_save > FLUSH_SECONDS:
+                collector.save(True)
+                last_save = time.time()
+    except Stop:
+        stopped = True
+    except (IOError, OSError):
+        pass
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    process.terminate()
+    try:
+        _out, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _out, err = process.communicate()
+    error = None
+    if not stopped:
+        error = "bpftrace stopped: %s" % (err or "").strip()[-2000:]
+    collector.save(False, error)
+
+
+def wait_until_attached(state_path, pid, timeout=30.0):
+    """Wait for the collector's first save and for bpftrace to have attached (it prints 'Attaching')."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = read_state(state_path)
+        if state and not state["running"]:
+            raise TraceError(state.get("error") or "the tracer stopped at once")
+        if not _alive(pid):
+            raise TraceError("the tracer exited at once; see %s" % state_path)
+        if state and _bpftrace_attached(pid):
+            return state
+        time.sleep(0.1)
+    raise TraceError("bpftrace did not attach within %d s" % timeout)
+
+
+def _bpftrace_attached(collector_pid):
+    """bpftrace is attached once it holds a perf event for the tracepoint (an anon_inode:[perf_event] fd)."""
+    try:
+        children = open("/proc/%d/task/%d/children" % (collector_pid, collector_pid)).read().split()
+    except (IOError, OSError):
+        return False
+    for child in children:
+        try:
+            for fd in os.listdir("/proc/%s/fd" % child):
+                if "perf_event" in os.readlink("/proc/%s/fd/%s" % (child, fd)):
+                    return True
+        except (IOError, OSError):
+            continue
+    return False
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    stat = open("/proc/%d/stat" % pid).read() if os.path.exists("/proc/%d/stat" % pid) else ""
+    return ") Z " not in stat
+
+
+def read_state(path):
+    data = files.read_bytes(path)
+    if not data:
+        return None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+
+
+def judge(entries, profile, containers=None):
+    """Each traced syscall with the verdict of ``profile``: allowed, blocked, or conditional."""
+    containers = containers or {}
+    judged = []
+    for entry in entries:
+        entry = dict(entry)
+        known = containers.get(entry.get("container_id"))
+        if containers and not known:
+            continue  # not a container of this node's CRI runtime (another runtime, or a nested node's)
+        entry.update(known or {})
+        entry["syscall"] = native_syscall_name(entry["syscall_nr"]) or str(entry["syscall_nr"])
+        args = {0: entry["arg0"]} if entry.get("arg0") is not None else {}
+        action, certain = profiles.decide(profile, entry["syscall"], args)
+        entry["action"] = action
+        entry["verdict"] = ("blocked" if profiles.blocks(action) else "allowed") if certain else "conditional"
+        judged.append(entry)
+    return judged

@@ -1,0 +1,264 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: syscall_trace
+short_description: Observe-only complain mode - trace the syscalls of a node's containers and judge them against a profile
+version_added: 0.3.0
+description:
+  - containerd has no setting that makes RuntimeDefault log instead of block (k8s-facts.md 5.1). This module watches
+    the containers from outside instead, without restarting or changing any of them.
+  - O(state=started) starts a detached tracer on the node - bpftrace on the C(raw_syscalls:sys_enter) tracepoint,
+    printing each (process, syscall) once, and a collector that attributes each new process to its pod and container
+    through C(/proc/<pid>/cgroup) at once and keeps what it saw in O(state_dir). Host processes are left out.
+  - O(state=stopped) stops it and returns every traced syscall of every container with the verdict of O(profile) -
+    C(allowed), C(blocked) or C(conditional) (the profile decides on an argument other than the first, which is not
+    traced). O(state=collected) returns the same while the tracer keeps running.
+  - It works on CRI-O nodes too, as a second opinion beside complain mode.
+options:
+  state:
+    description: C(started), C(stopped) or C(collected).
+    type: str
+    choices: [started, stopped, collected]
+    default: started
+  profile:
+    description: The profile the containers will get (kubernetes/default.json). Read when the tracer starts, to trace the
+      first argument of the syscalls it has argument conditions for, and again to judge.
+    type: path
+    required: true
+  state_dir:
+    description: Directory on the node for the tracer's pid and state files.
+    type: path
+    default: /var/lib/k8s-seccomp-default/trace
+  bpftrace:
+    description: The bpftrace binary (Debian package C(bpftrace)).
+    type: path
+    default: bpftrace
+attributes:
+  check_mode:
+    support: full
+    description: Starts and stops nothing; O(state=collected) reads as usual.
+  diff_mode:
+    support: none
+    description: Nothing on disk is changed that a diff would help with.
+notes:
+  - Needs root, a kernel with BTF-less tracepoint support (C(CONFIG_FTRACE_SYSCALLS)) and tracefs; tracefs is mounted at
+    C(/sys/kernel/tracing) when it is not.
+  - A process that makes a syscall and exits before the collector reads its cgroup is counted as C(exited) and left out.
+  - Syscalls are recorded with this machine's native numbers; 32-bit (compat) processes are not told apart.
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: Watch the node's containers during the soak
+  k8s.seccomp_default.syscall_trace:
+    profile: /var/lib/kubelet/seccomp/kubernetes/default.json
+
+- name: After the soak - what would kubernetes/default block?
+  k8s.seccomp_default.syscall_trace:
+    state: stopped
+    profile: /var/lib/kubelet/seccomp/kubernetes/default.json
+  register: seccomp_trace
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ seccomp_trace.entries | selectattr('verdict', 'equalto', 'blocked') | list }}"
+"""
+
+RETURN = r"""
+running:
+  description: Whether the tracer runs after this task.
+  returned: always
+  type: bool
+pid:
+  description: The tracer's process ID.
+  returned: when it runs
+  type: int
+entries:
+  description: One entry per (container, executable, syscall, first argument where the profile looks at it).
+  returned: when O(state=stopped) or O(state=collected)
+  type: list
+  elements: dict
+  contains:
+    pod:
+      description: Pod name (from C(crictl)), when known.
+      type: str
+    namespace:
+      description: Pod namespace.
+      type: str
+    pod_uid:
+      description: Pod UID from the cgroup.
+      type: str
+    container:
+      description: Container name.
+      type: str
+    container_id:
+      description: Container ID from the cgroup.
+      type: str
+    exe:
+      description: Executable.
+      type: str
+    syscall:
+      description: Syscall name.
+      type: str
+    arg0:
+      description: The first argument, when the profile has conditions on it.
+      type: int
+    processes:
+      description: How many processes made the call.
+      type: int
+    action:
+      description: The profile's action for it.
+      type: str
+    verdict:
+      description: C(allowed), C(blocked) or C(conditional).
+      type: str
+blocked:
+  description: The entries with the verdict C(blocked).
+  returned: when O(state=stopped) or O(state=collected)
+  type: list
+  elements: dict
+error:
+  description: Why the tracer stopped by itself, if it did.
+  returned: when O(state=stopped) or O(state=collected)
+  type: str
+seconds:
+  description: How long it traced.
+  returned: when O(state=stopped) or O(state=collected)
+  type: float
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, syscall_trace
+
+
+def read_pid(path):
+    data = files.read_bytes(path)
+    try:
+        pid = int(data.decode().strip()) if data else None
+    except ValueError:
+        return None
+    if pid and syscall_trace._alive(pid):
+        return pid
+    return None
+
+
+def load_profile(module, path):
+    data = files.read_bytes(path)
+    if data is None:
+        module.fail_json(msg="profile %s does not exist: install the built-in profiles first" % path)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except ValueError as exc:
+        module.fail_json(msg="profile %s is not JSON: %s" % (path, exc))
+
+
+def start(module, profile, pid_path, state_path, bpftrace):
+    """Fork the tracer off as a daemon (as async_wrapper does), then wait until bpftrace is attached."""
+    if os.path.exists(state_path):
+        os.unlink(state_path)
+    first = os.fork()
+    if first == 0:
+        os.setsid()
+        if os.fork() != 0:
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for descriptor in (0, 1, 2):
+            os.dup2(null, descriptor)
+        try:
+            files.atomic_write(pid_path, ("%d\n" % os.getpid()).encode(), 0o600)
+            syscall_trace.run_collector(state_path, profile, bpftrace)
+        finally:
+            os._exit(0)
+    os.waitpid(first, 0)
+    deadline = time.time() + 10
+    pid = None
+    while pid is None and time.time() < deadline:
+        pid = read_pid(pid_path)
+        time.sleep(0.05)
+    if pid is None:
+        module.fail_json(msg="the tracer did not start")
+    try:
+        syscall_trace.wait_until_attached(state_path, pid)
+    except syscall_trace.TraceError as exc:
+        module.fail_json(msg=str(exc))
+    return pid
+
+
+def report(module, state, profile):
+    def run(argv):
+        return module.run_command([module.get_bin_path(argv[0]) or argv[0]] + argv[1:])
+    entries = syscall_trace.judge(state.get("entries") or [], profile, audit_scan.crictl_containers(run))
+    entries.sort(key=lambda entry: (entry["verdict"] != "blocked", entry.get("pod") or "", entry["syscall"]))
+    return dict(entries=entries, blocked=[entry for entry in entries if entry["verdict"] == "blocked"],
+                error=state.get("error"), seconds=round(state.get("saved", 0) - state.get("started", 0), 1),
+                lines=state.get("lines", 0))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", default="started", choices=["started", "stopped", "collected"]),
+            profile=dict(type="path", required=True),
+            state_dir=dict(type="path", default="/var/lib/k8s-seccomp-default/trace"),
+            bpftrace=dict(type="path", default="bpftrace"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    pid_path = os.path.join(params["state_dir"], "tracer.pid")
+    state_path = os.path.join(params["state_dir"], "tracer.json")
+    pid = read_pid(pid_path)
+    profile = load_profile(module, params["profile"])
+    if params["state"] == "started":
+        if pid is not None:
+            module.exit_json(changed=False, running=True, pid=pid)
+        if module.check_mode:
+            module.exit_json(changed=True, running=False)
+        bpftrace = module.get_bin_path(params["bpftrace"], required=True)
+
+        def run(argv):
+            return module.run_command(argv)
+        try:
+            syscall_trace.ensure_tracefs(run)
+        except syscall_trace.TraceError as exc:
+            module.fail_json(msg=str(exc))
+        files.ensure_directories(pid_path, 0o700)
+        pid = start(module, profile, pid_path, state_path, bpftrace)
+        module.exit_json(changed=True, running=True, pid=pid)
+    changed = False
+    if params["state"] == "stopped" and pid is not None:
+        changed = True
+        if not module.check_mode:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.time() + 20
+            while syscall_trace._alive(pid) and time.time() < deadline:
+                time.sleep(0.05)
+            if syscall_trace._alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            os.unlink(pid_path)
+    state = syscall_trace.read_state(state_path)
+    if state is None:
+        module.fail_json(msg="no trace in %s: start one with state=started" % params["state_dir"])
+    result = report(module, state, profile)
+    running = syscall_trace._alive(pid) if pid else False
+    module.exit_json(changed=changed, running=running if params["state"] == "collected" or module.check_mode else False,
+                     **result)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
