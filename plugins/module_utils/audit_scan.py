@@ -135,9 +135,11 @@ class Aggregate:
 class ProcessTable:
     """pid -> pod UID and container ID from /proc/<pid>/cgroup, checked against the record's time."""
 
-    def __init__(self, proc="/proc", containers=None):
+    def __init__(self, proc="/proc", containers=None, seen_processes=None):
         self.proc = proc
         self.containers = containers or {}
+        # pid -> owner as a tracer saw it while the process lived ({"owner fields", "seen": time})
+        self.seen_processes = seen_processes or {}
         self.cache = {}
         self.boot_time = _boot_time(proc)
         self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -150,7 +152,19 @@ class ProcessTable:
         started, owner = self.cache[pid]
         # A process that started after the record is a newer one with a recycled pid.
         if started is None or (self.boot_time is not None and started > timestamp + 1.0):
+            return self.seen_owner(pid, timestamp)
+        return owner
+
+    def seen_owner(self, pid, timestamp):
+        seen = self.seen_processes.get(str(pid))
+        if not seen or seen.get("seen", 0) > timestamp + 5.0:
             return dict(attribution="exited")
+        owner = dict((key, value) for key, value in seen.items() if key not in ("seen", "exe"))
+        known = self.containers.get(owner.get("container_id"))
+        if known:
+            owner.update(known)
+        elif self.containers:
+            owner["attribution"] = "unmanaged"
         return owner
 
     def lookup(self, pid):

@@ -34,6 +34,9 @@ except ImportError:
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 FLUSH_SECONDS = 1.0
 MAP_KEYS_MAX = 262144
+# runc's init stages name themselves runc:[0:PARENT], runc:[1:CHILD] and runc:[2:INIT]; what they call
+# (mount, pivot_root, sethostname...) sets the container up and runs before its seccomp filter exists.
+RUNTIME_SETUP_COMMS = ("runc:[",)
 
 
 class TraceError(Exception):
@@ -91,14 +94,16 @@ def arg_syscalls(profile):
 
 
 def bpftrace_program(arg_numbers, own_pid):
-    """Print each (pid, syscall, first argument when it matters) once."""
+    """Print each (pid, command name, syscall, first argument when it matters) once; the command name is in
+    the key so that what runc's init does before it execs the container's process does not hide the same
+    call made by that process."""
     if arg_numbers:
         test = " || ".join("args->id == %d" % number for number in arg_numbers)
         key = "$a = (%s) ? args->args[0] : 0;" % test
     else:
         key = "$a = 0;"
     return ("tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s "
-            "if (@seen[pid, args->id, $a] == 0) { @seen[pid, args->id, $a] = 1; "
+            "if (@seen[pid, comm, args->id, $a] == 0) { @seen[pid, comm, args->id, $a] = 1; "
             "printf(\"%%d %%d %%lu %%s\\n\", pid, args->id, $a, comm); } }" % (own_pid, key))
 
 
@@ -135,8 +140,8 @@ class Collector:
                 exe = os.readlink("/proc/%d/exe" % pid)
             except OSError:
                 pass
-            self.processes[pid] = (owner or dict(attribution="exited"), exe)
-        return self.processes[pid]
+            self.processes[pid] = (owner or dict(attribution="exited"), exe, time.time())
+        return self.processes[pid][:2]
 
     def add(self, line):
         parts = line.split(" ", 3)
@@ -147,6 +152,9 @@ class Collector:
         except ValueError:
             return
         self.lines += 1
+        comm = parts[3].strip()
+        if comm.startswith(RUNTIME_SETUP_COMMS):
+            return  # the runtime setting the container up, before its seccomp filter is loaded
         owner, exe = self.owner(pid)
         if owner.get("attribution") != "container":
             return  # host processes stay unconfined: not what the rollout changes
@@ -155,15 +163,19 @@ class Collector:
         if entry is None:
             if len(self.entries) >= audit_scan.MAX_ENTRIES:
                 return
-            entry = dict(owner, exe=exe, comm=parts[3].strip(), syscall_nr=number,
+            entry = dict(owner, exe=exe, comm=comm, syscall_nr=number,
                          arg0=arg if number in self.arg_numbers else None, processes=0, first=time.time())
             self.entries[key] = entry
         entry["processes"] += 1
         entry["last"] = time.time()
 
     def save(self, running, error=None):
+        # The container processes seen, so that kernel records of processes gone by the time the log is
+        # read can still be attributed (audit_scan's owners_from).
+        processes = dict((str(pid), dict(owner, exe=exe, seen=seen)) for pid, (owner, exe, seen) in self.processes.items()
+                         if owner.get("attribution") == "container")
         state = dict(started=self.started, saved=time.time(), running=running, error=error, lines=self.lines,
-                     entries=list(self.entries.values()))
+                     entries=list(self.entries.values()), processes=processes)
         files.atomic_write(self.state_path, (json.dumps(state) + "\n").encode(), 0o600)
 
 

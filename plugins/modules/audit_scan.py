@@ -64,6 +64,11 @@ options:
     description: Look up each record's process in C(/proc) and the runtime's containers with C(crictl).
     type: bool
     default: true
+  owners_from:
+    description:
+      - The state file of a running or stopped M(k8s.seccomp_default.syscall_trace) (C(<state_dir>/tracer.json)). Records
+        of processes that exited before the scan are attributed to the container the tracer saw them in.
+    type: path
   max_entries:
     description: Most distinct (container, executable, syscall, action) entries kept; records past it are counted in RV(overflow).
     type: int
@@ -200,7 +205,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, syscall_trace
+
+
+def unattributed(_pid, _timestamp):
+    return dict(attribution="unknown")
 
 
 def chosen_sources(params):
@@ -233,6 +242,7 @@ def main():
             reset=dict(type="bool", default=False),
             attribute=dict(type="bool", default=True),
             max_entries=dict(type="int", default=audit_scan.MAX_ENTRIES),
+            owners_from=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -255,8 +265,10 @@ def main():
             module.fail_json(msg="no source of kernel seccomp records on this node: none of %s exists, and "
                              "/dev/kmsg is not readable" % ", ".join([audit_scan.DEFAULT_PATHS["auditd"]]
                                                                     + audit_scan.DEFAULT_PATHS["syslog"]))
-        attribute = audit_scan.ProcessTable(containers=audit_scan.crictl_containers(run)) if params["attribute"] else (
-            lambda pid, timestamp: dict(attribution="unknown"))
+        attribute = unattributed
+        if params["attribute"]:
+            seen = (syscall_trace.read_state(params["owners_from"]) or {}).get("processes") if params["owners_from"] else None
+            attribute = audit_scan.ProcessTable(containers=audit_scan.crictl_containers(run), seen_processes=seen)
         result, after = audit_scan.scan(sources, before, params["start"], attribute, params["max_entries"], run)
     except audit_scan.ScanError as exc:
         module.fail_json(msg=str(exc))

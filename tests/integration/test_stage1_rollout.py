@@ -57,7 +57,7 @@ def test_stage1_on_the_demo_fleet(demo, tmp_path):
     pids_before = dict((node, main_pid(demo, node)) for node in demo["nodes"] if node != "node-4")
 
     # --check --diff: shows the plan, changes nothing on any node
-    planned = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3}, check=True, diff=True)
+    planned = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3, "seccomp_stages": ["feature_gate"]}, check=True, diff=True)
     assert planned.returncode == 0, planned.stdout[-3000:]
     assert "+  SeccompDefault: true" in planned.stdout  # node-1's planned gate
     assert "-  SeccompDefault: true" in planned.stdout  # node-4's stale gate, planned removal
@@ -65,7 +65,7 @@ def test_stage1_on_the_demo_fleet(demo, tmp_path):
     assert dict((node, main_pid(demo, node)) for node in pids_before) == pids_before
 
     # the real run
-    first = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3})
+    first = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3, "seccomp_stages": ["feature_gate"]})
     assert first.returncode == 0, first.stdout[-5000:]
     counts = recap(first.stdout)
 
@@ -99,7 +99,7 @@ def test_stage1_on_the_demo_fleet(demo, tmp_path):
     assert summary.count("\n| node-") == 6
 
     # a second run reports no changes anywhere
-    second = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3})
+    second = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3, "seccomp_stages": ["feature_gate"]})
     assert second.returncode == 0, second.stdout[-3000:]
     assert all(recap(second.stdout)[node]["changed"] == 0 for node in demo["nodes"]), recap(second.stdout)
     assert counts["node-1"]["changed"] > 0
@@ -121,7 +121,7 @@ def test_a_refused_configuration_is_restored_and_stops_the_rollout(make_fleet, t
     tree_before = node_tree(state)
     node_b_pid = main_pid(state, "node-b")
 
-    run = run_playbook(ROLLOUT, state["inventory"], tmp_path, {"seccomp_serial": 1})
+    run = run_playbook(ROLLOUT, state["inventory"], tmp_path, {"seccomp_serial": 1, "seccomp_stages": ["feature_gate"]})
 
     assert run.returncode != 0
     assert "SeccompDefault rejected by site policy" in run.stdout  # the kubelet's own error text

@@ -7,6 +7,7 @@ directory exists under the node's /run, as crictl would find one socket or the o
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from tests.lab import runtime as lab_runtime  # noqa: E402
@@ -91,12 +92,27 @@ def main(argv):
         sys.stdout.write("\n")
         return 0
     if command in ("stop", "rm"):
-        for prefix in [arg for arg in rest if not arg.startswith("-")]:
+        # crictl stop --timeout N (default 0): SIGTERM, then SIGKILL after N seconds, as StopContainer does;
+        # a shell as PID 1 of its namespace ignores SIGTERM, so most containers end by the SIGKILL.
+        timeout, ids = 0, []
+        for index, arg in enumerate(rest):
+            if arg in ("--timeout", "-t") and index + 1 < len(rest):
+                timeout = int(rest[index + 1])
+            elif arg.startswith("--timeout="):
+                timeout = int(arg.split("=", 1)[1])
+            elif not arg.startswith("-") and not (index and rest[index - 1] in ("--timeout", "-t")):
+                ids.append(arg)
+        for prefix in ids:
             record = find(runtime, prefix)
             if command == "rm":
                 runtime.remove(record)
             else:
                 os.system("runc --root /run/runc kill %s TERM >/dev/null 2>&1" % record["id"])
+                deadline = time.time() + timeout
+                while time.time() < deadline and runtime.refresh(record)["state"] == "CONTAINER_RUNNING":
+                    time.sleep(0.1)
+                if runtime.refresh(record)["state"] == "CONTAINER_RUNNING":
+                    os.system("runc --root /run/runc kill %s KILL >/dev/null 2>&1" % record["id"])
             sys.stdout.write(record["id"] + "\n")
         return 0
     sys.stderr.write("crictl (lab): unsupported command %s\n" % command)

@@ -22,7 +22,7 @@ LAB_ROOT = os.environ.get("SECCOMP_LAB_ROOT", "/var/tmp/seccomp-lab")
 IMAGES = os.path.join(LAB_ROOT, "images")
 RUNTIME_DEFAULTS = os.path.join(LAB_ROOT, "runtime-defaults")
 PKI = os.path.join(LAB_ROOT, "pki")
-HOST_MOUNTPOINTS = ("/etc/kubernetes", "/var/lib/kubelet", "/etc/containerd", "/etc/crio")
+HOST_MOUNTPOINTS = ("/etc/kubernetes", "/var/lib/kubelet", "/etc/containerd", "/etc/crio", "/var/lib/k8s-seccomp-default")
 NODE_PYTHON = "/usr/bin/python3"
 CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock"
 CRIO_SOCKET = "unix:///var/run/crio/crio.sock"
@@ -254,6 +254,7 @@ def manifest(workload):
 
 
 BIND_DIRS = [("/etc/kubernetes", "etc-kubernetes"), ("/var/lib/kubelet", "var-lib-kubelet"),
+             ("/var/lib/k8s-seccomp-default", "var-lib-k8s-seccomp-default"),
              ("/etc/containerd", "etc-containerd"), ("/etc/crio", "etc-crio"), ("/var/log", "var-log"),
              ("/run", "run"), ("/etc/systemd/system", "etc-systemd-system"), ("/usr/local/bin", "usr-local-bin")]
 # /tmp stays the host's: the lab's own code may live there (a CI clone), and the node runs it.

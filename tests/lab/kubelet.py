@@ -435,9 +435,14 @@ class Kubelet:
             security_profile=profile)
 
     def pod_list(self):
-        return {"kind": "PodList", "apiVersion": "v1",
-                "items": [dict(pod, metadata=dict(pod.get("metadata") or {}, uid=uid))
-                          for uid, pod in self.manifests().items()]}
+        """/pods: static pods as the kubelet holds them - named <name>-<node>, bound to this node (config/common.go)."""
+        items = []
+        for uid, pod in self.manifests().items():
+            meta = pod.get("metadata") or {}
+            items.append(dict(pod, metadata=dict(meta, uid=uid, name="%s-%s" % (meta.get("name", "pod"), self.node_name),
+                                                 namespace=meta.get("namespace") or "default"),
+                              spec=dict(pod.get("spec") or {}, nodeName=self.node_name)))
+        return {"kind": "PodList", "apiVersion": "v1", "items": items}
 
 
 def effective_profile(pod, container, seccomp_default, root_dir):

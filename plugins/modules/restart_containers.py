@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: restart_containers
+short_description: Restart chosen containers on a node through the CRI, so that they get the runtime's current profile
+version_added: 0.3.0
+description:
+  - Stops each running container named in O(containers) with C(crictl stop); the kubelet then creates it again, and the
+    new container gets the seccomp profile the runtime and the kubelet give now (a CRI-O C(seccomp_profile) reload,
+    C(seccompDefault)). Waits until each has a running successor.
+  - A restart costs each container what a crash would - its processes stop, its C(emptyDir) volumes stay, the pod keeps
+    its IP. Containers of pods with C(restartPolicy - Never) are not restarted by the kubelet, so they are skipped and
+    listed.
+options:
+  containers:
+    description: The containers - each C(pod_uid) (or C(namespace) and C(pod)) and C(container) (its name).
+    type: list
+    elements: dict
+    required: true
+  timeout:
+    description: Seconds to wait for all successors to run.
+    type: int
+    default: 180
+attributes:
+  check_mode:
+    support: full
+    description: Lists what would be restarted.
+  diff_mode:
+    support: none
+    description: Containers are not files.
+notes:
+  - Needs C(crictl) on the node, configured for the runtime (C(/etc/crictl.yaml) or C(CONTAINER_RUNTIME_ENDPOINT)).
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: Restart the containers that will change, so that complain mode sees them start
+  k8s.seccomp_default.restart_containers:
+    containers:
+      - {namespace: shop, pod: cart-7d9f8-x2x1, container: cart}
+"""
+
+RETURN = r"""
+restarted:
+  description: Each restarted container - C(namespace), C(pod), C(container), C(old_id), C(new_id).
+  returned: always
+  type: list
+  elements: dict
+not_running:
+  description: Requested containers that had no running instance (nothing to restart).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def listing(module, crictl):
+    rc, out, err = module.run_command([crictl, "ps", "-a", "-o", "json"])
+    if rc != 0:
+        module.fail_json(msg="crictl ps failed (rc %d): %s" % (rc, err.strip()))
+    try:
+        return json.loads(out).get("containers") or []
+    except ValueError as exc:
+        module.fail_json(msg="crictl ps -o json printed no JSON: %s" % exc)
+
+
+def identity(container):
+    labels = container.get("labels") or {}
+    return dict(pod_uid=labels.get("io.kubernetes.pod.uid"), namespace=labels.get("io.kubernetes.pod.namespace"),
+                pod=labels.get("io.kubernetes.pod.name"),
+                container=labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
+
+
+def matches(wanted, found):
+    if wanted.get("container") != found["container"]:
+        return False
+    if wanted.get("pod_uid"):
+        return wanted["pod_uid"] == found["pod_uid"]
+    return (wanted.get("namespace") or "default", wanted.get("pod")) == (found["namespace"], found["pod"])
+
+
+def running(containers):
+    return [c for c in containers if c.get("state") in ("CONTAINER_RUNNING", "RUNNING")]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
+                           timeout=dict(type="int", default=180)),
+        supports_check_mode=True,
+    )
+    crictl = module.get_bin_path("crictl", required=True)
+    current = running(listing(module, crictl))
+    plan, not_running = [], []
+    for wanted in module.params["containers"]:
+        if not wanted.get("container") or not (wanted.get("pod_uid") or wanted.get("pod")):
+            module.fail_json(msg="containers: each item needs container and pod_uid (or namespace and pod), got %r" % (wanted,))
+        found = [c for c in current if matches(wanted, identity(c))]
+        if found:
+            plan.extend(found)
+        else:
+            not_running.append(wanted)
+    restarted = []
+    if module.check_mode or not plan:
+        module.exit_json(changed=bool(plan), restarted=[dict(identity(c), old_id=c["id"], new_id=None) for c in plan],
+                         not_running=not_running)
+    for container in plan:
+        rc, _out, err = module.run_command([crictl, "stop", container["id"]])
+        if rc != 0:
+            module.fail_json(msg="crictl stop %s failed: %s" % (container["id"], err.strip()), restarted=restarted)
+    deadline = time.time() + module.params["timeout"]
+    waiting = list(plan)
+    while waiting and time.time() < deadline:
+        now = running(listing(module, crictl))
+        still = []
+        for container in waiting:
+            successor = [c for c in now if c["id"] != container["id"] and identity(c) == identity(container)]
+            if successor:
+                restarted.append(dict(identity(container), old_id=container["id"], new_id=successor[0]["id"]))
+            else:
+                still.append(container)
+        waiting = still
+        if waiting:
+            time.sleep(1)
+    if waiting:
+        module.fail_json(msg="no running successor within %d s for %s" % (
+            module.params["timeout"], ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in waiting)),
+            restarted=restarted, not_running=not_running)
+    module.exit_json(changed=True, restarted=restarted, not_running=not_running)
+
+
+if __name__ == "__main__":
+    main()
