@@ -67,6 +67,7 @@ demo: deps venv link
 	$(PY) tools/demo.py
 
 bench: deps venv link
+	$(PY) benchmarks/audit_scan.py
 	$(PY) benchmarks/inventory.py
 	$(PY) benchmarks/kep_table.py
 

@@ -67,13 +67,40 @@ class Aggregate:
         self.suppressed = 0
         self.lost = 0
         self.throttle_messages = 0
+        self.names = {}
+        self.codes = {}
+        self.texts = {}
 
     def add_line(self, line, source_stats):
         record = audit_records.parse_line(line)
         if record is None:
             self.note_throttling(line, source_stats)
             return
-        stamp = (record["timestamp"], record["serial"])
+        self.add(record["timestamp"], record["serial"], record["pid"], record["comm"], record["exe"], record["arch"],
+                 record["syscall_nr"], record["syscall"], record["action"], record["code"], source_stats)
+
+    def add_kernel_order(self, match, source_stats):
+        """A record read by audit_records.KERNEL_ORDER: names are resolved once per distinct value."""
+        timestamp, serial, pid, comm, exe, arch_hex, number, code_hex = match.groups()
+        names = self.names.get((arch_hex, number))
+        if names is None:
+            syscall_nr = int(number)
+            arch, syscall = audit_records.arch_and_syscall(int(arch_hex, 16), syscall_nr)
+            names = self.names[(arch_hex, number)] = (arch or arch_hex.decode(), syscall_nr, syscall)
+        code = self.codes.get(code_hex)
+        if code is None:
+            code = self.codes[code_hex] = ("0x" + code_hex.decode(), audit_records.ACTIONS.get(int(code_hex, 16)))
+        self.add(float(timestamp), int(serial), int(pid), self.decoded(comm), self.decoded(exe), names[0], names[1],
+                 names[2], code[1], code[0], source_stats)
+
+    def decoded(self, raw):
+        text = self.texts.get(raw)
+        if text is None:
+            text = self.texts[raw] = audit_records.untrusted(raw.decode("utf-8", "replace"))
+        return text
+
+    def add(self, timestamp, serial, pid, comm, exe, arch, syscall_nr, syscall, action, code, source_stats):
+        stamp = (timestamp, serial)
         if stamp in self.seen:
             self.duplicates += 1
             return
@@ -82,23 +109,23 @@ class Aggregate:
             self.seen = set(sorted(self.seen)[SEEN_MAX // 2:])
         self.records += 1
         source_stats["records"] += 1
-        owner = self.attribute(record["pid"], record["timestamp"])
-        key = (owner.get("container_id") or owner["attribution"], record["exe"], record["syscall"] or record["syscall_nr"],
-               record["arch"], record["action"])
+        owner = self.attribute(pid, timestamp)
+        key = (owner.get("container_id") or owner["attribution"], exe, syscall or syscall_nr, arch, action)
         entry = self.entries.get(key)
         if entry is None:
             if len(self.entries) >= self.max_entries:
                 self.overflow += 1
                 return
-            entry = dict(owner, exe=record["exe"], comm=record["comm"], syscall=record["syscall"],
-                         syscall_nr=record["syscall_nr"], arch=record["arch"], action=record["action"],
-                         code=record["code"], count=0, first=record["timestamp"], last=record["timestamp"], pids=[])
+            entry = dict(owner, exe=exe, comm=comm, syscall=syscall, syscall_nr=syscall_nr, arch=arch, action=action,
+                         code=code, count=0, first=timestamp, last=timestamp, pids=[])
             self.entries[key] = entry
         entry["count"] += 1
-        entry["first"] = min(entry["first"], record["timestamp"])
-        entry["last"] = max(entry["last"], record["timestamp"])
-        if record["pid"] not in entry["pids"] and len(entry["pids"]) < 8:
-            entry["pids"].append(record["pid"])
+        if timestamp < entry["first"]:
+            entry["first"] = timestamp
+        if timestamp > entry["last"]:
+            entry["last"] = timestamp
+        if len(entry["pids"]) < 8 and pid not in entry["pids"]:
+            entry["pids"].append(pid)
 
     def note_throttling(self, line, source_stats):
         if isinstance(line, bytes):
@@ -272,28 +299,40 @@ def _read_lines(path, offset, aggregate, stats):
             chunk = handle.read(CHUNK)
             if not chunk:
                 break
-            data = carry + chunk
+            data = carry + chunk if carry else chunk
             end = data.rfind(b"\n") + 1
             carry = data[end:]
-            _feed_block(data[:end] if end < len(data) else data, aggregate, stats)
+            _feed_block(data, end, aggregate, stats)
             stats["bytes"] += end
             offset += end
     return offset
 
 
-def _feed_block(block, aggregate, stats):
-    """Only lines holding a marker reach the parser: most of a log is not seccomp."""
-    starts = set()
-    for marker in RECORD_MARKERS + THROTTLE_MARKERS:
-        position = block.find(marker)
+def _feed_block(block, end, aggregate, stats):
+    """Only lines holding a marker reach the parser: most of a log is not seccomp. Records printed in the
+    kernel's own field order are read in place; anything else is cut out as a line and parsed in full."""
+    for marker in RECORD_MARKERS:
+        position = block.find(marker, 0, end)
+        while position != -1:
+            match = audit_records.KERNEL_ORDER.match(block, position + len(marker), end)
+            if match:
+                aggregate.add_kernel_order(match, stats)
+                position = match.end()
+            else:
+                line_start = block.rfind(b"\n", 0, position) + 1
+                line_end = block.find(b"\n", position, end)
+                line_end = end if line_end == -1 else line_end
+                aggregate.add_line(block[line_start:line_end], stats)
+                position = line_end
+            position = block.find(marker, position, end)
+    for marker in THROTTLE_MARKERS:
+        position = block.find(marker, 0, end)
         while position != -1:
             line_start = block.rfind(b"\n", 0, position) + 1
-            starts.add(line_start)
-            line_end = block.find(b"\n", position)
-            position = block.find(marker, line_end if line_end != -1 else len(block))
-    for line_start in sorted(starts):
-        line_end = block.find(b"\n", line_start)
-        aggregate.add_line(block[line_start:line_end if line_end != -1 else len(block)], stats)
+            line_end = block.find(b"\n", position, end)
+            line_end = end if line_end == -1 else line_end
+            aggregate.note_throttling(block[line_start:line_end], stats)
+            position = block.find(marker, line_end, end)
 
 
 def scan_kmsg(cursor, aggregate, start, path="/dev/kmsg"):

@@ -173,3 +173,40 @@ def test_a_corrupt_cursor_file_is_named(tmp_path):
     path.write_text(json.dumps([1]))
     with pytest.raises(audit_scan.ScanError, match="holds list, not an object"):
         audit_scan.load_cursors(str(path))
+
+
+def test_the_in_place_reader_and_the_full_parser_agree(tmp_path):
+    """Lines in the kernel's field order are read straight from the bytes; the result must be what parse_line gives."""
+    auditd = ["type=SECCOMP msg=" + line.split("audit: type=1326 ", 1)[1] for line in RECORDS]
+    hexed = [line.replace('comm="unshare"', "comm=6D792070726F67") for line in RECORDS]
+    lines = [line for line in RECORDS + auditd + hexed]
+    log = tmp_path / "mixed.log"
+    log.write_text("".join("Nov 23 10:00:01 node-1 kernel: %s\n" % line for line in lines))
+    scanned, _cursors = run_scan([("syslog", str(log))], {})
+    slow = audit_scan.Aggregate(host)
+    stats = audit_scan._stats("lines")
+    for line in lines:
+        slow.add_line(line, stats)
+    assert scanned["entries"] == slow.result()["entries"] and scanned["records"] == len(RECORDS)
+    assert scanned["duplicates"] == 2 * len(RECORDS)  # the same (timestamp, serial) three times
+
+
+def test_mutated_logs_never_make_a_scan_fail(tmp_path):
+    import random
+    rng = random.Random(3)
+    text = syslog(RECORDS).encode()
+    for round_number in range(300):
+        data = bytearray(text)
+        for _index in range(rng.randint(1, 40)):
+            position = rng.randrange(len(data))
+            choice = rng.random()
+            if choice < 0.4:
+                data[position] = rng.randrange(256)
+            elif choice < 0.7:
+                del data[position:position + rng.randint(1, 30)]
+            else:
+                data[position:position] = rng.choice([b"\n", b'"', b"\x1d", b"type=1326 ", b"audit(", b"=", b" "])
+        log = tmp_path / ("m%d.log" % round_number)
+        log.write_bytes(bytes(data))
+        result, _cursors = run_scan([("syslog", str(log))], {})
+        assert result["records"] <= len(RECORDS) + 40
