@@ -19,7 +19,7 @@ export ANSIBLE_NOCOLOR := 1
 help:
 	@echo "make test      unit tests, ansible-test sanity, ansible-lint, real-kernel integration tests"
 	@echo "make demo      generate the built-in profiles, install them with the module, run them on the kernel"
-	@echo "make bench     the seccomp built-in-profiles proposal's lstat table (ratios to unconfined)"
+	@echo "make bench     scan vs grep, inventory throughput, the built-in-profiles lstat table (ratios)"
 	@echo "make profiles  regenerate profiles/ from the vendored moby default"
 
 deps:

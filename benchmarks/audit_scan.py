@@ -120,9 +120,9 @@ def main():
         print("| grep -c (baseline) | %.2f | %.0f | 1.00x |" % (grep_median, (size >> 20) / grep_median))
         print("| audit_scan from the beginning | %.2f | %.0f | **%.2fx** (target <= %.1fx: %s) |"
               % (scan_median, (size >> 20) / scan_median, ratio, TARGET, "met" if ratio <= TARGET else "MISSED"))
+        row = (appended / 1048576.0, again_time, again["sources"][0]["bytes"], appended, again["records"], added_records)
         print("| audit_scan after appending %.1f MiB | %.3f | - | read %d bytes of %d appended, %d new records "
-              "(of %d written) |" % (appended / 1048576.0, again_time, again["sources"][0]["bytes"], appended,
-                                      again["records"], added_records))
+              "(of %d written) |" % row)
         print("\nthrottling seen: %d callbacks suppressed; runs: %d" % (result["throttling"]["suppressed"], RUNS))
         if again["sources"][0]["bytes"] != appended or again["records"] != added_records:
             print("the incremental scan did not read exactly the appended bytes")

@@ -32,6 +32,12 @@ options:
     description: The kubelet's C(--root-dir), where Localhost profiles are read.
     type: str
     default: /var/lib/kubelet
+  complete:
+    description:
+      - Whether the findings are complete - the C(complete) of M(k8s.seccomp_default.audit_scan). When records were
+        throttled or lost the gate does not pass, since a missing record cannot be told from a clean workload.
+    type: bool
+    default: true
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
@@ -53,7 +59,10 @@ _value:
   type: dict
   contains:
     passed:
-      description: True when nothing blocks.
+      description: True when nothing blocks and the findings are complete.
+      type: bool
+    complete:
+      description: The O(complete) given.
       type: bool
     blocking:
       description: Findings from containers that will get RuntimeDefault, with C(pod), C(namespace) and C(pod_uid) set.
@@ -78,9 +87,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import GateError, audit_gate
 
 
-def seccomp_audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet"):
+def seccomp_audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=True):
     try:
-        return audit_gate(findings, pods, kubelet_root_dir)
+        return audit_gate(findings, pods, kubelet_root_dir, complete)
     except GateError as exc:
         raise AnsibleFilterError("seccomp_audit_gate: %s" % exc)
 

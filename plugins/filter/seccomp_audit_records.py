@@ -94,8 +94,11 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_records 
 
 
 def seccomp_audit_records(lines):
-    if isinstance(lines, (str, bytes)):
-        lines = lines.splitlines()
+    if isinstance(lines, bytes):
+        lines = lines.decode("utf-8", "replace")
+    if isinstance(lines, str):
+        # newlines only: splitlines() would also cut at auditd's 0x1d separator
+        lines = lines.replace("\r\n", "\n").split("\n")
     elif not isinstance(lines, (list, tuple)):
         lines = [lines]
     return parse_lines(lines)

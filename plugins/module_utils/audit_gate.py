@@ -52,8 +52,12 @@ def _would_block(finding):
     return "allowed" if action in (None, "allow") else "blocked"
 
 
-def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet"):
-    """Split ``findings`` into blocking, review (undecidable) and apart; group the blocking ones per workload."""
+def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=True):
+    """Split ``findings`` into blocking, review (undecidable) and apart; group the blocking ones per workload.
+
+    ``complete`` false (records were throttled or lost) fails the gate even without a blocking finding: a
+    missing record cannot be told from a clean workload.
+    """
     if not isinstance(findings, list):
         raise GateError("findings must be the entries list of audit_scan or syscall_trace, got %s" % type(findings).__name__)
     after = containers_after(pods, kubelet_root_dir)
@@ -75,15 +79,16 @@ def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet"):
             continue
         finding = dict(finding, pod=container["pod"], namespace=container["namespace"], pod_uid=container["pod_uid"])
         if container["type"] != "RuntimeDefault":
+            where = " " + container["localhost_path"] if container["localhost_path"] else ""
             reason = ("privileged: stays Unconfined" if container["source"] == "privileged" else
-                      "keeps its %s profile%s" % (container["type"], " " + container["localhost_path"]
-                                                 if container["localhost_path"] else ""))
+                      "keeps its %s profile%s" % (container["type"], where))
             apart.append(dict(finding, reason=reason))
         elif verdict == "conditional":
             review.append(dict(finding, reason="kubernetes/default decides on an argument that was not traced"))
         else:
             blocking.append(finding)
-    return dict(passed=not blocking, blocking=blocking, review=review, apart=apart, workloads=workloads(blocking))
+    return dict(passed=not blocking and bool(complete), complete=bool(complete), blocking=blocking, review=review,
+                apart=apart, workloads=workloads(blocking))
 
 
 def targets(impact):

@@ -777,7 +777,7 @@ def decide(profile, syscall, args=None):
     """
     args = args or {}
     for rule in profile.get("syscalls") or []:
-        if syscall not in rule.get("names") or []:
+        if syscall not in (rule.get("names") or []):
             continue
         certain = True
         holds = True

@@ -21,7 +21,6 @@ __metaclass__ = type
 import json
 import os
 import signal
-import subprocess
 import time
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, profiles
@@ -179,20 +178,51 @@ class Collector:
         files.atomic_write(self.state_path, (json.dumps(state) + "\n").encode(), 0o600)
 
 
+def _spawn(argv, env, stderr_path):
+    """Start ``argv`` with its stdout on a pipe we read line by line and its stderr in a file."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.dup2(write_end, 1)
+            os.dup2(os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+            os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    os.close(write_end)
+    return pid, os.fdopen(read_end, "r")
+
+
+def _end(pid, timeout=10.0):
+    """SIGTERM, then SIGKILL after ``timeout``; reap it."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        pass
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 def run_collector(state_path, profile, bpftrace="bpftrace"):
     """The tracing process (runs detached until SIGTERM): bpftrace plus the collector."""
     arg_numbers = arg_syscalls(profile)
     collector = Collector(state_path, arg_numbers)
     env = dict(os.environ, BPFTRACE_MAP_KEYS_MAX=str(MAP_KEYS_MAX), BPFTRACE_STRLEN="16")
-    process = subprocess.Popen([bpftrace, "-e", bpftrace_program(arg_numbers, os.getpid())], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env, bufsize=1, universal_newlines=True)
+    stderr_path = state_path + ".stderr"
+    pid, output = _spawn([bpftrace, "-e", bpftrace_program(arg_numbers, os.getpid())], env, stderr_path)
     stopped = False
     signal.signal(signal.SIGTERM, _stop)
     try:
         collector.save(True)
         last_save = time.time()
         while True:
-            line = process.stdout.readline()
+            line = output.readline()
             if not line:
                 break
             if line.startswith("Attaching"):
@@ -206,15 +236,11 @@ def run_collector(state_path, profile, bpftrace="bpftrace"):
     except (IOError, OSError):
         pass
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    process.terminate()
-    try:
-        _out, err = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _out, err = process.communicate()
+    _end(pid)
     error = None
     if not stopped:
-        error = "bpftrace stopped: %s" % (err or "").strip()[-2000:]
+        with open(stderr_path) as handle:
+            error = "bpftrace stopped: %s" % handle.read().strip()[-2000:]
     collector.save(False, error)
 
 

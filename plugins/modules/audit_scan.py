@@ -154,7 +154,7 @@ entries:
       description: C(log), C(errno), C(kill_thread), C(kill_process), C(trap), C(trace) or C(user_notif).
       type: str
     count:
-      description: Number of records (a lower bound when RV(throttling.detected)).
+      description: Number of records (a lower bound when RV(throttling)).
       type: int
     first:
       description: Time of the first record (seconds since the epoch).
@@ -262,9 +262,9 @@ def main():
         before = {} if params["reset"] else audit_scan.load_cursors(cursor_file)
         sources = chosen_sources(params)
         if not sources:
+            looked = [audit_scan.DEFAULT_PATHS["auditd"]] + audit_scan.DEFAULT_PATHS["syslog"]
             module.fail_json(msg="no source of kernel seccomp records on this node: none of %s exists, and "
-                             "/dev/kmsg is not readable" % ", ".join([audit_scan.DEFAULT_PATHS["auditd"]]
-                                                                    + audit_scan.DEFAULT_PATHS["syslog"]))
+                             "/dev/kmsg is not readable" % ", ".join(looked))
         attribute = unattributed
         if params["attribute"]:
             seen = (syscall_trace.read_state(params["owners_from"]) or {}).get("processes") if params["owners_from"] else None

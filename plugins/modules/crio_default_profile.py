@@ -88,7 +88,9 @@ reloaded:
   returned: always
   type: bool
 restored:
-  description: With O(state=absent), what was put back - C(content) (the original bytes), C(removed) (there was no drop-in) or C(nothing) (complain mode was not on).
+  description:
+    - With O(state=absent), what was put back - C(content) (the original bytes), C(removed) (there was no drop-in) or
+      C(nothing) (complain mode was not on).
   returned: when O(state=absent)
   type: str
 """

@@ -138,7 +138,6 @@ seconds:
 import json
 import os
 import signal
-import sys
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -261,4 +260,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -35,8 +35,8 @@ def load(first):
     try:
         configuration = read_configuration()
     except (OSError, ValueError) as exc:
-        sys.stderr.write("level=error msg=\"%s configuration: %s\"\n" % ("Failed to load" if first else "Reload failed,"
-                                                                      " keeping the previous", exc))
+        what = "Failed to load" if first else "Reload failed, keeping the previous"
+        sys.stderr.write("level=error msg=\"%s configuration: %s\"\n" % (what, exc))
         sys.stderr.flush()
         if first:
             sys.exit(1)
@@ -45,8 +45,8 @@ def load(first):
     with open(LOADED + ".tmp", "w") as handle:
         json.dump(dict(configuration, loaded_at=time.time()), handle)
     os.rename(LOADED + ".tmp", LOADED)
-    sys.stderr.write("level=info msg=\"%s: seccomp_profile=%r\"\n" % ("Started CRI-O" if first else "Reloaded configuration",
-                                                                    configuration["seccomp_profile"]))
+    what = "Started CRI-O" if first else "Reloaded configuration"
+    sys.stderr.write("level=info msg=\"%s: seccomp_profile=%r\"\n" % (what, configuration["seccomp_profile"]))
     sys.stderr.flush()
 
 

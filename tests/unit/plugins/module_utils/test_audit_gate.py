@@ -11,7 +11,6 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils.profiles impor
 from ansible.errors import AnsibleFilterError
 
 
-
 def kubernetes_default():
     return builtin_profiles()["default"]
 

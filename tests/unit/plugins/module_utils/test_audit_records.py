@@ -15,8 +15,9 @@ X86_64 = platform.machine() == "x86_64"
 
 
 def corpus(name):
+    # split at newlines only: str.splitlines would also split at auditd's 0x1d separator
     with open(os.path.join(DATA, name), "rb") as handle:
-        return handle.read().decode("utf-8").splitlines()
+        return [line for line in handle.read().decode("utf-8").split("\n") if line]
 
 
 @pytest.mark.parametrize("name", ["kmsg.txt", "dmesg.txt"])
@@ -100,3 +101,45 @@ def test_no_line_makes_it_raise():
         parse_line(line.encode("utf-8", "surrogatepass") + b"\xff\xfe")
     for junk in (None, 12, "", "\x1d", b"\x00" * 10, "type=SECCOMP msg=audit(1:2): " + "a=" * 5000):
         parse_line(junk)
+
+
+def test_auditd_enriched_log_written_by_auditd_here():
+    """tests/data/audit/audit.log: what auditd 3.0.9 (log_format = ENRICHED) wrote for the same cases."""
+    lines = corpus("audit.log")
+    assert lines and all("\x1d" in line for line in lines)
+    records = seccomp_audit_records(lines)
+    assert len(records) == len(lines) and all(r["format"] == "auditd" for r in records)
+    assert {"log", "kill_process"} <= set(r["action"] for r in records)
+    assert any(r["comm"] == "my prog" and r["exe"] == "/bin/my prog" for r in records)
+    assert all("\x1d" not in (r["exe"] or "") and "AUID" not in (r["exe"] or "") for r in records)
+    if X86_64:
+        assert all(r["syscall"] for r in records)
+
+
+def test_syslog_written_by_rsyslog_here():
+    """tests/data/audit/kern.log: rsyslog's imklog, RFC 3339 time stamps before the kernel's text."""
+    lines = corpus("kern.log")
+    records = seccomp_audit_records(lines)
+    assert len(records) == len(lines) and all(r["format"] == "kernel" for r in records)
+    assert any(r["action"] == "kill_process" and r["sig"] == 31 for r in records)
+
+
+def test_journald_entries_written_by_journald_here():
+    """tests/data/audit/journal.json: `journalctl -o json`; journald keeps each record twice - from the audit
+    multicast group (_TRANSPORT=audit) and from the kernel log (_TRANSPORT=kernel) - and both read the same."""
+    import json
+
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_scan import Aggregate, _stats, journal_line
+    entries = [json.loads(line) for line in corpus("journal.json")]
+    audit = [journal_line(e) for e in entries if e["_TRANSPORT"] == "audit"]
+    kernel = [journal_line(e) for e in entries if e["_TRANSPORT"] == "kernel"]
+    assert audit and len(audit) == len(kernel)
+    from_audit, from_kernel = seccomp_audit_records(audit), seccomp_audit_records(kernel)
+    assert len(from_audit) == len(audit) and len(from_kernel) == len(kernel)
+    keys = ("serial", "pid", "comm", "exe", "syscall_nr", "action")
+    assert sorted(tuple(r[k] for k in keys) for r in from_audit) == sorted(tuple(r[k] for k in keys) for r in from_kernel)
+    aggregate = Aggregate(lambda pid, timestamp: dict(attribution="host"))
+    stats = _stats("journald")
+    for line in audit + kernel:
+        aggregate.add_line(line, stats)
+    assert aggregate.records == len(audit) and aggregate.duplicates == len(kernel)

@@ -179,7 +179,7 @@ def test_the_in_place_reader_and_the_full_parser_agree(tmp_path):
     """Lines in the kernel's field order are read straight from the bytes; the result must be what parse_line gives."""
     auditd = ["type=SECCOMP msg=" + line.split("audit: type=1326 ", 1)[1] for line in RECORDS]
     hexed = [line.replace('comm="unshare"', "comm=6D792070726F67") for line in RECORDS]
-    lines = [line for line in RECORDS + auditd + hexed]
+    lines = RECORDS + auditd + hexed
     log = tmp_path / "mixed.log"
     log.write_text("".join("Nov 23 10:00:01 node-1 kernel: %s\n" % line for line in lines))
     scanned, _cursors = run_scan([("syslog", str(log))], {})
