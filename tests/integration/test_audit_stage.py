@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles
 from lib.ansible_run import ROOT, recap, run_playbook
+from lib.kmsg import printk_unthrottled
 from lib.lab import needs_lab
 from lib.runc import Bundle, runc_available
 from tests.lab import fleet
@@ -53,8 +54,11 @@ def stage2(make_fleet, tmp_path_factory):
     watched = ("/etc/crio", "/etc/kubernetes", "/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env")
     before = dict((node, tree(state, node, *watched)) for node in state["nodes"])
     output = tmp_path_factory.mktemp("stage2")
-    run = run_playbook(ROLLOUT, state["inventory"], output, {
-        "seccomp_stages": ["audit"], "seccomp_serial": 3, "seccomp_audit_soak": "12s", "seccomp_audit_soak_steps": 3})
+    # The lab's nodes share one kernel, so one node's complain-mode records would use up the printk rate limit
+    # of all of them (and stage 2 refuses throttled records); lifted as an operator would (k8s-facts.md 7.5).
+    with printk_unthrottled():
+        run = run_playbook(ROLLOUT, state["inventory"], output, {
+            "seccomp_stages": ["audit"], "seccomp_serial": 3, "seccomp_audit_soak": "12s", "seccomp_audit_soak_steps": 3})
     after = dict((node, tree(state, node, *watched)) for node in state["nodes"])
     report = output / "seccomp-rollout-report"
     records = dict((node, json.loads((report / "nodes" / (node + ".stage2.json")).read_text())) for node in state["nodes"])
@@ -68,7 +72,7 @@ def test_the_unshare_workload_stops_its_node_on_both_runtimes(stage2):
     assert counts["au-containerd"]["failed"] == 1 and counts["au-crio"]["failed"] == 1, run.stdout[-4000:]
     for node, mode in (("au-containerd", "observe"), ("au-crio", "complain")):
         record = stage2["records"][node]
-        assert record["mode"] == mode and record["passed"] is False
+        assert record["mode"] == mode and record["passed"] is False and record["complete"] is True
         (workload,) = record["workloads"]
         assert (workload["pod"], workload["container"], workload["syscalls"]) == (
             "needs-unshare-" + node, "needs-unshare", ["unshare"]), record

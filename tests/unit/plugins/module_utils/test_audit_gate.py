@@ -72,6 +72,12 @@ def test_a_clean_node_passes_and_unknown_pods_are_apart():
     assert gate["passed"] is True and gate["apart"][0]["reason"] == "its pod or container is not in the node's pod list"
 
 
+def test_throttled_records_never_pass():
+    """A missing record cannot be told from a clean workload: incomplete findings stop the node."""
+    gate = seccomp_audit_gate([], PODS, complete=False)
+    assert (gate["passed"], gate["complete"], gate["blocking"]) == (False, False, [])
+
+
 def test_bad_input_is_named():
     with pytest.raises(AnsibleFilterError, match="findings must be the entries list"):
         seccomp_audit_gate({"entries": []}, PODS)
