@@ -15,7 +15,8 @@ when it is gone, or a newer process has its pid, the entry says "exited".
 
 Throttling makes every count a lower bound: the printk fallback's `kauditd_printk_skb: N callbacks
 suppressed`, the kernel's `audit_lost=` and hold-queue/backlog messages, and kmsg sequence gaps are
-counted and reported with the setting that lifts the limit.
+counted and reported with the setting that lifts the limit; with auditd, so is the growth of the kernel's
+own lost counter (`auditctl -s`) between two scans.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -467,6 +468,13 @@ def scan(sources, cursors, start, attribute, max_entries=MAX_ENTRIES, run=None):
         stats["source"] = kind
         new_cursors[key] = after
         source_stats.append(stats)
+    lost_now = kernel_lost_counter(run) if run is not None and any(kind == "auditd" for kind, _path in sources) else None
+    if lost_now is not None:
+        # The kernel's count of records it dropped (`auditctl -s`: lost), as of this scan.
+        lost_before = cursors.get("kernel_lost")
+        new_cursors["kernel_lost"] = lost_now
+        if lost_before is not None and lost_now > lost_before:
+            aggregate.lost = max(aggregate.lost, lost_now - lost_before)
     result = aggregate.result()
     result["sources"] = source_stats
     if any(stats.get("gap") for stats in source_stats):
@@ -474,6 +482,21 @@ def scan(sources, cursors, start, attribute, max_entries=MAX_ENTRIES, run=None):
     # Keep the most recent stamps only: copies of one record arrive within moments of each other.
     new_cursors["seen"] = [list(pair) for pair in sorted(aggregate.seen)[-SEEN_KEEP:]]
     return result, new_cursors
+
+
+def kernel_lost_counter(run):
+    """`lost` of `auditctl -s` (records the kernel dropped: rate limit, backlog), or None without auditctl."""
+    try:
+        rc, out, _err = run(["auditctl", "-s"])
+    except (OSError, ValueError):
+        return None
+    if rc != 0:
+        return None
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "lost" and parts[1].isdigit():
+            return int(parts[1])
+    return None
 
 
 def available_sources(root="/"):

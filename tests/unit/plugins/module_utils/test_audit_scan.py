@@ -210,3 +210,18 @@ def test_mutated_logs_never_make_a_scan_fail(tmp_path):
         log.write_bytes(bytes(data))
         result, _cursors = run_scan([("syslog", str(log))], {})
         assert result["records"] <= len(RECORDS) + 40
+
+
+def test_the_kernels_lost_counter_growing_between_scans_is_throttling(tmp_path):
+    log = tmp_path / "audit.log"
+    log.write_text("")
+    counters = iter(["enabled 1\nlost 7\nbacklog 0\n", "enabled 1\nlost 19\nbacklog 0\n"])
+
+    def auditctl(argv):
+        assert argv == ["auditctl", "-s"]
+        return 0, next(counters), ""
+    first, cursors = audit_scan.scan([("auditd", str(log))], {}, "beginning", host, run=auditctl)
+    assert first["throttling"]["detected"] is False and cursors["kernel_lost"] == 7
+    second, cursors = audit_scan.scan([("auditd", str(log))], cursors, "beginning", host, run=auditctl)
+    assert second["throttling"]["audit_lost"] == 12 and second["complete"] is False
+    assert "auditctl -r 0" in second["throttling"]["remedy"]
