@@ -3,6 +3,9 @@ read once through the module's cursor, and throttled printk delivery detected wh
 
 import contextlib
 import json
+import os
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -78,3 +81,41 @@ def test_throttled_printk_delivery_is_detected(tmp_path, audit_profile):
     throttling = result["throttling"]
     assert throttling["detected"] is True and throttling["suppressed"] > 0, result
     assert result["complete"] is False and "kernel.printk_ratelimit=0" in throttling["remedy"]
+
+
+@pytest.fixture
+def journald():
+    """systemd-journald, started for the test when the machine does not run one (as here, without systemd as init)."""
+    if os.path.exists("/run/systemd/journal/socket") and subprocess.run(["pgrep", "-x", "systemd-journal"],
+                                                                        capture_output=True).returncode == 0:
+        yield
+        return
+    binary = "/lib/systemd/systemd-journald"
+    if not os.path.exists(binary) or not shutil.which("journalctl"):
+        pytest.skip("systemd-journald is not installed")
+    process = subprocess.Popen([binary], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists("/run/systemd/journal/socket") and time.time() < deadline:
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_journald_copies_are_read_once(tmp_path, audit_profile, journald):
+    """journald keeps each record twice (audit and kernel transports): one record, one duplicate, then nothing."""
+    with printk_limits(0, 0):
+        first = scan(tmp_path, sources=["journald"], start="end")
+        assert first["records"] == 0 and first["changed"] is True, first
+        bundle = Bundle(tmp_path / "bundle")
+        ran = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=audit_profile["kubernetes/default-audit.json"])
+        assert ran.returncode == 0, ran.stderr
+        time.sleep(1.5)
+        found = scan(tmp_path, sources=["journald"])
+        again = scan(tmp_path, sources=["journald"])
+    mine = [entry for entry in found["entries"] if entry["exe"] == bundle.exe]
+    assert [(e["syscall"], e["count"]) for e in mine] == [("unshare", 1)], found
+    assert found["duplicates"] >= 1
+    assert [e for e in again["entries"] if e["exe"] == bundle.exe] == []
