@@ -86,8 +86,8 @@ def test_throttled_printk_delivery_is_detected(tmp_path, audit_profile):
 @pytest.fixture
 def journald():
     """systemd-journald, started for the test when the machine does not run one (as here, without systemd as init)."""
-    if os.path.exists("/run/systemd/journal/socket") and subprocess.run(["pgrep", "-x", "systemd-journal"],
-                                                                        capture_output=True).returncode == 0:
+    running = subprocess.run(["pgrep", "-x", "systemd-journal"], capture_output=True, check=False).returncode == 0
+    if os.path.exists("/run/systemd/journal/socket") and running:
         yield
         return
     binary = "/lib/systemd/systemd-journald"
