@@ -8,9 +8,10 @@
 4. build the 6-node lab fleet (kubelet 1.23 to 1.33, containerd and CRI-O, kubeadm, drop-in and flag
    layouts), run `ansible-playbook playbooks/rollout.yml` (preflight and stage 1, node batches of 2),
    print the per-node summary, run it again (no changes);
-5. run stage 2 (audit) on the same fleet: complain mode on the CRI-O nodes, observe-only tracing on the
-   containerd nodes, a short soak, the gate. Nodes 1, 2 and 4 run a workload that calls unshare(2) and
-   must stop with a suggested profile; nodes 3, 5 and 6 must go on. Then destroy the fleet (KEEP_LAB=1
+5. run stages 2 (audit) and 3 (enforce) on the same fleet: complain mode on the CRI-O nodes, observe-only
+   tracing on the containerd nodes, a short soak, the gate. Nodes 1, 2 and 4 run a workload that calls
+   unshare(2) and must stop with a suggested profile; nodes 3, 5 and 6 go on to stage 3 and must end with
+   every running container verified (RuntimeDefault where it changed). Then destroy the fleet (KEEP_LAB=1
    keeps it).
 A Markdown report is written to demo-output/report.md.
 """
@@ -149,10 +150,11 @@ def stage1_on_the_lab(output):
 
 
 def stage2_on_the_lab(state, output, playbook, report_dir):
-    step("7. stage 2: ansible-playbook playbooks/rollout.yml -e '{\"seccomp_stages\": [\"audit\"]}' "
-         "-e seccomp_audit_soak=15s -e seccomp_serial=3")
+    step("7. stages 2 and 3: ansible-playbook playbooks/rollout.yml -e '{\"seccomp_stages\": [\"audit\", \"enforce\"]}' "
+         "-e seccomp_audit_soak=15s -e seccomp_enforce_watch=10s -e seccomp_serial=3")
     run = run_playbook(playbook, state["inventory"], output, {
-        "seccomp_stages": ["audit"], "seccomp_serial": 3, "seccomp_audit_soak": "15s", "seccomp_audit_soak_steps": 3})
+        "seccomp_stages": ["audit", "enforce"], "seccomp_serial": 3, "seccomp_audit_soak": "15s",
+        "seccomp_audit_soak_steps": 3, "seccomp_enforce_watch": "10s", "seccomp_enforce_watch_steps": 2})
     with open(os.path.join(output, "rollout-stage2.log"), "w") as handle:
         handle.write(run.stdout + run.stderr)
     failed = sorted(host for host, counts in recap(run.stdout).items() if host in state["nodes"] and counts["failed"])
@@ -171,6 +173,17 @@ def stage2_on_the_lab(state, output, playbook, report_dir):
         suggested = json.load(handle)
     print("suggested profile %s: kubernetes/default plus %s" % (
         os.path.relpath(sample, output), [rule for rule in suggested["syscalls"] if rule.get("names") == ["unshare"]]))
+    enforced = {}
+    for node in CLEAN_NODES:
+        with open(os.path.join(report_dir, "nodes", node + ".stage3.json")) as handle:
+            record = json.load(handle)
+        checkable = [row for row in record["containers"] if row["ok"] is not None]
+        enforced[node] = (record["result"], record["verified"], len(checkable))
+        if record["result"] != "enforced" or record["verified"] != len(checkable) or not checkable:
+            sys.exit("stage 3 on %s: %s (log in demo-output/rollout-stage2.log)" % (node, record))
+    lines = ["%s %s, %d of %d containers verified" % (node, result, verified, total)
+             for node, (result, verified, total) in sorted(enforced.items())]
+    print("stage 3: %s" % ", ".join(lines))
     return ["", stage2]
 
 

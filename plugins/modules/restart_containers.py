@@ -18,6 +18,8 @@ description:
   - A restart costs each container what a crash would - its processes stop, its C(emptyDir) volumes stay, the pod keeps
     its IP. Containers of pods with C(restartPolicy - Never) are not restarted by the kubelet, so they are skipped and
     listed.
+  - Fails as soon as a successor exits - a container that crashes under its new profile - instead of waiting out the
+    kubelet's back-off.
 options:
   containers:
     description: The containers - each C(pod_uid) (or C(namespace) and C(pod)) and C(container) (its name).
@@ -57,6 +59,11 @@ restarted:
 not_running:
   description: Requested containers that had no running instance (nothing to restart).
   returned: always
+  type: list
+  elements: dict
+crashed:
+  description: Containers whose successor exited at once (the task then fails).
+  returned: on failure
   type: list
   elements: dict
 """
@@ -117,24 +124,36 @@ def main():
     if module.check_mode or not plan:
         module.exit_json(changed=bool(plan), restarted=[dict(identity(c), old_id=c["id"], new_id=None) for c in plan],
                          not_running=not_running)
+    started = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
     for container in plan:
         rc, _out, err = module.run_command([crictl, "stop", container["id"]])
         if rc != 0:
             module.fail_json(msg="crictl stop %s failed: %s" % (container["id"], err.strip()), restarted=restarted)
     deadline = time.time() + module.params["timeout"]
     waiting = list(plan)
+    crashed = []
     while waiting and time.time() < deadline:
-        now = running(listing(module, crictl))
+        everything = listing(module, crictl)
+        now = running(everything)
         still = []
         for container in waiting:
             successor = [c for c in now if c["id"] != container["id"] and identity(c) == identity(container)]
+            # A successor that already exited is a crash: no need to wait out the back-off to know.
+            failed = [c for c in everything if c["id"] != container["id"] and identity(c) == identity(container)
+                      and c.get("state") in ("CONTAINER_EXITED", "EXITED") and int(c.get("createdAt") or 0) > started]
             if successor:
                 restarted.append(dict(identity(container), old_id=container["id"], new_id=successor[0]["id"]))
+            elif failed:
+                crashed.append(dict(identity(container), old_id=container["id"], new_id=failed[0]["id"]))
             else:
                 still.append(container)
         waiting = still
         if waiting:
             time.sleep(1)
+    if crashed:
+        module.fail_json(msg="the new container exited at once for %s" % ", ".join(
+            "%(namespace)s/%(pod)s/%(container)s" % entry for entry in crashed), restarted=restarted, crashed=crashed,
+            not_running=not_running)
     if waiting:
         module.fail_json(msg="no running successor within %d s for %s" % (
             module.params["timeout"], ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in waiting)),

@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: applied_profiles
+short_description: Check the seccomp profile each running container really got, against what it should have
+version_added: 0.4.0
+description:
+  - Reads every running container of the node with C(crictl inspect) and compares C(.info.runtimeSpec.linux.seccomp)
+    with the container's effective profile worked out from its pod (k8s-facts.md 3) - a RuntimeDefault or Localhost
+    container must have a seccomp filter, an Unconfined one (privileged, explicit Unconfined, unset with
+    C(seccompDefault) off) must not.
+  - Fails when any container disagrees, unless O(fail_on_mismatch=false).
+options:
+  pods:
+    description: The node's pods - a PodList (the kubelet's C(/pods)), a k8s_info result, or a list of Pods.
+    type: raw
+    required: true
+  seccomp_default:
+    description: Whether C(seccompDefault) is on for this node now.
+    type: bool
+    required: true
+  kubelet_root_dir:
+    description: The kubelet's C(--root-dir).
+    type: path
+    default: /var/lib/kubelet
+  fail_on_mismatch:
+    description: Fail the task when a container does not have what it should.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Only reads.
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: Every container that should run under RuntimeDefault really has a filter
+  k8s.seccomp_default.applied_profiles:
+    pods: "{{ node_pods.json }}"
+    seccomp_default: true
+"""
+
+RETURN = r"""
+containers:
+  description: Each running container - C(namespace), C(pod), C(container), C(applied) (C(seccomp) or C(none)),
+    C(default_action), C(expected) (the effective profile type), C(source), C(ok) (null when there is nothing to check).
+  returned: always
+  type: list
+  elements: dict
+mismatches:
+  description: The containers whose C(ok) is false.
+  returned: always
+  type: list
+  elements: dict
+verified:
+  description: How many containers were checked and agreed.
+  returned: always
+  type: int
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.applied import AppliedError, compare
+
+
+def crictl_json(module, crictl, *args):
+    rc, out, err = module.run_command([crictl] + list(args))
+    if rc != 0:
+        module.fail_json(msg="crictl %s failed (rc %d): %s" % (" ".join(args), rc, err.strip()))
+    try:
+        return json.loads(out)
+    except ValueError as exc:
+        module.fail_json(msg="crictl %s printed no JSON: %s" % (" ".join(args), exc))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(pods=dict(type="raw", required=True), seccomp_default=dict(type="bool", required=True),
+                           kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
+                           fail_on_mismatch=dict(type="bool", default=True)),
+        supports_check_mode=True,
+    )
+    crictl = module.get_bin_path("crictl", required=True)
+    listing = crictl_json(module, crictl, "ps", "-o", "json").get("containers") or []
+    inspected = [crictl_json(module, crictl, "inspect", container["id"]) for container in listing]
+    try:
+        rows = compare(inspected, module.params["pods"], module.params["seccomp_default"], module.params["kubelet_root_dir"])
+    except AppliedError as exc:
+        module.fail_json(msg=str(exc))
+    mismatches = [row for row in rows if row["ok"] is False]
+    result = dict(changed=False, containers=rows, mismatches=mismatches, verified=sum(1 for row in rows if row["ok"]))
+    if mismatches and module.params["fail_on_mismatch"]:
+        module.fail_json(msg="%d container(s) do not run with the profile they should: %s" % (len(mismatches), "; ".join(
+            "%s/%s %s has %s, should be %s" % (row["namespace"], row["pod"], row["container"], row["applied"],
+                                               row["expected"]) for row in mismatches)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
