@@ -183,7 +183,8 @@ def plan(layout, seccomp_default=None, method="auto"):
     drop_ins = []
     if config_dir and kubelet.drop_ins_supported(version, layout.get("environment")):
         texts = dict(layout.get("drop_ins") or [])
-        names = kubelet.drop_in_names(list(texts) + ([layout["drop_in_name"]] if method == "drop_in" else []))
+        # Our drop-in may exist already (a second run, or a rollback): one file, read once.
+        names = kubelet.drop_in_names(sorted(set(texts) | ({layout["drop_in_name"]} if method == "drop_in" else set())))
         drop_ins = [ConfigFile(os.path.join(config_dir, name), texts.get(name)) for name in names]
     _check_files([base] + drop_ins)
 

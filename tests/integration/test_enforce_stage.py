@@ -93,3 +93,15 @@ def test_the_next_batch_is_untouched(stage3):
     assert "en-later" not in stage3["records"]
     assert stage3["after"]["en-later"] == stage3["before"]["en-later"]
     assert "| en-good | enforced |" in stage3["summary"] and "| en-bad | rolled back |" in stage3["summary"]
+
+
+def test_rollback_turns_it_off_and_recreates_what_changed(stage3, tmp_path):
+    state = stage3["state"]
+    rollback = os.path.join(ROOT, "playbooks", "rollback.yml")
+    run = run_playbook(rollback, state["inventory"], tmp_path, {"seccomp_target_hosts": "en-good"})
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert fleet.fetch_configz(state["nodes"]["en-good"]).get("seccompDefault", False) is False
+    assert running_seccomp(state, "en-good", "common") is False
+    assert running_seccomp(state, "en-good", "localhost-pod") is True  # its own Localhost profile stays
+    again = run_playbook(rollback, state["inventory"], tmp_path, {"seccomp_target_hosts": "en-good"})
+    assert again.returncode == 0 and recap(again.stdout)["en-good"]["changed"] == 0, again.stdout[-3000:]

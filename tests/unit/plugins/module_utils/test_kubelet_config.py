@@ -127,6 +127,15 @@ def test_drop_in_seccomp_default_on():
     assert plan["seccomp_default_before"] is False and plan["seccomp_default_after"] is True
 
 
+def test_our_drop_in_turned_back_off_is_one_file():
+    """Rollback: the drop-in we wrote already exists; it is edited, not read twice as its own later override."""
+    on = writes(KC.plan(layout("1.30.2", config_dir="/d"), seccomp_default=True, method="drop_in"))["/d/90-seccomp-default.conf"]
+    plan = KC.plan(layout("1.30.2", config_dir="/d", drop_ins=[("90-seccomp-default.conf", on)]), seccomp_default=False,
+                   method="drop_in")
+    assert plan["seccomp_default_before"] is True and plan["seccomp_default_after"] is False
+    assert "seccompDefault: false" in writes(plan)["/d/90-seccomp-default.conf"]
+
+
 def test_alpha_drop_in_on_128_sets_gate_too_when_seccomp_default_wanted():
     lay = layout("1.28.3", config_dir="/d", environment={K.DROP_IN_ALPHA_ENV: "1"})
     plan = KC.plan(lay, seccomp_default=True)
