@@ -149,12 +149,14 @@ def choose_method(layout):
         "KubeletConfiguration file. Start the kubelet with --config (for example /var/lib/kubelet/config.yaml)")
 
 
-def plan(layout, seccomp_default=None, method="auto"):
+def plan(layout, seccomp_default=None, method="auto", remove_gate=False):
     """Compute the edits for a node.
 
     ``layout``: version, config (path), config_text, config_dir, drop_ins [(name, text)], env_files
     [(path, text)], kubeadm (bool), patches_dir, drop_in_name, environment (the kubelet's).
     ``seccomp_default``: True/False, or None to leave the field as it is (stage 1 only fixes the gate).
+    ``remove_gate``: with seccomp_default False, also drop the gate entry 1.22-1.24 need only for seccompDefault
+    (what rollback does where stage 1 added it); later versions keep the entry their rules want.
 
     Returns dict(method, reason, writes [(path, bytes or None)], before, after, gate_before,
     gate_after, seccomp_default_before, seccomp_default_after, removed_gate_from [paths]).
@@ -208,6 +210,12 @@ def plan(layout, seccomp_default=None, method="auto"):
     others = [item for item in [base] + drop_ins if item is not None and item is not target]
 
     gate_target = kubelet.wanted_gate(version, config_gate_before if flag_gate is None else flag_gate)
+    if remove_gate:
+        if seccomp_default is not False:
+            raise kubelet.KubeletConfigError("remove_gate needs seccomp_default=false: kubelet %s reads seccompDefault only "
+                                             "with the gate on" % kubelet.format_version(version))
+        if kubelet.gate_stage(version)["stage"] == "alpha":
+            gate_target = None
 
     removed_gate_from = []
     for item in others:

@@ -40,6 +40,13 @@ options:
       - The wanted C(seccompDefault). Omit it to leave the field as it is and only make the gate right for the version
         (stage 1 of the rollout).
     type: bool
+  remove_gate:
+    description:
+      - With O(seccomp_default=false), also remove the C(SeccompDefault) gate entry of a 1.22-1.24 kubelet, which needs
+        it only for C(seccompDefault) (what C(rollback.yml) does where stage 1 added it). Other versions keep the entry
+        their rules want.
+    type: bool
+    default: false
   method:
     description:
       - Where the change is written (see the description).
@@ -245,6 +252,7 @@ def main():
         argument_spec=dict(
             version=dict(type="str", required=True),
             seccomp_default=dict(type="bool"),
+            remove_gate=dict(type="bool", default=False),
             method=dict(type="str", choices=list(kubelet_config.METHODS), default="auto"),
             config=dict(type="path"),
             config_dir=dict(type="path"),
@@ -279,7 +287,8 @@ def main():
         env_files=[(path, current_text(path)) for path in params["env_files"]],
     )
     try:
-        plan = kubelet_config.plan(layout, seccomp_default=params["seccomp_default"], method=params["method"])
+        plan = kubelet_config.plan(layout, seccomp_default=params["seccomp_default"], method=params["method"],
+                                  remove_gate=params["remove_gate"])
     except kubelet.KubeletConfigError as exc:
         module.fail_json(msg=str(exc), **result)
     except UnicodeDecodeError as exc:

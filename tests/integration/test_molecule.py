@@ -1,11 +1,12 @@
-"""The molecule scenarios under extensions/molecule: create a lab fleet, check mode, converge,
-idempotence, verify, destroy."""
+"""The molecule scenarios under extensions/molecule: create a lab fleet, then check mode, converge, idempotence and
+verify (stage1, rollout), or a fault injected into a real rollout and the re-run that resumes it (fault_*)."""
 
 import os
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from lib.ansible_run import ROOT
 from lib.lab import needs_lab
@@ -23,4 +24,7 @@ def test_molecule_scenario(scenario):
     run = subprocess.run([os.path.join(bin_dir, "molecule"), "test", "-s", scenario], cwd=os.path.join(ROOT, "extensions"),
                          env=env, capture_output=True, text=True, timeout=1800, check=False)
     assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
-    assert "idempotence" in run.stdout + run.stderr
+    with open(os.path.join(ROOT, "extensions", "molecule", scenario, "molecule.yml")) as handle:
+        sequence = yaml.safe_load(handle)["scenario"]["test_sequence"]
+    for action in sequence:  # every step of the sequence really ran
+        assert "Running %s > %s" % (scenario, action) in run.stdout + run.stderr or action in run.stdout + run.stderr

@@ -96,7 +96,11 @@ def test_stage1_on_the_demo_fleet(demo, tmp_path):
     assert records["node-4"]["gate_removed_from"] == ["/etc/kubernetes/kubelet-config.yaml"]
     assert records["node-3"]["result"] == "unchanged" and records["node-3"]["kubelet_restarted"] is False
     summary = (tmp_path / "seccomp-rollout-report" / "summary.md").read_text()
-    assert summary.count("\n| node-") == 6
+    assert summary[summary.index("# Stage 1"):].count("\n| node-") == 6
+    report = json.load(open(str(tmp_path / "seccomp-rollout-report" / "report.json")))
+    assert report["run"]["stages"] == ["feature_gate"] and report["totals"]["nodes"] == 6 and report["totals"]["failed"] == 0
+    assert report["nodes"]["node-1"]["stages"]["feature_gate"]["result"] == "changed"
+    assert [b["hosts"] for b in report["batches"]] == [["node-1", "node-2", "node-3"], ["node-4", "node-5", "node-6"]]
 
     # a second run reports no changes anywhere
     second = run_playbook(ROLLOUT, inventory, tmp_path, {"seccomp_serial": 3, "seccomp_stages": ["feature_gate"]})

@@ -4,6 +4,7 @@ community.docker.nsenter.
 """
 
 import glob
+import hashlib
 import json
 import os
 import platform
@@ -354,6 +355,7 @@ def create(description, restart_sec=2, wait=True):
     for node in description["nodes"]:
         nodes[node["name"]] = create_node(directory, node, restart_sec)
     state = {"name": name, "description": description, "created_mountpoints": created, "nodes": nodes,
+             "doors": dict((node, open_door(pid)) for node, pid in nodes.items()),
              "inventory": os.path.join(directory, "inventory.yml")}
     with open(os.path.join(directory, "fleet.json"), "w") as handle:
         json.dump(state, handle, indent=1)
@@ -368,7 +370,7 @@ def write_inventory(state):
     for node in state["description"]["nodes"]:
         hosts[node["name"]] = {
             "ansible_connection": "community.docker.nsenter",
-            "ansible_nsenter_pid": state["nodes"][node["name"]],
+            "ansible_nsenter_pid": state.get("doors", state["nodes"])[node["name"]],
             "ansible_python_interpreter": NODE_PYTHON,
             "lab_kubelet_version": node["version"],
             "lab_runtime": node["runtime"],
@@ -383,6 +385,84 @@ def write_inventory(state):
     with open(state["inventory"], "w") as handle:
         handle.write("# Lab fleet %s, written by tests/lab; nodes are reached with nsenter (run as root).\n" % state["name"])
         yaml.safe_dump(inventory, handle, sort_keys=False)
+
+
+# --- the controller's way in: the inventory reaches each node through a "door", a process of its own in the
+# node's namespaces. Closing it makes the node unreachable to Ansible (nsenter fails, the task is UNREACHABLE)
+# while the node itself - kubelet, runtime, workloads - goes on running, as when a network link goes down.
+
+def open_door(init_pid):
+    door = subprocess.Popen(["nsenter", "--target", str(init_pid), "--mount", "--uts", "--ipc", "--net", "--", "sleep", "infinity"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 5
+    while time.time() < deadline and os.readlink("/proc/%d/ns/mnt" % door.pid) != os.readlink("/proc/%d/ns/mnt" % init_pid):
+        time.sleep(0.01)
+    return door.pid
+
+
+def _save(state):
+    with open(os.path.join(fleet_dir(state["name"]), "fleet.json"), "w") as handle:
+        json.dump(state, handle, indent=1)
+
+
+def partition(name, node):
+    """Make ``node`` unreachable to Ansible: its door closes; everything on the node keeps running."""
+    state = load_state(name)
+    pid = state["doors"][node]
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    deadline = time.time() + 5
+    while time.time() < deadline and os.path.exists("/proc/%d" % pid) and not _zombie(pid):
+        time.sleep(0.01)
+    return state
+
+
+def reconnect(name, node):
+    """Open a new door into ``node`` and rewrite the inventory, as when the link comes back with a new address."""
+    state = load_state(name)
+    state["doors"][node] = open_door(state["nodes"][node])
+    _save(state)
+    write_inventory(state)
+    return state
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+# What a rollout may change on a node and must give back byte for byte when it rolls back.
+CONFIG_PATHS = ("/etc/kubernetes", "/etc/default", "/etc/crio", "/etc/containerd", "/etc/systemd/system",
+                "/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env")
+
+
+def snapshot(name):
+    """Per node: sha256 of every configuration file a rollout may touch (backups listed apart), the kubelet's main
+    PID, and health."""
+    state = load_state(name)
+    result = {}
+    for node, pid in state["nodes"].items():
+        fs = os.path.join(fleet_dir(name), "nodes", node, "fs")
+        files, backups = {}, []
+        for path in CONFIG_PATHS:
+            top = fs_path(fs, path)
+            found = [top] if os.path.isfile(top) else [os.path.join(root, entry) for root, _dirs, entries in os.walk(top)
+                                                       for entry in entries]
+            for real in found:
+                if real.endswith("~"):  # the backups Ansible modules keep beside a file they replace
+                    backups.append(path + real[len(top):])
+                elif os.path.isfile(real) and not os.path.islink(real):
+                    with open(real, "rb") as handle:
+                        files[path + real[len(top):]] = hashlib.sha256(handle.read()).hexdigest()
+        main_pid = in_node(pid, ["systemctl", "show", "kubelet", "--property=MainPID", "--value"]).stdout.strip()
+        result[node] = {"files": files, "backups": sorted(backups), "kubelet_pid": int(main_pid or 0), "healthy": healthz(pid)}
+    return result
 
 
 def in_node(pid, argv, timeout=30):

@@ -209,3 +209,20 @@ def test_env_flags_are_edited_word_by_word():
     assert K.edit_env_flags(text, remove_gate=True, remove_seccomp_default=True) == \
         '# comment\nKUBELET_KUBEADM_ARGS="--a=b"\nOTHER=x\n'
     assert K.edit_env_flags(text) == text
+
+
+def test_rollback_removes_the_gate_stage_1_added_on_alpha_and_gives_back_the_original_bytes():
+    on = writes(KC.plan(layout("1.23.17"), seccomp_default=True, method="in_place"))["/etc/kubernetes/kubelet-config.yaml"]
+    plan = KC.plan(layout("1.23.17", on), seccomp_default=False, method="in_place", remove_gate=True)
+    text = writes(plan)["/etc/kubernetes/kubelet-config.yaml"]
+    assert text == BASE  # stage 1's gate and seccompDefault both gone: the operator's file as it was
+    assert plan["gate_before"] is True and plan["gate_after"] is None
+    # without remove_gate the gate stays: harmless alone, and not ours to remove unless stage 1 added it
+    kept = writes(KC.plan(layout("1.23.17", on), seccomp_default=False, method="in_place"))["/etc/kubernetes/kubelet-config.yaml"]
+    assert "SeccompDefault: true" in kept
+
+
+def test_remove_gate_leaves_later_versions_as_their_rules_want_and_needs_seccomp_default_off():
+    assert KC.plan(layout("1.27.0", STALE), seccomp_default=False, method="in_place", remove_gate=True)["gate_after"] is True
+    with pytest.raises(K.KubeletConfigError, match="remove_gate needs seccomp_default=false: kubelet 1.23.17"):
+        KC.plan(layout("1.23.17"), seccomp_default=True, method="in_place", remove_gate=True)

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""What the rollout did on a node, kept on the node, so that an interrupted rollout resumes where it stopped.
+
+The file holds, per stage, the last result with its time and run, and a short history. Which results count as done
+and what a re-run does with them is decided here, once, for the roles and rollback.yml.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+SCHEMA = "k8s.seccomp_default/node-state/v1"
+STAGES = ("feature_gate", "audit", "enforce")
+# Results each stage records; the first of each tuple are the results that count as done.
+RESULTS = {
+    "feature_gate": (("changed", "unchanged"), ("failed", "removed")),
+    "audit": (("passed",), ("stopped",)),
+    "enforce": (("enforced",), ("in progress", "rolled back", "not retried")),
+}
+HISTORY = 20
+
+
+class StateError(ValueError):
+    pass
+
+
+def empty():
+    return {"schema": SCHEMA, "stages": {}, "history": []}
+
+
+def load(data, path):
+    """The state in ``data`` (bytes or None for no file yet), refusing what this collection did not write."""
+    if data is None:
+        return empty()
+    try:
+        state = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StateError("%s is not the JSON this collection writes (%s); move it aside to start the node afresh" % (path, exc))
+    if not isinstance(state, dict) or state.get("schema") != SCHEMA:
+        found = state.get("schema") if isinstance(state, dict) else type(state).__name__
+        raise StateError("%s has schema %r; this collection reads %s" % (path, found, SCHEMA))
+    state.setdefault("stages", {})
+    state.setdefault("history", [])
+    return state
+
+
+def check_result(stage, result):
+    if stage not in RESULTS:
+        raise StateError("stage=%r is not a stage; valid: %s" % (stage, ", ".join(STAGES)))
+    valid = RESULTS[stage][0] + RESULTS[stage][1]
+    if result not in valid:
+        raise StateError("result=%r is not a result of stage %s; valid: %s" % (result, stage, ", ".join(valid)))
+
+
+def record(state, stage, result, at, run_id=None, details=None):
+    """``state`` with ``stage``'s result; the same result again only refreshes nothing (a re-run changes nothing)."""
+    check_result(stage, result)
+    entry = {"result": result, "at": at, "run_id": run_id, "details": details or {}}
+    previous = state["stages"].get(stage)
+    if previous and previous.get("result") == result and previous.get("details") == entry["details"]:
+        return state, False
+    new = json.loads(json.dumps(state))
+    new["stages"][stage] = entry
+    new["history"] = (new["history"] + [dict(entry, stage=stage)])[-HISTORY:]
+    return new, True
+
+
+def done(state, stage):
+    entry = state["stages"].get(stage)
+    return bool(entry) and entry.get("result") in RESULTS[stage][0]
+
+
+def dumps(state):
+    return (json.dumps(state, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _when(entry):
+    return "run %s at %s" % (entry.get("run_id") or "?", entry.get("at") or "?")
+
+
+def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False):
+    """What a (re-)run does with ``stage`` on this node: {'action': run|skip|refuse|recover, 'reason', 'earlier'}.
+
+    Stage 1 is done for the kubelet version it ran on (an upgraded kubelet may need its gate removed). Stage 2 is
+    done once passed, or once the node is enforced; a stopped audit runs again, since it changes nothing for good.
+    Stage 3 is done while seccompDefault is still on; a node that was rolled back - by stage 3, by rollback.yml or
+    by hand - is refused unless ``retry``. A stage 3 left "in progress" was interrupted, not failed: it is recovered
+    (its files put back from the recorded backups) and run again.
+    """
+    if stage not in RESULTS:
+        raise StateError("stage=%r is not a stage; valid: %s" % (stage, ", ".join(STAGES)))
+    earlier = state["stages"].get(stage)
+    enforce = state["stages"].get("enforce")
+    if stage == "feature_gate":
+        if earlier and done(state, stage):
+            ran_on = (earlier.get("details") or {}).get("kubelet_version")
+            if ran_on == kubelet_version:
+                return dict(action="skip", reason="stage 1 done in %s (kubelet %s)" % (_when(earlier), ran_on), earlier=earlier)
+            return dict(action="run", reason="stage 1 ran on kubelet %s in %s; the kubelet is %s now" % (
+                ran_on, _when(earlier), kubelet_version), earlier=earlier)
+        return dict(action="run", reason="stage 1 not done yet", earlier=earlier)
+    if stage == "audit":
+        if enforce and done(state, "enforce") and seccomp_default:
+            return dict(action="skip", reason="already enforced in %s" % _when(enforce), earlier=earlier)
+        if earlier and done(state, stage):
+            return dict(action="skip", reason="stage 2 passed in %s" % _when(earlier), earlier=earlier)
+        if earlier:
+            return dict(action="run", reason="stage 2 stopped this node in %s; auditing again" % _when(earlier), earlier=earlier)
+        return dict(action="run", reason="stage 2 not done yet", earlier=earlier)
+    # enforce
+    if earlier and earlier.get("result") == "in progress":
+        return dict(action="recover", reason="stage 3 was interrupted on this node in %s (the run stopped or lost the node "
+                    "before it finished); its files are put back byte for byte and stage 3 starts again" % _when(earlier),
+                    earlier=earlier)
+    if earlier and done(state, stage):
+        if seccomp_default:
+            return dict(action="skip", reason="enforced in %s" % _when(earlier), earlier=earlier)
+        why = "was enforced in %s, but seccompDefault is off now (turned off outside this rollout)" % _when(earlier)
+    elif earlier:
+        why = "rolled back in %s: %s" % (_when(earlier), (earlier.get("details") or {}).get("error") or earlier.get("result"))
+    else:
+        return dict(action="run", reason="stage 3 not done yet", earlier=earlier)
+    if retry:
+        return dict(action="run", reason=why + "; enabling again as asked (seccomp_enforce_retry_rolled_back)", earlier=earlier)
+    return dict(action="refuse", reason=why + "; not enabled again unless asked (seccomp_enforce_retry_rolled_back=true)",
+                earlier=earlier)

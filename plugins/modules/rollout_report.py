@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: rollout_report
+short_description: Keep the rollout's report - one JSON document and one Markdown page - up to date on the controller
+version_added: 0.4.0
+description:
+  - Writes a node's record of a stage (C(nodes/<host>.stage1.json), C(stage2), C(stage3)) into O(dir) and rebuilds
+    C(report.json) (schema C(k8s.seccomp_default/rollout-report/v1), see C(docs/rollout-report.schema.json)) and
+    C(summary.md) from every record there, so that the report is complete up to the last node that finished a stage -
+    also when the run stops on a failed batch, a node that does not answer, or a killed controller.
+  - With O(start) it begins a run - C(run.json) with its id, start time, stages, batches and hosts. A report of an
+    earlier run in O(dir) is moved under C(history/<its run id>/) first.
+  - Runs on the controller (C(delegate_to - localhost)). Concurrent calls from the hosts of a batch are serialised
+    with a lock; every file is written atomically.
+options:
+  dir:
+    description: The report directory on the controller.
+    type: path
+    required: true
+  start:
+    description: Begin a run - C(id), C(started), C(stages), C(serial), C(max_fail_percentage), C(check_mode), C(hosts).
+    type: dict
+  host:
+    description: The node the O(record) is about.
+    type: str
+  record:
+    description: The node's record of one stage; its C(stage) is C(preflight), C(feature_gate), C(audit) or C(enforce).
+    type: dict
+  batch:
+    description: The hosts that ran the stage together with O(host) (C(ansible_play_batch)).
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: none
+    description: A report is not a change to any node; callers run it with C(check_mode - false), and a check-mode
+      run's report says that nothing was changed.
+  diff_mode:
+    support: none
+    description: Reports are rebuilt, not edited.
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: Record what stage 3 did on this node and rebuild the report
+  k8s.seccomp_default.rollout_report:
+    dir: "{{ seccomp_report_dir }}"
+    host: "{{ inventory_hostname }}"
+    batch: "{{ ansible_play_batch }}"
+    record: {stage: enforce, result: enforced, host: "{{ inventory_hostname }}"}
+  delegate_to: localhost
+  check_mode: false
+"""
+
+RETURN = r"""
+report:
+  description: Path of C(report.json).
+  returned: always
+  type: str
+summary:
+  description: Path of C(summary.md).
+  returned: always
+  type: str
+totals:
+  description: How many nodes there are, how many failed, and how many are in each status.
+  returned: always
+  type: dict
+"""
+
+import datetime
+import fcntl
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown
+
+STAGE_FILE = {"preflight": "stage1", "feature_gate": "stage1", "audit": "stage2", "enforce": "stage3"}
+RUN_ENTRIES = ("run.json", "report.json", "summary.md", "nodes", "suggested-profiles")
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def dump(value):
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def start_run(directory, run):
+    """Move an earlier run's report under history/<its id>/, then write run.json."""
+    run_path = os.path.join(directory, "run.json")
+    if os.path.exists(run_path):
+        with open(run_path) as handle:
+            earlier = json.load(handle).get("id") or "unknown"
+        if earlier != run.get("id"):
+            target = os.path.join(directory, "history", earlier)
+            os.makedirs(target, exist_ok=True)
+            for name in RUN_ENTRIES:
+                if os.path.exists(os.path.join(directory, name)):
+                    os.rename(os.path.join(directory, name), os.path.join(target, name))
+    else:
+        # Records of a rollout without run.json (an older version, or the roles used on their own) go too.
+        loose = [name for name in RUN_ENTRIES if os.path.exists(os.path.join(directory, name))]
+        if loose:
+            target = os.path.join(directory, "history", "before-" + run.get("id", "run"))
+            os.makedirs(target, exist_ok=True)
+            for name in loose:
+                os.rename(os.path.join(directory, name), os.path.join(target, name))
+    atomic_write(run_path, dump(run))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dir=dict(type="path", required=True),
+            start=dict(type="dict"),
+            host=dict(type="str"),
+            record=dict(type="dict"),
+            batch=dict(type="list", elements="str", default=[]),
+        ),
+        required_together=[("host", "record")],
+        supports_check_mode=False,
+    )
+    directory = module.params["dir"]
+    record = module.params["record"]
+    if record is not None and record.get("stage") not in STAGE_FILE:
+        module.fail_json(msg="record.stage=%r is not a stage; valid: %s" % (record.get("stage"), ", ".join(sorted(STAGE_FILE))))
+    try:
+        os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
+        with open(os.path.join(directory, ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if module.params["start"] is not None:
+                start_run(directory, module.params["start"])
+                os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
+            if record is not None:
+                host = module.params["host"]
+                entry = dict(record, host=host, recorded_at=now(), batch=module.params["batch"] or [host])
+                atomic_write(os.path.join(directory, "nodes", "%s.%s.json" % (host, STAGE_FILE[record["stage"]])), dump(entry))
+            report = build(directory, now())
+            atomic_write(os.path.join(directory, "report.json"), dump(report))
+            atomic_write(os.path.join(directory, "summary.md"), markdown(report).encode("utf-8"))
+    except (IOError, OSError, ValueError) as exc:
+        module.fail_json(msg="cannot write the report in %s: %s" % (directory, exc))
+    module.exit_json(changed=False, report=os.path.join(directory, "report.json"), summary=os.path.join(directory, "summary.md"),
+                     totals=report["totals"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The run's report: built from node records as they arrive, valid against its published schema, readable."""
+
+import json
+import os
+
+import jsonschema
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report as R
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+SCHEMA = json.load(open(os.path.join(ROOT, "docs", "rollout-report.schema.json")))
+
+
+def put(directory, host, kind, record):
+    os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
+    record = dict(record, host=host, recorded_at=record.get("recorded_at", "2026-11-23T10:00:00+00:00"),
+                  batch=record.get("batch", [host]), check_mode=False)
+    with open(os.path.join(directory, "nodes", "%s.%s.json" % (host, kind)), "w") as handle:
+        json.dump(record, handle)
+
+
+ENFORCED = dict(stage="enforce", result="enforced", changed_files=["/d/90-seccomp-default.conf"], recreated=[{}], not_recreated=[],
+                verified=2, containers=[{"container": "a", "ok": True}, {"container": "b", "ok": True}], watch_seconds=0,
+                error=None, restored=[], healthy_after_rollback=False, already_on=False)
+
+
+def test_a_stopped_run_reports_every_node_with_where_it_stands(tmp_path):
+    directory = str(tmp_path)
+    with open(os.path.join(directory, "run.json"), "w") as handle:
+        json.dump(dict(id="r1", started="2026-11-23T10:00:00+00:00", stages=["audit", "enforce"], serial=[1, "50%"],
+                       max_fail_percentage=0, check_mode=False, hosts=["n1", "n2", "n3", "n4"]), handle)
+    put(directory, "n1", "stage3", dict(ENFORCED, batch=["n1"], recorded_at="2026-11-23T10:01:00+00:00"))
+    put(directory, "n2", "stage3", dict(ENFORCED, result="rolled back", error="1 container(s) were restarted during the watch: p/c",
+                                        restored=["/d/90-seccomp-default.conf"], healthy_after_rollback=True,
+                                        batch=["n2", "n3"], recorded_at="2026-11-23T10:02:00+00:00"))
+    put(directory, "n3", "stage2", dict(stage="audit", result="stopped", passed=False, complete=True, runtime="cri-o 1.30", mode="complain",
+                                        soak_seconds=60, containers_watched=[{}], apart=[], records=3, traced_lines=None,
+                                        throttling=None, suggested_profiles="/r/suggested-profiles/n3",
+                                        workloads=[dict(namespace="default", pod="p", container="c", syscalls=["unshare"],
+                                                        executables=["/bin/busybox"])],
+                                        batch=["n2", "n3"], recorded_at="2026-11-23T10:00:30+00:00"))
+    report = R.build(directory, "2026-11-23T10:03:00+00:00")
+    jsonschema.validate(report, SCHEMA)
+    statuses = dict((host, entry["status"]) for host, entry in report["nodes"].items())
+    assert statuses == {"n1": "enforced", "n2": "rolled back", "n3": "stopped at audit", "n4": "not reached"}
+    assert report["totals"]["failed"] == 2 and report["totals"]["nodes"] == 4
+    assert [(b["stage"], b["number"], b["hosts"]) for b in report["batches"]] == [
+        ("audit", 1, ["n2", "n3"]), ("enforce", 1, ["n1"]), ("enforce", 2, ["n2", "n3"])]
+    assert report["suggested_profiles"] == [dict(host="n3", namespace="default", pod="p", container="c", syscalls=["unshare"],
+                                                 path="/r/suggested-profiles/n3/default_p_c.json")]
+    page = R.markdown(report)
+    assert page.startswith("# SeccompDefault rollout report\n\nRun r1")
+    assert "| n4 | -/-/- | not reached |  |" in page
+    assert "| n2 | rolled back | /d/90-seccomp-default.conf | 1 | 2 of 2 running | 0 s | rolled back: 1 container(s)" in page
+    assert "default/p c (/bin/busybox): unshare" in page
+
+
+def test_skipped_and_refused_stages_say_which_run_did_them(tmp_path):
+    directory = str(tmp_path)
+    earlier = {"result": "rolled back", "at": "2026-11-20T09:00:00+00:00", "run_id": "r0", "details": {"error": "crash"}}
+    put(directory, "n1", "stage3", dict(stage="enforce", result="not retried", earlier=earlier, reason="rolled back in run r0"))
+    put(directory, "n2", "stage3", dict(stage="enforce", result="skipped", reason="enforced in run r0",
+                                        earlier=dict(earlier, result="enforced", details={})))
+    report = R.build(directory, "2026-11-23T10:03:00+00:00")
+    jsonschema.validate(report, SCHEMA)
+    assert report["run"] is None
+    assert report["nodes"]["n1"]["status"] == "not retried" and report["nodes"]["n1"]["failed"]
+    assert report["nodes"]["n2"]["status"] == "enforced (earlier run)" and not report["nodes"]["n2"]["failed"]
+    page = R.markdown(report)
+    assert "rolled back in run r0 (2026-11-20T09:00:00+00:00): crash; not enabled again" in page
+    assert "enforced in run r0" in page

@@ -1,0 +1,84 @@
+"""The node's rollout state: what counts as done, and what a re-run does with each stage."""
+
+import json
+
+import pytest
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_state as S
+
+
+def with_results(**results):
+    state = S.empty()
+    for stage, (result, details) in results.items():
+        state, _changed = S.record(state, stage, result, "2026-11-23T10:00:00+00:00", "run-1", details)
+    return state
+
+
+def test_a_fresh_node_runs_every_stage():
+    state = S.load(None, "/x")
+    for stage in S.STAGES:
+        assert S.resume(state, stage, "1.30.1", False)["action"] == "run"
+
+
+def test_the_same_result_again_changes_nothing_and_history_is_bounded():
+    state, changed = S.record(S.empty(), "audit", "passed", "t1", "r1", {"workloads": 0})
+    assert changed
+    again, changed = S.record(state, "audit", "passed", "t2", "r2", {"workloads": 0})
+    assert not changed and again is state
+    for n in range(30):
+        state, _ = S.record(state, "audit", "stopped" if n % 2 else "passed", "t", "r%d" % n, {"n": n})
+    assert len(state["history"]) == S.HISTORY
+
+
+def test_stage_1_is_done_for_the_kubelet_version_it_ran_on():
+    state = with_results(feature_gate=("changed", {"kubelet_version": "1.24.17"}))
+    assert S.resume(state, "feature_gate", "1.24.17")["action"] == "skip"
+    upgraded = S.resume(state, "feature_gate", "1.30.2")
+    assert upgraded["action"] == "run" and "1.24.17" in upgraded["reason"] and "1.30.2" in upgraded["reason"]
+
+
+def test_a_stopped_audit_runs_again_and_a_passed_one_is_skipped():
+    assert S.resume(with_results(audit=("stopped", {})), "audit", None, False)["action"] == "run"
+    assert S.resume(with_results(audit=("passed", {})), "audit", None, False)["action"] == "skip"
+    enforced = with_results(enforce=("enforced", {}))
+    assert S.resume(enforced, "audit", None, True)["action"] == "skip"
+
+
+def test_a_rolled_back_node_is_refused_unless_asked():
+    state = with_results(enforce=("rolled back", {"error": "1 container(s) were restarted during the watch"}))
+    refused = S.resume(state, "enforce", None, False)
+    assert refused["action"] == "refuse"
+    assert "1 container(s) were restarted" in refused["reason"] and "seccomp_enforce_retry_rolled_back=true" in refused["reason"]
+    assert S.resume(state, "enforce", None, False, retry=True)["action"] == "run"
+
+
+def test_an_enforced_node_is_skipped_while_on_and_refused_when_turned_off_by_hand():
+    state = with_results(enforce=("enforced", {}))
+    assert S.resume(state, "enforce", None, True)["action"] == "skip"
+    off = S.resume(state, "enforce", None, False)
+    assert off["action"] == "refuse" and "seccompDefault is off now" in off["reason"]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"{not json", "/var/lib/x/state.json is not the JSON this collection writes"),
+    (json.dumps({"schema": "other/v9"}).encode(), "has schema 'other/v9'; this collection reads k8s.seccomp_default/node-state/v1"),
+    (b"[1, 2]", "has schema 'list'"),
+])
+def test_a_file_that_is_not_ours_is_refused_naming_it(data, message):
+    with pytest.raises(S.StateError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        S.load(data, "/var/lib/x/state.json")
+
+
+def test_unknown_stages_and_results_are_named_with_the_valid_ones():
+    with pytest.raises(S.StateError, match="stage='gate' is not a stage; valid: feature_gate, audit, enforce"):
+        S.record(S.empty(), "gate", "changed", "t")
+    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, stopped"):
+        S.record(S.empty(), "audit", "done", "t")
+
+
+def test_an_interrupted_stage_3_is_recovered_and_run_again_not_counted_as_a_rollback():
+    files = [{"path": "/d/90-seccomp-default.conf", "state": "created"}]
+    state = with_results(enforce=("in progress", {"files": files}))
+    decision = S.resume(state, "enforce", None, True)
+    assert decision["action"] == "recover" and decision["earlier"]["details"]["files"] == files
+    assert "interrupted" in decision["reason"] and "byte for byte" in decision["reason"]
