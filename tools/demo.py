@@ -11,7 +11,10 @@
 5. run stages 2 (audit) and 3 (enforce) on the same fleet: complain mode on the CRI-O nodes, observe-only
    tracing on the containerd nodes, a short soak, the gate. Nodes 1, 2 and 4 run a workload that calls
    unshare(2) and must stop with a suggested profile; nodes 3, 5 and 6 go on to stage 3 and must end with
-   every running container verified (RuntimeDefault where it changed). Then destroy the fleet (KEEP_LAB=1
+   every running container verified (RuntimeDefault where it changed);
+6. run the whole rollout again: it resumes - nodes 3, 5 and 6 are done and nothing on them changes (no
+   kubelet restart), nodes 1, 2 and 4 are audited again and stop again - and print the run's report
+   (seccomp-rollout-report/summary.md, with report.json beside it). Then destroy the fleet (KEEP_LAB=1
    keeps it).
 A Markdown report is written to demo-output/report.md.
 """
@@ -184,7 +187,37 @@ def stage2_on_the_lab(state, output, playbook, report_dir):
     lines = ["%s %s, %d of %d containers verified" % (node, result, verified, total)
              for node, (result, verified, total) in sorted(enforced.items())]
     print("stage 3: %s" % ", ".join(lines))
-    return ["", stage2]
+    return ["", stage2] + resume_on_the_lab(state, output, playbook, report_dir)
+
+
+def resume_on_the_lab(state, output, playbook, report_dir):
+    step("8. the whole rollout again: it resumes where it stopped")
+    pids = dict((node, fleet.in_node(state["nodes"][node], ["systemctl", "show", "kubelet", "--property=MainPID",
+                                                              "--value"]).stdout.strip()) for node in CLEAN_NODES)
+    run = run_playbook(playbook, state["inventory"], output, {
+        "seccomp_serial": 3, "seccomp_audit_soak": "15s", "seccomp_audit_soak_steps": 3, "seccomp_enforce_watch": "10s",
+        "seccomp_enforce_watch_steps": 2})
+    with open(os.path.join(output, "rollout-resume.log"), "w") as handle:
+        handle.write(run.stdout + run.stderr)
+    counts = recap(run.stdout)
+    with open(os.path.join(report_dir, "report.json")) as handle:
+        report = json.load(handle)
+    statuses = dict((node, entry["status"]) for node, entry in sorted(report["nodes"].items()))
+    print("where each node stands: %s" % ", ".join("%s %s" % item for item in statuses.items()))
+    for node in CLEAN_NODES:
+        pid = fleet.in_node(state["nodes"][node], ["systemctl", "show", "kubelet", "--property=MainPID", "--value"]).stdout.strip()
+        if counts[node]["changed"] or statuses[node] != "enforced (earlier run)" or pid != pids[node]:
+            sys.exit("the re-run changed %s (%s, %d changed tasks, kubelet pid %s -> %s); log in demo-output/rollout-resume.log"
+                     % (node, statuses[node], counts[node]["changed"], pids[node], pid))
+    stopped = sorted(node for node, status in statuses.items() if status == "stopped at audit")
+    if stopped != sorted(set(state["nodes"]) - set(CLEAN_NODES)):
+        sys.exit("the re-run should stop exactly nodes 1, 2 and 4 at stage 2 again; it stopped %s" % stopped)
+    print("nodes 3, 5, 6: done before - 0 changed tasks, kubelet not restarted; nodes 1, 2, 4: audited again, stopped again")
+    step("the run's report: %s (report.json beside it)" % os.path.relpath(os.path.join(report_dir, "summary.md"), ROOT))
+    with open(os.path.join(report_dir, "summary.md")) as handle:
+        summary = handle.read()
+    print(summary)
+    return ["", "## The run's report (after the resumed run)", "", summary]
 
 
 if __name__ == "__main__":

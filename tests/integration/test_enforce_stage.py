@@ -7,6 +7,7 @@ import json
 import os
 import time
 
+import jsonschema
 import pytest
 
 from lib.ansible_run import ROOT, recap, run_playbook
@@ -55,12 +56,25 @@ def stage3(make_fleet, tmp_path_factory):
     run = run_playbook(ROLLOUT, state["inventory"], output, {
         "seccomp_stages": ["enforce"], "seccomp_serial": 1, "seccomp_enforce_watch": "10s", "seccomp_enforce_watch_steps": 2})
     after = dict((node, tree(state, node)) for node in state["nodes"])
-    # An aborted run ends before its report play: the summary is rebuilt from the node records, as documented.
+    # The run stopped before its report play; the report is whole anyway (rebuilt as each node finished a
+    # stage), and report.yml rebuilds the same from the node records.
+    report = output / "seccomp-rollout-report"
+    written_by_the_run = json.loads((report / "report.json").read_text())
     rebuilt = run_playbook(os.path.join(ROOT, "playbooks", "report.yml"), state["inventory"], output)
     assert rebuilt.returncode == 0, rebuilt.stdout[-2000:]
-    report = output / "seccomp-rollout-report"
+    assert json.loads((report / "report.json").read_text())["nodes"] == written_by_the_run["nodes"]
     records = dict((path.name.split(".")[0], json.loads(path.read_text())) for path in (report / "nodes").glob("*.stage3.json"))
-    return dict(state=state, run=run, before=before, after=after, records=records, summary=(report / "summary.md").read_text())
+    return dict(state=state, run=run, before=before, after=after, records=records, summary=(report / "summary.md").read_text(),
+                report=json.loads((report / "report.json").read_text()))
+
+
+def test_the_run_report_follows_its_published_schema(stage3):
+    with open(os.path.join(ROOT, "docs", "rollout-report.schema.json")) as handle:
+        jsonschema.validate(stage3["report"], json.load(handle))
+    statuses = dict((node, entry["status"]) for node, entry in stage3["report"]["nodes"].items())
+    assert statuses == {"en-good": "enforced", "en-bad": "rolled back", "en-later": "not reached"}
+    assert stage3["report"]["run"]["stages"] == ["enforce"] and stage3["report"]["totals"]["failed"] == 1
+    assert [b["hosts"] for b in stage3["report"]["batches"] if b["stage"] == "enforce"] == [["en-good"], ["en-bad"]]
 
 
 def test_a_clean_node_ends_verified_under_runtime_default(stage3):
