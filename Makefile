@@ -14,12 +14,13 @@ export PYTHONPATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps venv link unit sanity lint integration test profiles profiles-check demo bench changelog clean
+.PHONY: help deps venv link unit sanity lint integration test profiles profiles-check demo bench docs changelog clean
 
 help:
 	@echo "make test      unit tests, ansible-test sanity, ansible-lint, real-kernel integration tests"
-	@echo "make demo      generate the built-in profiles, install them with the module, run them on the kernel"
-	@echo "make bench     scan vs grep, inventory throughput, the built-in-profiles lstat table (ratios)"
+	@echo "make demo      the built-in profiles on this kernel, then the whole staged rollout on a 6-node lab fleet, with its report"
+	@echo "make bench     scan vs grep, inventory throughput, the built-in-profiles lstat table, rollout vs its floor (ratios)"
+	@echo "make docs      regenerate docs/variables.md from the roles' argument specs"
 	@echo "make profiles  regenerate profiles/ from the vendored moby default"
 
 deps:
@@ -70,6 +71,11 @@ bench: deps venv link
 	$(PY) benchmarks/audit_scan.py
 	$(PY) benchmarks/inventory.py
 	$(PY) benchmarks/kep_table.py
+	$(PY) benchmarks/rollout.py
+
+# docs/variables.md from the roles' argument specs (tests/unit/test_docs_variables.py checks it is current).
+docs: venv
+	$(PY) tools/role_variables.py
 
 changelog: venv
 	$(VENV)/bin/antsibull-changelog lint

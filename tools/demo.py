@@ -190,10 +190,13 @@ def stage2_on_the_lab(state, output, playbook, report_dir):
     return ["", stage2] + resume_on_the_lab(state, output, playbook, report_dir)
 
 
+def kubelet_pid(state, node):
+    return fleet.in_node(state["nodes"][node], ["systemctl", "show", "kubelet", "--property=MainPID", "--value"]).stdout.strip()
+
+
 def resume_on_the_lab(state, output, playbook, report_dir):
     step("8. the whole rollout again: it resumes where it stopped")
-    pids = dict((node, fleet.in_node(state["nodes"][node], ["systemctl", "show", "kubelet", "--property=MainPID",
-                                                              "--value"]).stdout.strip()) for node in CLEAN_NODES)
+    pids = dict((node, kubelet_pid(state, node)) for node in CLEAN_NODES)
     run = run_playbook(playbook, state["inventory"], output, {
         "seccomp_serial": 3, "seccomp_audit_soak": "15s", "seccomp_audit_soak_steps": 3, "seccomp_enforce_watch": "10s",
         "seccomp_enforce_watch_steps": 2})
@@ -205,7 +208,7 @@ def resume_on_the_lab(state, output, playbook, report_dir):
     statuses = dict((node, entry["status"]) for node, entry in sorted(report["nodes"].items()))
     print("where each node stands: %s" % ", ".join("%s %s" % item for item in statuses.items()))
     for node in CLEAN_NODES:
-        pid = fleet.in_node(state["nodes"][node], ["systemctl", "show", "kubelet", "--property=MainPID", "--value"]).stdout.strip()
+        pid = kubelet_pid(state, node)
         if counts[node]["changed"] or statuses[node] != "enforced (earlier run)" or pid != pids[node]:
             sys.exit("the re-run changed %s (%s, %d changed tasks, kubelet pid %s -> %s); log in demo-output/rollout-resume.log"
                      % (node, statuses[node], counts[node]["changed"], pids[node], pid))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """docs/variables.md from the roles' meta/argument_specs.yml: every variable the roles take, one table per role.
 
     python tools/role_variables.py          write docs/variables.md

@@ -151,12 +151,14 @@ def _stage1_rows(report):
     return rows
 
 
+def _records(report, stage):
+    """(host, record) of every node with a record of ``stage``, by host."""
+    return [(host, entry["stages"][stage]) for host, entry in sorted(report["nodes"].items()) if stage in entry["stages"]]
+
+
 def _stage2_rows(report):
     rows = []
-    for host, entry in sorted(report["nodes"].items()):
-        r = entry["stages"].get("audit")
-        if r is None:
-            continue
+    for host, r in _records(report, "audit"):
         if r["result"] == "skipped":
             rows.append("| %s | %s | | | | passed in run %s (%s) | - | | |" % (
                 host, r.get("runtime", ""), r["earlier"].get("run_id"), r["earlier"].get("at")))
@@ -191,10 +193,7 @@ def _stage3_what(r):
 
 def _stage3_rows(report):
     rows = []
-    for host, entry in sorted(report["nodes"].items()):
-        r = entry["stages"].get("enforce")
-        if r is None:
-            continue
+    for host, r in _records(report, "enforce"):
         mismatches = [c["container"] for c in r.get("containers", []) if c["ok"] is False]
         not_recreated = r.get("not_recreated") or []
         rows.append("| %s | %s%s | %s | %d%s | %s of %d running%s | %s s | %s |" % (

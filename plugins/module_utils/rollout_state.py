@@ -18,7 +18,7 @@ STAGES = ("feature_gate", "audit", "enforce")
 # Results each stage records; the first of each tuple are the results that count as done.
 RESULTS = {
     "feature_gate": (("changed", "unchanged"), ("failed", "removed")),
-    "audit": (("passed",), ("stopped",)),
+    "audit": (("passed",), ("in progress", "stopped")),
     "enforce": (("enforced",), ("in progress", "rolled back", "not retried")),
 }
 HISTORY = 20
@@ -104,6 +104,9 @@ def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False
                 ran_on, _when(earlier), kubelet_version), earlier=earlier)
         return dict(action="run", reason="stage 1 not done yet", earlier=earlier)
     if stage == "audit":
+        if earlier and earlier.get("result") == "in progress":
+            return dict(action="recover", reason="stage 2 was interrupted on this node in %s (complain mode may still be "
+                        "on); its files are put back byte for byte and stage 2 starts again" % _when(earlier), earlier=earlier)
         if enforce and done(state, "enforce") and seccomp_default:
             return dict(action="skip", reason="already enforced in %s" % _when(enforce), earlier=earlier)
         if earlier and done(state, stage):

@@ -288,7 +288,7 @@ def main():
     )
     try:
         plan = kubelet_config.plan(layout, seccomp_default=params["seccomp_default"], method=params["method"],
-                                  remove_gate=params["remove_gate"])
+                                   remove_gate=params["remove_gate"])
     except kubelet.KubeletConfigError as exc:
         module.fail_json(msg=str(exc), **result)
     except UnicodeDecodeError as exc:

@@ -20,10 +20,11 @@ description:
     it first because an earlier run was interrupted on it. With O(stage) and O(result) it records that result, with the time and
     O(run_id), and keeps the last 20 results as history. Recording the same result and details again changes nothing.
   - Results per stage - C(feature_gate) C(changed), C(unchanged) (done), C(failed) or C(removed) (by
-    C(rollback.yml)); C(audit) C(passed) (done) or C(stopped); C(enforce) C(in progress) (recorded with the kubelet
-    files' backups as soon as they are written), C(enforced) (done), C(rolled back) or C(not retried).
+    C(rollback.yml)); C(audit) C(in progress), C(passed) (done) or C(stopped); C(enforce) C(in progress),
+    C(enforced) (done), C(rolled back) or C(not retried). C(in progress) is recorded with the kubelet files' backups
+    as soon as they are written.
   - The roles skip a stage that is done, never enable a node whose last C(enforce) result is C(rolled back) unless
-    asked, and put an interrupted stage 3 (still C(in progress)) back byte for byte before running it again.
+    asked, and put an interrupted stage 2 or 3 (still C(in progress)) back byte for byte before running it again.
 options:
   path:
     description: The state file on the node.
@@ -109,7 +110,6 @@ done:
 """
 
 import datetime
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 

@@ -26,7 +26,7 @@ def test_the_same_result_again_changes_nothing_and_history_is_bounded():
     again, changed = S.record(state, "audit", "passed", "t2", "r2", {"workloads": 0})
     assert not changed and again is state
     for n in range(30):
-        state, _ = S.record(state, "audit", "stopped" if n % 2 else "passed", "t", "r%d" % n, {"n": n})
+        state = S.record(state, "audit", "stopped" if n % 2 else "passed", "t", "r%d" % n, {"n": n})[0]
     assert len(state["history"]) == S.HISTORY
 
 
@@ -72,7 +72,7 @@ def test_a_file_that_is_not_ours_is_refused_naming_it(data, message):
 def test_unknown_stages_and_results_are_named_with_the_valid_ones():
     with pytest.raises(S.StateError, match="stage='gate' is not a stage; valid: feature_gate, audit, enforce"):
         S.record(S.empty(), "gate", "changed", "t")
-    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, stopped"):
+    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, in progress, stopped"):
         S.record(S.empty(), "audit", "done", "t")
 
 
@@ -82,3 +82,9 @@ def test_an_interrupted_stage_3_is_recovered_and_run_again_not_counted_as_a_roll
     decision = S.resume(state, "enforce", None, True)
     assert decision["action"] == "recover" and decision["earlier"]["details"]["files"] == files
     assert "interrupted" in decision["reason"] and "byte for byte" in decision["reason"]
+
+
+def test_an_interrupted_stage_2_is_recovered_before_it_runs_again():
+    state = with_results(audit=("in progress", {"files": [{"path": "/d/90-seccomp-default.conf", "state": "created"}]}))
+    decision = S.resume(state, "audit", None, True)
+    assert decision["action"] == "recover" and "complain mode may still be on" in decision["reason"]
