@@ -68,6 +68,8 @@ def status(stages):
         failed = result in ("rolled back", "not retried")
         return (result if result != "skipped" else "enforced (earlier run)"), failed
     if audit:
+        if audit["result"] == "planned":
+            return "audit planned", False
         if audit["result"] == "skipped":
             return "audit passed (earlier run)", False
         return ("audit passed" if audit.get("passed") else "stopped at audit"), not audit.get("passed")
@@ -163,7 +165,8 @@ def _stage2_rows(report):
             rows.append("| %s | %s | | | | passed in run %s (%s) | - | | |" % (
                 host, r.get("runtime", ""), r["earlier"].get("run_id"), r["earlier"].get("at")))
             continue
-        verdict = "may enforce" if r["passed"] else ("STOPPED" if r["complete"] else "STOPPED (records incomplete)")
+        verdict = "planned" if r["result"] == "planned" else (
+            "may enforce" if r["passed"] else ("STOPPED" if r["complete"] else "STOPPED (records incomplete)"))
         blocked = "; ".join("%s/%s %s (%s): %s" % (w["namespace"], w["pod"], w["container"], ", ".join(w["executables"]),
                                                    ", ".join(w["syscalls"])) for w in r["workloads"]) or "-"
         throttled = r.get("throttling") or {}
