@@ -8,6 +8,7 @@ the exit status says whether it was met, and whether the rollout enforced every 
 """
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -30,11 +31,17 @@ KINDS = [("1.24.17", "containerd", "kubeadm"), ("1.27.16", "crio", "flags"), ("1
 
 def playbook(path, inventory, extra, output):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               ANSIBLE_FORKS="50")
+               ANSIBLE_FORKS="50", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", PROFILE_TASKS_TASK_OUTPUT_LIMIT="12")
     start = time.monotonic()
     run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, path,
                           "-e", json.dumps(extra)], cwd=output, env=env, capture_output=True, text=True, check=False)
     return time.monotonic() - start, run
+
+
+def slowest(stdout, count=12):
+    """The profile_tasks summary lines, slowest first."""
+    lines = [line for line in stdout.splitlines() if re.search(r" -+ \d+\.\d+s$", line)]
+    return lines[-count:] if lines else ["(no profile)"]
 
 
 def main():
@@ -73,6 +80,8 @@ def main():
     print("| rollout: preflight, stages 1-3, report | %.1f | %d-%d (skipped %d-%d) | **%.2fx** (target <= %.0fx) |" % (
         full, executed[0], executed[-1], skipped[0], skipped[-1], ratio, TARGET))
     print("enforced: %d of %d nodes" % (enforced, NODES))
+    print("slowest tasks of the rollout (ansible.posix.profile_tasks, summed over batches):")
+    print("\n".join(slowest(run.stdout)))
     if enforced != NODES:
         sys.exit("the rollout did not enforce every node")
     if ratio > TARGET:

@@ -95,7 +95,8 @@ def arg_syscalls(profile):
 def bpftrace_program(arg_numbers, own_pid):
     """Print each (pid, command name, syscall, first argument when it matters) once; the command name is in
     the key so that what runc's init does before it execs the container's process does not hide the same
-    call made by that process."""
+    call made by that process. The map is cleared at the end: printed, it would fill the pipe the collector
+    has stopped reading, and bpftrace would hang until it is killed."""
     if arg_numbers:
         test = " || ".join("args->id == %d" % number for number in arg_numbers)
         key = "$a = (%s) ? args->args[0] : 0;" % test
@@ -103,7 +104,9 @@ def bpftrace_program(arg_numbers, own_pid):
         key = "$a = 0;"
     return ("tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s "
             "if (@seen[pid, comm, args->id, $a] == 0) { @seen[pid, comm, args->id, $a] = 1; "
-            "printf(\"%%d %%d %%lu %%s\\n\", pid, args->id, $a, comm); } }" % (own_pid, key))
+            "printf(\"%%d %%d %%lu %%s\\n\", pid, args->id, $a, comm); } } "
+            # Without this bpftrace prints the whole map as it exits, into a pipe nobody reads any more.
+            "END { clear(@seen); }" % (own_pid, key))
 
 
 def ensure_tracefs(run):

@@ -313,6 +313,8 @@ class Kubelet:
         self.runtime = lab_runtime.for_endpoint(endpoint)
         self.lock = threading.Lock()
         self.last_manifests = {}
+        # The kubelet's container back-off, in memory as in the kubelet (a restart forgets it).
+        self.backoff = {}
 
     def configz(self):
         shown = dict(self.config)
@@ -421,12 +423,31 @@ class Kubelet:
                         continue
                     if policy == "Never" or (policy == "OnFailure" and record.get("exitCode") == 0):
                         continue
-                    if time.time() >= self.runtime.next_start(record):
+                    finished = record.get("finishedAt", record["createdAt"]) / 1e9
+                    key = (uid, container["name"])
+                    if not self.in_backoff_since(key, finished):
+                        self.next_backoff(key, finished)
                         self.create(uid, name, namespace, pod, container, attempt=record["attempt"] + 1)
                 if kind == "init":
                     latest = self.runtime.latest(uid, container["name"])
                     if latest is None or latest["state"] != "CONTAINER_EXITED" or latest.get("exitCode") != 0:
                         return  # init containers run one at a time, to completion, before the others
+
+    # kuberuntime_manager.go doBackOff with client-go's flowcontrol.Backoff (initial 10 s, max 300 s): a container
+    # that exits for the first time is started again at once; while it keeps exiting, each restart waits twice as
+    # long after it finished; an entry not updated for 2 x max is forgotten.
+    def in_backoff_since(self, key, finished):
+        entry = self.backoff.get(key)
+        if entry is None or finished - entry[1] > 2 * lab_runtime.BACKOFF_MAX:
+            return False
+        return time.time() - finished < entry[0]
+
+    def next_backoff(self, key, finished):
+        entry = self.backoff.get(key)
+        if entry is None or finished - entry[1] > 2 * lab_runtime.BACKOFF_MAX:
+            self.backoff[key] = (lab_runtime.BACKOFF_INITIAL, time.time())
+        else:
+            self.backoff[key] = (min(entry[0] * 2, lab_runtime.BACKOFF_MAX), time.time())
 
     def create(self, uid, name, namespace, pod, container, attempt):
         profile = effective_profile(pod, container, self.seccomp_default, self.root_dir)

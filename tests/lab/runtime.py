@@ -107,10 +107,13 @@ class Runtime:
         return record
 
     def save(self, record):
+        # Several crictl calls may refresh the same record at once (a tracer's lookups beside a restart), as
+        # several CRI clients do on a real node: each writes its own temporary file.
         path = os.path.join(self.state_dir, record["id"], "cri.json")
-        with open(path + ".tmp", "w") as handle:
+        temporary = "%s.%d.tmp" % (path, os.getpid())
+        with open(temporary, "w") as handle:
             json.dump(record, handle, indent=1)
-        os.rename(path + ".tmp", path)
+        os.rename(temporary, path)
 
     def pod_uids(self):
         return sorted({record["labels"]["io.kubernetes.pod.uid"] for record in self.records()})
@@ -119,10 +122,6 @@ class Runtime:
         matching = [record for record in self.records()
                     if record["labels"]["io.kubernetes.pod.uid"] == uid and record["metadata"]["name"] == name]
         return max(matching, key=lambda record: record["attempt"]) if matching else None
-
-    def next_start(self, record):
-        delay = min(BACKOFF_INITIAL * (2 ** record["attempt"]), BACKOFF_MAX)
-        return record.get("finishedAt", record["createdAt"]) / 1e9 + delay
 
     def create_and_start(self, uid, pod_name, namespace, pod, container, attempt, security_profile):
         container_id = uuid.uuid4().hex + uuid.uuid4().hex
