@@ -41,19 +41,24 @@ def node_records(report_dir):
 
 
 def batches(nodes):
-    """Per stage, the batches in the order they ran: hosts that ran the stage together (ansible_play_batch)."""
-    found = {}
+    """Per stage, the batches in the order they ran. A record names the hosts still active in its batch
+    (ansible_play_batch drops a host once it failed), so records whose hosts overlap are one batch."""
+    groups = dict((stage, []) for stage in ("feature_gate", "audit", "enforce"))
     for host, stages in nodes.items():
         for stage, record in stages.items():
-            key = "feature_gate" if stage == "preflight" else stage
-            members = tuple(sorted(record.get("batch") or [host]))
-            first = found.setdefault((key, members), record.get("recorded_at") or "")
-            found[(key, members)] = min(first, record.get("recorded_at") or "")
+            members = set(record.get("batch") or []) | {host}
+            at = record.get("recorded_at") or ""
+            group = groups["feature_gate" if stage == "preflight" else stage]
+            touching = [entry for entry in group if entry[1] & members]
+            for entry in touching:
+                group.remove(entry)
+                members |= entry[1]
+                at = min(at, entry[0])
+            group.append((at, members))
     result = []
     for stage in ("feature_gate", "audit", "enforce"):
-        keys = sorted((at, members) for (name, members), at in found.items() if name == stage)
-        for number, (_at, members) in enumerate(keys, 1):
-            result.append({"stage": stage, "number": number, "hosts": list(members)})
+        for number, (_at, members) in enumerate(sorted(groups[stage], key=lambda entry: (entry[0], sorted(entry[1]))), 1):
+            result.append({"stage": stage, "number": number, "hosts": sorted(members)})
     return result
 
 

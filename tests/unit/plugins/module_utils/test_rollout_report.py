@@ -69,3 +69,13 @@ def test_skipped_and_refused_stages_say_which_run_did_them(tmp_path):
     page = R.markdown(report)
     assert "rolled back in run r0 (2026-11-20T09:00:00+00:00): crash; not enabled again" in page
     assert "enforced in run r0" in page
+
+
+def test_a_batch_is_one_batch_even_after_some_of_its_hosts_failed(tmp_path):
+    """ansible_play_batch drops failed hosts: records of one batch written before and after a failure overlap."""
+    directory = str(tmp_path)
+    put(directory, "n1", "stage2", dict(stage="audit", result="stopped", batch=["n1", "n2", "n3"], recorded_at="t2"))
+    put(directory, "n3", "stage2", dict(stage="audit", result="skipped", batch=["n3"], recorded_at="t3"))
+    put(directory, "n4", "stage2", dict(stage="audit", result="passed", batch=["n4", "n5"], recorded_at="t5"))
+    put(directory, "n5", "stage2", dict(stage="audit", result="skipped", batch=["n5"], recorded_at="t4"))
+    assert [(b["number"], b["hosts"]) for b in R.batches(R.node_records(directory))] == [(1, ["n1", "n2", "n3"]), (2, ["n4", "n5"])]
