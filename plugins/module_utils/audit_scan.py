@@ -547,3 +547,15 @@ def _boot_time(proc):
         if line.startswith("btime "):
             return float(line.split()[1])
     return None
+
+
+def read_new(cursor_file, run, reset=False):
+    """Every available source's records since the cursors in ``cursor_file`` (from the end when there are none),
+    attributed to containers: (cursors before, result, cursors after). The caller stores the cursors."""
+    before = {} if reset else load_cursors(cursor_file)
+    sources = available_sources()
+    if not sources:
+        raise ScanError("no source of kernel seccomp records on this node: none of %s exists, and /dev/kmsg is not "
+                        "readable" % ", ".join([DEFAULT_PATHS["auditd"]] + DEFAULT_PATHS["syslog"]))
+    result, after = scan(sources, before, "end", ProcessTable(containers=crictl_containers(run)), MAX_ENTRIES, run)
+    return before, result, after

@@ -20,6 +20,8 @@ import os
 import re
 import shlex
 
+from ansible.module_utils.urls import open_url
+
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config, runtimes
 
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
@@ -363,6 +365,14 @@ def log_support(kernel, libseccomp, runc):
     if runc_version is not None and version_tuple(runc_version) < LOG_REQUIREMENTS["runc"]:
         missing.append("runc %s is older than 1.0.0-rc9" % runc_version)
     return dict(supported=not missing, missing=missing)
+
+
+def healthz(url):
+    """Whether the kubelet's /healthz answers ``ok`` right now."""
+    try:
+        return open_url(url, timeout=2, use_proxy=False).read().decode("utf-8", "replace").strip() == "ok"
+    except Exception:  # not answering, refused, reset: all mean "not yet healthy"
+        return False
 
 
 def unit_state(run, unit="kubelet.service"):

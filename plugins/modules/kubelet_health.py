@@ -98,18 +98,10 @@ import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts
 
 ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
-
-
-def healthz(url):
-    try:
-        return open_url(url, timeout=2, use_proxy=False).read().decode("utf-8", "replace").strip() == "ok"
-    except Exception:  # not answering, refused, reset: all mean "not yet healthy"
-        return False
 
 
 def service(module, unit):
@@ -156,7 +148,7 @@ def main():
     state = None
     crashed = False
     while time.time() - start < params["timeout"]:
-        if healthz(params["url"]):
+        if node_facts.healthz(params["url"]):
             healthy_since = healthy_since or time.time()
             if time.time() - healthy_since >= params["stable_seconds"]:
                 break

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""What stage 3's watch judges: containers that restarted or stopped, and the kernel's seccomp records.
+
+The watch starts before the containers are recreated under RuntimeDefault, so its baseline is the set of
+containers the verification saw running afterwards: a container created since the start that is not in that
+set was restarted (or crashed before it was verified), and one of the set that no longer runs has stopped.
+Ordinary EPERM denials of the default profiles leave no kernel record (k8s-facts.md 7.4); a kill action does,
+and so does a denial when the runtime set SECCOMP_FILTER_FLAG_LOG: either is a workload being stopped.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+def container_name(container):
+    labels = container.get("labels") or {}
+    return "%s/%s/%s" % (labels.get("io.kubernetes.pod.namespace") or "",
+                         labels.get("io.kubernetes.pod.name") or "",
+                         labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
+
+
+def restarted(listing, since_ns, baseline_ids):
+    """Names of the containers (`crictl ps -a -o json` entries) that restarted or stopped since ``since_ns``."""
+    baseline = set(baseline_ids)
+    found = []
+    for container in listing:
+        created = int(container.get("createdAt") or 0)
+        running = container.get("state") == "CONTAINER_RUNNING"
+        if container.get("id") in baseline:
+            if not running:
+                found.append(container_name(container))
+        elif created > since_ns:
+            found.append(container_name(container))
+    return sorted(set(found))
+
+
+def kernel_stops(entries):
+    """The kernel record entries that stopped a container's syscall (anything but a logged, allowed call)."""
+    return [entry for entry in entries if entry.get("attribution") == "container" and entry.get("action") != "log"]
+
+
+def describe_stops(entries):
+    return "; ".join("%s/%s/%s %s %s" % (entry.get("namespace"), entry.get("pod"), entry.get("container"),
+                                         entry.get("syscall"), entry.get("action")) for entry in entries)

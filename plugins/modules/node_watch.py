@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: node_watch
+short_description: Watch a node after seccompDefault turned on - restarted containers, kubelet health, kernel seccomp records
+version_added: 0.4.0
+description:
+  - Stage 3's watch, one step at a time. The first call (O(start=true)) is made before the containers are recreated
+    under RuntimeDefault. It returns the node's clock (RV(since)) and, with O(kernel_state_dir), marks where the
+    kernel's seccomp records stand.
+  - Every later call waits O(wait) seconds and then judges the node. It fails, naming what it saw, when any of these happened
+    since the start.
+  - More than O(max_restarts) containers restarted or stopped. A container counts when it was created since the
+    start and is not one of the O(baseline) containers (those the verification saw running), or when it is one of
+    them and no longer runs.
+  - The kubelet's C(/healthz) does not answer C(ok), or systemd restarted the unit (C(NRestarts) above 0 since the
+    rollout's own restart), or the unit failed.
+  - The kernel recorded a seccomp kill, or a logged denial, of one of the node's containers. Ordinary EPERM
+    denials of the default profiles leave no record (k8s-facts.md 7.4), so restarts and health are the primary
+    signals.
+  - Calling it in a loop of short O(wait) steps shows progress and stops a bad batch at the first step that sees it.
+options:
+  start:
+    description: Only mark the start of the watch. Returns RV(since) and sets the kernel record cursor to the end of every source.
+    type: bool
+    default: false
+  since:
+    description: The RV(since) of the start call (nanoseconds, node clock, as the runtime stamps C(createdAt)). Required unless O(start).
+    type: int
+  wait:
+    description: Seconds to wait before looking.
+    type: int
+    default: 0
+  baseline:
+    description: IDs of the containers that run as they should after recreation (M(k8s.seccomp_default.applied_profiles)'s C(container_id)s).
+    type: list
+    elements: str
+    default: []
+  max_restarts:
+    description: How many restarted or stopped containers are tolerated.
+    type: int
+    default: 0
+  healthz_url:
+    description: The kubelet's health endpoint (the C(seccomp_node.kubelet.healthz.url) fact).
+    type: str
+    default: http://127.0.0.1:10248/healthz
+  unit:
+    description: The kubelet's systemd unit.
+    type: str
+    default: kubelet.service
+  kernel_state_dir:
+    description: Directory on the node for the kernel record cursor. Without it the kernel's records are not read.
+    type: path
+  cursor_name:
+    description: Name of the cursor in O(kernel_state_dir), apart from the cursors other scans keep.
+    type: str
+    default: stage3
+attributes:
+  check_mode:
+    support: full
+    description: Judges the node the same way but does not move the kernel record cursor.
+  diff_mode:
+    support: none
+    description: Changes nothing on the node but its own cursor file.
+notes:
+  - The cursor file is the watch's own bookkeeping, so the module never reports C(changed).
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: Mark the start of the watch, before the containers are recreated
+  k8s.seccomp_default.node_watch:
+    start: true
+    kernel_state_dir: /var/lib/k8s-seccomp-default/audit-scan
+  register: watch_start
+
+- name: Watch the node for a minute, in six steps
+  k8s.seccomp_default.node_watch:
+    since: "{{ watch_start.since }}"
+    wait: 10
+    baseline: "{{ applied.containers | map(attribute='container_id') | list }}"
+    kernel_state_dir: /var/lib/k8s-seccomp-default/audit-scan
+  loop: "{{ range(6) | list }}"
+"""
+
+RETURN = r"""
+since:
+  description: The start of the watch, in nanoseconds on the node's clock.
+  returned: always
+  type: int
+restarted:
+  description: C(namespace/pod/container) of every container that restarted or stopped since the start.
+  returned: unless O(start)
+  type: list
+  elements: str
+healthy:
+  description: Whether C(/healthz) answered C(ok) and systemd had not restarted the kubelet.
+  returned: unless O(start)
+  type: bool
+service:
+  description: The kubelet unit's C(active_state), C(sub_state), C(n_restarts) and C(main_pid).
+  returned: unless O(start)
+  type: dict
+kernel_records:
+  description: How many seccomp records the kernel wrote since the previous step (none without O(kernel_state_dir)).
+  returned: unless O(start)
+  type: int
+kernel_stops:
+  description: The kernel record entries (M(k8s.seccomp_default.audit_scan)'s RV(k8s.seccomp_default.audit_scan#module:entries)) that stopped a container's syscall.
+  returned: unless O(start)
+  type: list
+  elements: dict
+"""
+
+import json
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, node_facts, node_watch
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            start=dict(type="bool", default=False),
+            since=dict(type="int"),
+            wait=dict(type="int", default=0),
+            baseline=dict(type="list", elements="str", default=[]),
+            max_restarts=dict(type="int", default=0),
+            healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+            unit=dict(type="str", default="kubelet.service"),
+            kernel_state_dir=dict(type="path"),
+            cursor_name=dict(type="str", default="stage3"),
+        ),
+        required_if=[("start", False, ("since",))],
+        supports_check_mode=True,
+    )
+    params = module.params
+    problem = files.relative_name_problem(params["cursor_name"] + ".json")
+    if problem:
+        module.fail_json(msg="cursor_name %r: %s" % (params["cursor_name"], problem))
+    cursor_file = os.path.join(params["kernel_state_dir"] or "", params["cursor_name"] + ".json")
+
+    def run(argv):
+        binary = module.get_bin_path(argv[0])
+        if not binary:
+            raise OSError("%s: command not found" % argv[0])
+        return module.run_command([binary] + argv[1:])
+
+    def kernel(reset):
+        if not params["kernel_state_dir"]:
+            return dict(records=None, entries=[])
+        try:
+            _before, result, after = audit_scan.read_new(cursor_file, run, reset=reset)
+        except audit_scan.ScanError as exc:
+            module.fail_json(msg="reading the kernel's seccomp records: %s" % exc)
+        if not module.check_mode:
+            files.ensure_directories(cursor_file, 0o700)
+            files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
+        return result
+
+    if params["start"]:
+        since = time.time_ns()
+        kernel(reset=True)
+        module.exit_json(changed=False, since=since)
+
+    time.sleep(max(0, params["wait"]))
+    rc, out, err = run(["crictl", "ps", "-a", "-o", "json"])
+    if rc != 0:
+        module.fail_json(msg="crictl ps -a failed (rc %d): %s" % (rc, err.strip()))
+    restarted = node_watch.restarted(json.loads(out).get("containers") or [], params["since"], params["baseline"])
+    service = node_facts.unit_state(run, params["unit"])
+    healthy = node_facts.healthz(params["healthz_url"]) and bool(service) and service["n_restarts"] == 0 \
+        and service["active_state"] != "failed"
+    scanned = kernel(reset=False)
+    stops = node_watch.kernel_stops(scanned["entries"])
+    result = dict(changed=False, since=params["since"], restarted=restarted, healthy=healthy, service=service,
+                  kernel_records=scanned["records"], kernel_stops=stops)
+    problems = []
+    if len(restarted) > params["max_restarts"]:
+        problems.append("%d container(s) were restarted or stopped during the watch (%d tolerated): %s"
+                        % (len(restarted), params["max_restarts"], ", ".join(restarted)))
+    if not healthy:
+        problems.append("the kubelet is not healthy (%s answers %s; unit %s)" % (
+            params["healthz_url"], "ok" if node_facts.healthz(params["healthz_url"]) else "not ok",
+            "%(active_state)s/%(sub_state)s, restarted by systemd %(n_restarts)d time(s)" % service if service else "unknown"))
+    if stops:
+        problems.append("the kernel recorded seccomp denials during the watch: %s" % node_watch.describe_stops(stops))
+    if problems:
+        module.fail_json(msg="; ".join(problems), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
