@@ -44,6 +44,37 @@ def slowest(stdout, count=12):
     return lines[-count:] if lines else ["(no profile)"]
 
 
+RESTART_TASKS = ("preflight : Restart the kubelet so that it reads its configuration", "Restart the kubelet]")
+WAIT_TASKS = ("preflight : Wait for the kubelet to be healthy", "Wait for /healthz to be stable again")
+ELAPSED = re.compile(r"\((\d+):(\d+):([\d.]+)\)\s+\d+:\d+:[\d.]+ \*+\s*$")
+RAN = re.compile(r"^(ok|changed|failed|fatal): \[")
+
+
+def task_blocks(stdout):
+    """(task header, how long it took, whether any host ran it) for every task, from profile_tasks' time stamps:
+    the elapsed time printed under a task header is the time the previous task took."""
+    blocks = []
+    for line in stdout.splitlines():
+        if line.startswith(("TASK [", "PLAY [")):
+            blocks.append([line, 0.0, False])
+            continue
+        elapsed = ELAPSED.search(line)
+        if elapsed and len(blocks) > 1:
+            blocks[-2][1] += int(elapsed.group(1)) * 3600 + int(elapsed.group(2)) * 60 + float(elapsed.group(3))
+        elif blocks and RAN.match(line):
+            blocks[-1][2] = True
+    return blocks
+
+
+def kubelet_restarts(stdout):
+    """How many kubelet restarts ran one after another (a batch's nodes restart together), and their time with the
+    wait for /healthz."""
+    blocks = [block for block in task_blocks(stdout) if block[2]]
+    waits = [block for block in blocks if any(name in block[0] for name in WAIT_TASKS)]
+    restarts = [block for block in blocks if any(name in block[0] for name in RESTART_TASKS)]
+    return len(waits), sum(block[1] for block in waits + restarts)
+
+
 def main():
     output = os.path.join(ROOT, ".build", "bench-rollout")
     subprocess.run(["rm", "-rf", output], check=True)
@@ -80,6 +111,12 @@ def main():
     print("| rollout: preflight, stages 1-3, report | %.1f | %d-%d (skipped %d-%d) | **%.2fx** (target <= %.0fx) |" % (
         full, executed[0], executed[-1], skipped[0], skipped[-1], ratio, TARGET))
     print("enforced: %d of %d nodes" % (enforced, NODES))
+    waits, restart_time = kubelet_restarts(run.stdout)
+    floor_waits, _floor_restart_time = kubelet_restarts(base.stdout)
+    print("kubelet restarts one after another: rollout %d, floor %d - stage 1 restarts a batch's kubelets where the gate "
+          "is added (1.22-1.24), stage 2 twice on CRI-O (complain mode on, then off), stage 3 once" % (waits, floor_waits))
+    print("restarts and /healthz waits alone: %.1f s = %.2fx the floor; all other work: %.1f s = %.2fx the floor" % (
+        restart_time, restart_time / floor, full - restart_time, (full - restart_time) / floor))
     print("slowest tasks of the rollout (ansible.posix.profile_tasks, summed over batches):")
     print("\n".join(slowest(run.stdout)))
     if enforced != NODES:

@@ -38,6 +38,13 @@ options:
       - Seconds to wait for C(/healthz).
     type: int
     default: 5
+  as_fact:
+    description:
+      - Return what was found as the fact C(seccomp_node) in C(ansible_facts). With C(false) it is returned as
+        RV(seccomp_node) only, for a caller that keeps it under a variable of its own (ansible-core 2.21 deprecates
+        reading an injected fact as a top-level variable).
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -64,9 +71,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+seccomp_node:
+  description: The same as C(ansible_facts.seccomp_node), returned this way with O(as_fact=false).
+  returned: when O(as_fact=false)
+  type: dict
 ansible_facts:
   description: The fact C(seccomp_node).
-  returned: always
+  returned: when O(as_fact=true)
   type: dict
   contains:
     seccomp_node:
@@ -135,7 +146,8 @@ def health(url, timeout):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(check_health=dict(type="bool", default=True), timeout=dict(type="int", default=5)),
+        argument_spec=dict(check_health=dict(type="bool", default=True), timeout=dict(type="int", default=5),
+                           as_fact=dict(type="bool", default=True)),
         supports_check_mode=True,
     )
 
@@ -152,7 +164,10 @@ def main():
         kubelet["healthy"], kubelet["health_error"] = health(url, module.params["timeout"]) if kubelet["running"] else (
             False, "no kubelet process is running")
         kubelet["service"] = node_facts.unit_state(run)
-    module.exit_json(changed=False, ansible_facts=dict(seccomp_node=json.loads(json.dumps(facts))))
+    facts = json.loads(json.dumps(facts))
+    if module.params["as_fact"]:
+        module.exit_json(changed=False, ansible_facts=dict(seccomp_node=facts))
+    module.exit_json(changed=False, seccomp_node=facts)
 
 
 if __name__ == "__main__":

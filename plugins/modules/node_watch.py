@@ -114,7 +114,8 @@ kernel_records:
   returned: unless O(start)
   type: int
 kernel_stops:
-  description: The kernel record entries (M(k8s.seccomp_default.audit_scan)'s RV(k8s.seccomp_default.audit_scan#module:entries)) that stopped a container's syscall.
+  description:
+    - The kernel record entries (as M(k8s.seccomp_default.audit_scan) returns them) that stopped a container's syscall.
   returned: unless O(start)
   type: list
   elements: dict
