@@ -20,8 +20,8 @@ description:
   - More than O(max_restarts) containers restarted or stopped. A container counts when it was created since the
     start and is not one of the O(baseline) containers (those the verification saw running), or when it is one of
     them and no longer runs.
-  - The kubelet's C(/healthz) does not answer C(ok), or systemd restarted the unit (C(NRestarts) above 0 since the
-    rollout's own restart), or the unit failed.
+  - The kubelet's C(/healthz) does not answer C(ok), or systemd restarted the unit since the start (its C(NRestarts)
+    went past O(restarts_before)), or the unit failed.
   - The kernel recorded a seccomp kill, or a logged denial, of one of the node's containers. Ordinary EPERM
     denials of the default profiles leave no record (k8s-facts.md 7.4), so restarts and health are the primary
     signals.
@@ -43,6 +43,10 @@ options:
     type: list
     elements: str
     default: []
+  restarts_before:
+    description: The kubelet unit's C(NRestarts) at the start (the start call's RV(service)).
+    type: int
+    default: 0
   max_restarts:
     description: How many restarted or stopped containers are tolerated.
     type: int
@@ -85,6 +89,7 @@ EXAMPLES = r"""
 - name: Watch the node for a minute, in six steps
   k8s.seccomp_default.node_watch:
     since: "{{ watch_start.since }}"
+    restarts_before: "{{ watch_start.service.n_restarts }}"
     wait: 10
     baseline: "{{ applied.containers | map(attribute='container_id') | list }}"
     kernel_state_dir: /var/lib/k8s-seccomp-default/audit-scan
@@ -106,8 +111,8 @@ healthy:
   returned: unless O(start)
   type: bool
 service:
-  description: The kubelet unit's C(active_state), C(sub_state), C(n_restarts) and C(main_pid).
-  returned: unless O(start)
+  description: The kubelet unit's C(active_state), C(sub_state), C(n_restarts) and C(main_pid) (null without systemd).
+  returned: always
   type: dict
 kernel_records:
   description: How many seccomp records the kernel wrote since the previous step (none without O(kernel_state_dir)).
@@ -137,6 +142,7 @@ def main():
             since=dict(type="int"),
             wait=dict(type="int", default=0),
             baseline=dict(type="list", elements="str", default=[]),
+            restarts_before=dict(type="int", default=0),
             max_restarts=dict(type="int", default=0),
             healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
             unit=dict(type="str", default="kubelet.service"),
@@ -173,7 +179,7 @@ def main():
     if params["start"]:
         since = time.time_ns()
         kernel(reset=True)
-        module.exit_json(changed=False, since=since)
+        module.exit_json(changed=False, since=since, service=node_facts.unit_state(run, params["unit"]))
 
     time.sleep(max(0, params["wait"]))
     rc, out, err = run(["crictl", "ps", "-a", "-o", "json"])
@@ -181,8 +187,8 @@ def main():
         module.fail_json(msg="crictl ps -a failed (rc %d): %s" % (rc, err.strip()))
     restarted = node_watch.restarted(json.loads(out).get("containers") or [], params["since"], params["baseline"])
     service = node_facts.unit_state(run, params["unit"])
-    healthy = node_facts.healthz(params["healthz_url"]) and bool(service) and service["n_restarts"] == 0 \
-        and service["active_state"] != "failed"
+    healthy = node_facts.healthz(params["healthz_url"]) and (
+        service is None or service["n_restarts"] <= params["restarts_before"] and service["active_state"] != "failed")
     scanned = kernel(reset=False)
     stops = node_watch.kernel_stops(scanned["entries"])
     result = dict(changed=False, since=params["since"], restarted=restarted, healthy=healthy, service=service,
@@ -194,7 +200,9 @@ def main():
     if not healthy:
         problems.append("the kubelet is not healthy (%s answers %s; unit %s)" % (
             params["healthz_url"], "ok" if node_facts.healthz(params["healthz_url"]) else "not ok",
-            "%(active_state)s/%(sub_state)s, restarted by systemd %(n_restarts)d time(s)" % service if service else "unknown"))
+            "%s/%s, restarted by systemd %d time(s) since the start" % (
+                service["active_state"], service["sub_state"], service["n_restarts"] - params["restarts_before"])
+            if service else "unknown"))
     if stops:
         problems.append("the kernel recorded seccomp denials during the watch: %s" % node_watch.describe_stops(stops))
     if problems:
