@@ -16,6 +16,9 @@ description:
     C(report.json) (schema C(k8s.seccomp_default/rollout-report/v1), see C(docs/rollout-report.schema.json)) and
     C(summary.md) from every record there, so that the report is complete up to the last node that finished a stage -
     also when the run stops on a failed batch, a node that does not answer, or a killed controller.
+  - The hosts of a batch record at the same time. A call whose record an other call's rebuild has already read (that
+    rebuild began after the record was written) does not rebuild again, so a batch of a hundred nodes costs a few
+    rebuilds, not a hundred.
   - With O(start) it begins a run - C(run.json) with its id, start time, stages, batches and hosts. A report of an
     earlier run in O(dir) is moved under C(history/<its run id>/) first.
   - Runs on the controller (C(delegate_to - localhost)). Concurrent calls from the hosts of a batch are serialised
@@ -75,20 +78,51 @@ totals:
   description: How many nodes there are, how many failed, and how many are in each status.
   returned: always
   type: dict
+rebuilt:
+  description: Whether this call rebuilt the report; false when a rebuild that began after the record was written had read it.
+  returned: always
+  type: bool
 """
 
 import datetime
 import fcntl
 import json
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown, read_json
 
 STAGE_FILE = {"preflight": "stage1", "feature_gate": "stage1", "audit": "stage2", "enforce": "stage3"}
 RUN_ENTRIES = ("run.json", "report.json", "summary.md", "nodes", "suggested-profiles")
+BUILT = ".built"  # the boot and CLOCK_MONOTONIC time at which the last rebuild began reading the records
+
+
+def clock():
+    """A time that never goes back on this machine: (boot id, CLOCK_MONOTONIC in ns)."""
+    with open("/proc/sys/kernel/random/boot_id") as handle:
+        return handle.read().strip(), time.monotonic_ns()
+
+
+def rebuilt_since(directory, written):
+    """Whether a rebuild began after ``written`` (a clock() taken once a record was in place), so that it read it."""
+    try:
+        with open(os.path.join(directory, BUILT)) as handle:
+            boot, began = handle.read().split()
+        return boot == written[0] and int(began) > written[1]
+    except (IOError, OSError, ValueError):
+        return False
+
+
+def rebuild(directory):
+    began = clock()
+    report = build(directory, now())
+    atomic_write(os.path.join(directory, "report.json"), dump(report))
+    atomic_write(os.path.join(directory, "summary.md"), markdown(report).encode("utf-8"))
+    atomic_write(os.path.join(directory, BUILT), ("%s %d\n" % began).encode("utf-8"))
+    return report
 
 
 def now():
@@ -140,22 +174,32 @@ def main():
         module.fail_json(msg="record.stage=%r is not a stage; valid: %s" % (record.get("stage"), ", ".join(sorted(STAGE_FILE))))
     try:
         os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
+        written = None
+        if record is not None:
+            # Written before the lock is taken: every host of a batch writes its own file, and one rebuild that
+            # begins after several of them were written reads them all.
+            host = module.params["host"]
+            entry = dict(record, host=host, recorded_at=now(), batch=module.params["batch"] or [host])
+            atomic_write(os.path.join(directory, "nodes", "%s.%s.json" % (host, STAGE_FILE[record["stage"]])), dump(entry))
+            written = clock()
         with open(os.path.join(directory, ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if module.params["start"] is not None:
                 start_run(directory, module.params["start"])
                 os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
-            if record is not None:
-                host = module.params["host"]
-                entry = dict(record, host=host, recorded_at=now(), batch=module.params["batch"] or [host])
-                atomic_write(os.path.join(directory, "nodes", "%s.%s.json" % (host, STAGE_FILE[record["stage"]])), dump(entry))
-            report = build(directory, now())
-            atomic_write(os.path.join(directory, "report.json"), dump(report))
-            atomic_write(os.path.join(directory, "summary.md"), markdown(report).encode("utf-8"))
+            report = None
+            if written and rebuilt_since(directory, written):
+                try:
+                    report = read_json(os.path.join(directory, "report.json"))
+                except (IOError, OSError, ValueError):
+                    report = None
+            rebuilt = report is None
+            if rebuilt:
+                report = rebuild(directory)
     except (IOError, OSError, ValueError) as exc:
         module.fail_json(msg="cannot write the report in %s: %s" % (directory, exc))
     module.exit_json(changed=False, report=os.path.join(directory, "report.json"), summary=os.path.join(directory, "summary.md"),
-                     totals=report["totals"])
+                     totals=report["totals"], rebuilt=rebuilt)
 
 
 if __name__ == "__main__":
