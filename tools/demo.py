@@ -175,7 +175,7 @@ def stage2_on_the_lab(state, output, playbook, report_dir):
     with open(sample) as handle:
         suggested = json.load(handle)
     print("suggested profile %s: kubernetes/default plus %s" % (
-        os.path.relpath(sample, output), [rule for rule in suggested["syscalls"] if rule.get("names") == ["unshare"]]))
+        os.path.relpath(sample, output), [rule for rule in suggested["syscalls"] if "unshare" in rule.get("names", [])]))
     enforced = {}
     for node in CLEAN_NODES:
         with open(os.path.join(report_dir, "nodes", node + ".stage3.json")) as handle:
