@@ -549,13 +549,16 @@ def _boot_time(proc):
     return None
 
 
-def read_new(cursor_file, run, reset=False):
-    """Every available source's records since the cursors in ``cursor_file`` (from the end when there are none),
-    attributed to containers: (cursors before, result, cursors after). The caller stores the cursors."""
+def read_new(cursor_file, run, reset=False, sources=None, start="end", attribute=None, max_entries=MAX_ENTRIES):
+    """The records of ``sources`` (every source the node has by default) since the cursors in ``cursor_file``,
+    attributed by ``attribute`` (by default to the node's containers): (cursors before, result, cursors after).
+    A source without a cursor is read from ``start``. The caller stores the cursors."""
     before = {} if reset else load_cursors(cursor_file)
-    sources = available_sources()
+    sources = available_sources() if sources is None else sources
     if not sources:
         raise ScanError("no source of kernel seccomp records on this node: none of %s exists, and /dev/kmsg is not "
                         "readable" % ", ".join([DEFAULT_PATHS["auditd"]] + DEFAULT_PATHS["syslog"]))
-    result, after = scan(sources, before, "end", ProcessTable(containers=crictl_containers(run)), MAX_ENTRIES, run)
+    if attribute is None:
+        attribute = ProcessTable(containers=crictl_containers(run))
+    result, after = scan(sources, before, start, attribute, max_entries, run)
     return before, result, after

@@ -259,17 +259,12 @@ def main():
         return module.run_command([binary] + argv[1:])
 
     try:
-        before = {} if params["reset"] else audit_scan.load_cursors(cursor_file)
-        sources = chosen_sources(params)
-        if not sources:
-            looked = [audit_scan.DEFAULT_PATHS["auditd"]] + audit_scan.DEFAULT_PATHS["syslog"]
-            module.fail_json(msg="no source of kernel seccomp records on this node: none of %s exists, and "
-                             "/dev/kmsg is not readable" % ", ".join(looked))
         attribute = unattributed
         if params["attribute"]:
             seen = (syscall_trace.read_state(params["owners_from"]) or {}).get("processes") if params["owners_from"] else None
             attribute = audit_scan.ProcessTable(containers=audit_scan.crictl_containers(run), seen_processes=seen)
-        result, after = audit_scan.scan(sources, before, params["start"], attribute, params["max_entries"], run)
+        before, result, after = audit_scan.read_new(cursor_file, run, reset=params["reset"], sources=chosen_sources(params),
+                                                    start=params["start"], attribute=attribute, max_entries=params["max_entries"])
     except audit_scan.ScanError as exc:
         module.fail_json(msg=str(exc))
     before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
