@@ -187,7 +187,8 @@ def main():
         module.fail_json(msg="crictl ps -a failed (rc %d): %s" % (rc, err.strip()))
     restarted = node_watch.restarted(json.loads(out).get("containers") or [], params["since"], params["baseline"])
     service = node_facts.unit_state(run, params["unit"])
-    healthy = node_facts.healthz(params["healthz_url"]) and (
+    answers_ok = node_facts.healthz(params["healthz_url"])
+    healthy = answers_ok and (
         service is None or service["n_restarts"] <= params["restarts_before"] and service["active_state"] != "failed")
     scanned = kernel(reset=False)
     stops = node_watch.kernel_stops(scanned["entries"])
@@ -199,7 +200,7 @@ def main():
                         % (len(restarted), params["max_restarts"], ", ".join(restarted)))
     if not healthy:
         problems.append("the kubelet is not healthy (%s answers %s; unit %s)" % (
-            params["healthz_url"], "ok" if node_facts.healthz(params["healthz_url"]) else "not ok",
+            params["healthz_url"], "ok" if answers_ok else "not ok",
             "%s/%s, restarted by systemd %d time(s) since the start" % (
                 service["active_state"], service["sub_state"], service["n_restarts"] - params["restarts_before"])
             if service else "unknown"))
