@@ -93,20 +93,24 @@ def arg_syscalls(profile):
 
 
 def bpftrace_program(arg_numbers, own_pid):
-    """Print each (pid, command name, syscall, first argument when it matters) once; the command name is in
-    the key so that what runc's init does before it execs the container's process does not hide the same
-    call made by that process. The map is cleared at the end: printed, it would fill the pipe the collector
-    has stopped reading, and bpftrace would hang until it is killed."""
+    """Print each (pid, generation, command name, syscall, first argument when it matters) once.
+
+    A pid's generation counts the exits of processes that had it: pids are reused (pid_max is 32768 on
+    many nodes, and a kubelet node forks a lot), and without it the first process's owner would be lent
+    to every later process with the same pid - a host mount attributed to a container. The command name
+    is in the key so that what runc's init does before it execs the container's process does not hide
+    the same call made by that process. The maps are cleared at the end: printed, they would fill the
+    pipe the collector has stopped reading, and bpftrace would hang until it is killed."""
     if arg_numbers:
         test = " || ".join("args->id == %d" % number for number in arg_numbers)
         key = "$a = (%s) ? args->args[0] : 0;" % test
     else:
         key = "$a = 0;"
-    return ("tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s "
-            "if (@seen[pid, comm, args->id, $a] == 0) { @seen[pid, comm, args->id, $a] = 1; "
-            "printf(\"%%d %%d %%lu %%s\\n\", pid, args->id, $a, comm); } } "
-            # Without this bpftrace prints the whole map as it exits, into a pipe nobody reads any more.
-            "END { clear(@seen); }" % (own_pid, key))
+    return ("tracepoint:sched:sched_process_exit /pid == tid/ { @generation[pid] = @generation[pid] + 1; } "
+            "tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s $g = @generation[pid]; "
+            "if (@seen[pid, $g, comm, args->id, $a] == 0) { @seen[pid, $g, comm, args->id, $a] = 1; "
+            "printf(\"%%d %%d %%d %%lu %%s\\n\", pid, $g, args->id, $a, comm); } } "
+            "END { clear(@seen); clear(@generation); }" % (own_pid, key))
 
 
 def ensure_tracefs(run):
@@ -134,30 +138,31 @@ class Collector:
         self.table = audit_scan.ProcessTable()
         self.containers = {}
 
-    def owner(self, pid):
-        if pid not in self.processes:
-            started, owner = self.table.lookup(pid)
+    def owner(self, pid, generation=0):
+        """Who ``pid`` in its ``generation`` is; looked up once, when its first line is read."""
+        if (pid, generation) not in self.processes:
+            _started, owner = self.table.lookup(pid)
             exe = None
             try:
                 exe = os.readlink("/proc/%d/exe" % pid)
             except OSError:
                 pass
-            self.processes[pid] = (owner or dict(attribution="exited"), exe, time.time())
-        return self.processes[pid][:2]
+            self.processes[(pid, generation)] = (owner or dict(attribution="exited"), exe, time.time())
+        return self.processes[(pid, generation)][:2]
 
     def add(self, line):
-        parts = line.split(" ", 3)
-        if len(parts) < 4:
+        parts = line.split(" ", 4)
+        if len(parts) < 5:
             return
         try:
-            pid, number, arg = int(parts[0]), int(parts[1]), int(parts[2])
+            pid, generation, number, arg = int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3])
         except ValueError:
             return
         self.lines += 1
-        comm = parts[3].strip()
+        comm = parts[4].strip()
         if comm.startswith(RUNTIME_SETUP_COMMS):
             return  # the runtime setting the container up, before its seccomp filter is loaded
-        owner, exe = self.owner(pid)
+        owner, exe = self.owner(pid, generation)
         if owner.get("attribution") != "container":
             return  # host processes stay unconfined: not what the rollout changes
         key = (owner.get("container_id"), exe, number, arg if number in self.arg_numbers else None)
@@ -174,8 +179,11 @@ class Collector:
     def save(self, running, error=None):
         # The container processes seen, so that kernel records of processes gone by the time the log is
         # read can still be attributed (audit_scan's owners_from).
-        processes = dict((str(pid), dict(owner, exe=exe, seen=seen)) for pid, (owner, exe, seen) in self.processes.items()
-                         if owner.get("attribution") == "container")
+        # A reused pid keeps its latest container owner (audit_scan checks the time a record was made against it).
+        processes = {}
+        for (pid, _generation), (owner, exe, seen) in sorted(self.processes.items(), key=lambda item: item[1][2]):
+            if owner.get("attribution") == "container":
+                processes[str(pid)] = dict(owner, exe=exe, seen=seen)
         state = dict(started=self.started, saved=time.time(), running=running, error=error, lines=self.lines,
                      entries=list(self.entries.values()), processes=processes)
         files.atomic_write(self.state_path, (json.dumps(state) + "\n").encode(), 0o600)

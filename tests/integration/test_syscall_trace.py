@@ -1,0 +1,147 @@
+"""The observe-only tracer on the real kernel: a reused pid is a new process, not the old one's container.
+
+Nodes recycle pids quickly (pid_max is 32768 on many of them, and a kubelet node forks a lot). The test
+makes that happen on purpose: a process in one container's cgroup makes a call, is attributed, exits;
+its pid is then handed to a process in another container's cgroup (through /proc/sys/kernel/ns_last_pid,
+as CRIU does) which makes a second call. That call belongs to the second container. Both processes set
+themselves up under a runc init command name, as a container's first process does, so that the tracer
+looks at them only once they are in their cgroup.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import syscall_trace
+from lib.ansible_run import ROOT
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("bpftrace"),
+                                reason="needs root and bpftrace")
+PROFILE = os.path.join(ROOT, "profiles", os.uname()[4], "kubernetes", "default.json")
+
+# Runs as a host process named like runc's init; its children join a container cgroup before they rename
+# themselves and make the call the test looks for.
+SCENARIO = textwrap.dedent(r"""
+    import ctypes, json, os, sys, time
+    libc = ctypes.CDLL(None, use_errno=True)
+    state_path, first_cgroup, second_cgroup = sys.argv[1:4]
+
+    def rename(name):
+        libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
+
+    def entries(syscall):
+        try:
+            state = json.load(open(state_path))
+        except (OSError, ValueError):
+            return []
+        return [entry for entry in state["entries"] if entry["syscall_nr"] == syscall]
+
+    def wait_for(syscall):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            found = entries(syscall)
+            if found:
+                return found
+            time.sleep(0.1)
+        return []
+
+    def container_process(cgroup, name, call, go, wanted_pid=None):
+        pid = os.fork()
+        if pid == 0:
+            if wanted_pid is not None and os.getpid() != wanted_pid:
+                os._exit(3)
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+                procs.write(str(os.getpid()))
+            rename(name)
+            call()
+            os.read(go, 1)
+            os._exit(0)
+        return pid
+
+    rename("runc:[0:PARENT]")
+    getppid = SYSCALLS["getppid"]
+    getpriority = SYSCALLS["getpriority"]
+    first_go_r, first_go_w = os.pipe()
+    first = container_process(first_cgroup, "first", os.getppid, first_go_r)
+    first_seen = wait_for(getppid)
+    os.write(first_go_w, b"x")
+    os.waitpid(first, 0)
+
+    second_go_r, second_go_w = os.pipe()
+    for attempt in range(200):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as last:
+            last.write(str(first - 1))
+        second = container_process(second_cgroup, "second", lambda: os.getpriority(os.PRIO_PROCESS, 0), second_go_r,
+                                   wanted_pid=first)
+        if second == first:
+            break
+        os.waitpid(second, 0)
+    else:
+        print(json.dumps(dict(error="pid %d was never handed out again" % first)))
+        sys.exit(0)
+    second_seen = wait_for(getpriority)
+    os.write(second_go_w, b"x")
+    os.waitpid(second, 0)
+    print(json.dumps(dict(pid=first, first=first_seen, second=second_seen)))
+""")
+
+
+def cgroup_root():
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "/sys/fs/cgroup"
+    return "/sys/fs/cgroup/pids"  # cgroup v1: any hierarchy shows in /proc/<pid>/cgroup
+
+
+@pytest.fixture
+def two_containers():
+    """Two kubelet-style container cgroups (pod UID, 64-hex container ID); removed afterwards."""
+    top = os.path.join(cgroup_root(), "seccomp-trace-test-%d" % os.getpid())
+    made = []
+    for _ in range(2):
+        pod = str(uuid.uuid4())
+        container = uuid.uuid4().hex + uuid.uuid4().hex
+        path = os.path.join(top, "pod" + pod, container)
+        os.makedirs(path)
+        made.append(dict(path=path, pod_uid=pod, container_id=container))
+    yield made
+    for item in made:
+        os.rmdir(item["path"])
+        os.rmdir(os.path.dirname(item["path"]))
+    os.rmdir(top)
+
+
+def test_a_reused_pid_is_attributed_to_its_new_container(tmp_path, two_containers):
+    state_path = str(tmp_path / "trace.json")
+    syscall_trace.ensure_tracefs(lambda argv: (lambda done: (done.returncode, done.stdout, done.stderr))(
+        subprocess.run(argv, capture_output=True, text=True)))
+    collector = subprocess.Popen(
+        [sys.executable, "-c", "import json, sys; from ansible_collections.k8s.seccomp_default.plugins.module_utils "
+         "import syscall_trace; syscall_trace.run_collector(sys.argv[1], json.load(open(sys.argv[2])))",
+         state_path, PROFILE], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    try:
+        syscall_trace.wait_until_attached(state_path, collector.pid)
+        numbers = dict((name, syscall_trace.native_syscall_number(name)) for name in ("getppid", "getpriority"))
+        scenario = subprocess.run(
+            [sys.executable, "-c", "SYSCALLS = %r\n" % numbers + SCENARIO, state_path,
+             two_containers[0]["path"], two_containers[1]["path"]],
+            capture_output=True, text=True, timeout=120, check=True)
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(timeout=30)
+    result = json.loads(scenario.stdout)
+    assert "error" not in result, result
+    first, second = two_containers
+    assert [entry["container_id"] for entry in result["first"]] == [first["container_id"]]
+    # The second call is the second container's, made by the process that has the pid now.
+    assert [(entry["container_id"], entry["pod_uid"]) for entry in result["second"]] == [
+        (second["container_id"], second["pod_uid"])], result["second"]
+    state = json.load(open(state_path))
+    assert state["processes"][str(result["pid"])]["container_id"] == second["container_id"]
