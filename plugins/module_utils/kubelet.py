@@ -13,8 +13,10 @@ __metaclass__ = type
 
 import copy
 import json
+import os
 import re
-import shlex
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import systemd
 
 GATE = "SeccompDefault"
 API_VERSION = "kubelet.config.k8s.io/v1beta1"
@@ -124,9 +126,36 @@ def merge_patch(target, patch):
 
 
 def drop_in_names(names):
-    """The drop-in files the kubelet reads, in the order it applies them: extension exactly .conf."""
-    return sorted(name for name in names if name.endswith(".conf") and len(name) > len(".conf")
-                  and not name.startswith("."))
+    """The drop-ins the kubelet merges, in its order, from paths relative to --config-dir.
+
+    mergeKubeletConfigurations walks the directory with filepath.WalkDir - lexical order, depth first, into
+    subdirectories - and takes every file whose extension is exactly .conf: hidden files and files in
+    subdirectories count too.
+    """
+    return sorted((name for name in names if name.endswith(".conf")), key=lambda name: name.split("/"))
+
+
+def list_drop_in_dir(config_dir, read):
+    """[(path relative to ``config_dir``, text)] of every file under it, for ``drop_in_names`` to choose from.
+
+    ``read(path)`` returns a file's text (None when it cannot be read). Directory links are not followed,
+    as WalkDir does not follow them.
+    """
+    found = []
+
+    def walk(directory, prefix):
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(directory, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                walk(path, prefix + name + "/")
+            else:
+                found.append((prefix + name, read(path)))
+    walk(config_dir, "")
+    return found
 
 
 # Types of the fields this collection reads or writes; checked on the merged result and on every file.
@@ -220,77 +249,109 @@ def flag_is_true(value):
     return value is not None and str(value).lower() in ("true", "1", "t")
 
 
-ENV_LINE = re.compile(r"^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-
-
 def parse_env_file(text):
-    """{name: value} of a systemd EnvironmentFile / kubeadm-flags.env (quotes removed)."""
-    values = {}
-    for line in text.splitlines():
-        match = ENV_LINE.match(line)
-        if match and not line.lstrip().startswith("#"):
-            values[match.group(2)] = _unquote(match.group(3))
-    return values
-
-
-def _unquote(value):
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
+    """{name: value} of a systemd EnvironmentFile / kubeadm-flags.env, read as systemd reads it."""
+    return systemd.parse_env_file(text)
 
 
 def edit_env_flags(text, remove_gate=False, remove_seccomp_default=False):
     """Drop the SeccompDefault gate from --feature-gates and/or the --seccomp-default flag.
 
-    Every other line, variable, flag and gate is kept as it was; returns the new text.
+    Only the words that change are touched, where they were written: every other line, variable, flag, gate,
+    quote and continuation stays as it was. Returns the new text.
     """
     out = []
-    for line in text.splitlines(True):
-        match = ENV_LINE.match(line.rstrip("\n"))
-        if not match or line.lstrip().startswith("#"):
-            out.append(line)
+    done = 0
+    for _name, value, start, end in systemd.env_assignments(text):
+        words = systemd.split_words(value)
+        edits = _word_edits(words, remove_gate, remove_seccomp_default)
+        if not edits:
             continue
-        raw = match.group(3).strip()
-        quote = raw[0] if raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2 else ""
-        words = shlex.split(_unquote(raw))
-        kept = _edit_words(words, remove_gate, remove_seccomp_default)
-        if kept == words:
-            out.append(line)
-            continue
-        ending = "\n" if line.endswith("\n") else ""
-        joined = " ".join(shlex.quote(word) for word in kept)
-        out.append("%s%s=%s%s%s%s" % (match.group(1), match.group(2), quote or '"', joined, quote or '"', ending))
+        out.append(text[done:start])
+        out.append(_edit_assignment(text[start:end], words, edits))
+        done = end
+    out.append(text[done:])
     return "".join(out)
 
 
-def _edit_words(words, remove_gate, remove_seccomp_default):
-    kept = []
+def _word_edits(words, remove_gate, remove_seccomp_default):
+    """{index: replacement or None (removed)} for the words of one variable."""
+    edits = {}
     index = 0
     while index < len(words):
         word = words[index]
-        index += 1
         name = word.split("=", 1)[0]
         if remove_seccomp_default and name == SECCOMP_DEFAULT_FLAG:
+            edits[index] = None
+        elif remove_gate and name == FEATURE_GATES_FLAG:
+            value_index = index if "=" in word else index + 1
+            value = word.split("=", 1)[1] if "=" in word else (words[index + 1] if index + 1 < len(words) else "")
+            items = [item for item in value.split(",") if item.strip()]
+            rest = [item for item in items if item.split("=", 1)[0].strip() != GATE]
+            if rest != items:
+                if not rest:
+                    edits[index] = None
+                    if value_index != index:
+                        edits[value_index] = None
+                elif value_index == index:
+                    edits[index] = "%s=%s" % (FEATURE_GATES_FLAG, ",".join(rest))
+                else:
+                    edits[value_index] = ",".join(rest)
+            index = value_index
+        index += 1
+    return edits
+
+
+def _edit_assignment(raw, words, edits):
+    """``raw`` (one KEY=VALUE as written) with ``edits`` made where each word was written; a word that was
+    quoted or escaped inside itself cannot be found that way, and then the assignment is written anew."""
+    result = raw
+    cursor = raw.index("=") + 1
+    for index in sorted(edits):
+        found = result.find(words[index], cursor)
+        if found < 0:
+            return _rewritten_assignment(raw, words, edits)
+        after = found + len(words[index])
+        if edits[index] is not None:
+            result = result[:found] + edits[index] + result[after:]
+            cursor = found + len(edits[index])
             continue
-        if remove_gate and name == FEATURE_GATES_FLAG:
-            value = word.split("=", 1)[1] if "=" in word else (words[index] if index < len(words) else "")
-            if "=" not in word:
-                index += 1
-            rest = [item for item in value.split(",") if item.strip() and item.split("=", 1)[0].strip() != GATE]
-            if rest:
-                kept.append("%s=%s" % (FEATURE_GATES_FLAG, ",".join(rest)))
-            continue
-        kept.append(word)
-    return kept
+        result, cursor = _remove_span(result, found, after)
+    return result
+
+
+def _remove_span(text, start, end):
+    """``text`` without text[start:end] and the blanks that separated it; a line left with nothing but a
+    continuation goes, so does a dangling backslash before a removed last line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    before, after = text[line_start:start], text[end:line_end]
+    if not before.strip() and after.strip() in ("\\", ""):
+        if after.strip() == "" and line_start > 0:
+            previous = text[:line_start - 1].rstrip()
+            if previous.endswith("\\"):
+                previous = previous[:-1].rstrip()
+            return previous + text[line_end:], len(previous)
+        return text[:line_start] + text[min(line_end + 1, len(text)):], line_start
+    left = start
+    while left > line_start and text[left - 1] in " \t":
+        left -= 1
+    if left == start or left == line_start:  # nothing blank before it: take the blanks after it instead
+        while end < line_end and text[end] in " \t":
+            end += 1
+    return text[:left] + text[end:], left
+
+
+def _rewritten_assignment(raw, words, edits):
+    kept = [edits.get(index, word) for index, word in enumerate(words) if edits.get(index, word) is not None]
+    key = raw.split("=", 1)[0]
+    return '%s="%s"' % (key, " ".join(word.replace("\\", "\\\\").replace('"', '\\"') for word in kept))
 
 
 def env_flag_words(text):
     """Every word of every variable in an environment file, for flag inspection."""
     words = []
     for value in parse_env_file(text).values():
-        try:
-            words.extend(shlex.split(value))
-        except ValueError:
-            words.extend(value.split())
+        words.extend(systemd.split_words(value))
     return words

@@ -15,16 +15,13 @@ __metaclass__ = type
 
 import ctypes
 import ctypes.util
-import glob
 import os
 import re
-import shlex
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config, runtimes
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config, runtimes, systemd
 
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 KUBEADM_DROP_IN = "10-kubeadm.conf"
 RUNTIME_DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
@@ -77,136 +74,122 @@ def process_environment(pid):
     return dict(item.split("=", 1) for item in text.split("\0") if "=" in item)
 
 
-def parse_unit(name="kubelet.service"):
-    """The unit as systemd assembles it: fragment, drop-ins (by name, /etc first), ExecStart, environment."""
-    unit = dict(name=name, fragment=None, drop_ins=[], exec_start=None, environment={}, environment_files=[])
-    for directory in UNIT_DIRS:
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            unit["fragment"] = path
-            break
-    if unit["fragment"] is None:
-        return unit
-    drop_ins = {}
-    for directory in reversed(UNIT_DIRS):
-        for path in glob.glob(os.path.join(directory, name + ".d", "*.conf")):
-            drop_ins[os.path.basename(path)] = path
-    unit["drop_ins"] = [drop_ins[key] for key in sorted(drop_ins)]
-    for path in [unit["fragment"]] + unit["drop_ins"]:
-        _apply_unit_text(read_text(path) or "", unit)
+def kubelet_command(argv):
+    """The kubelet's own argv in ``argv``: a wrapper in front of it (OpenShift's kubenswrapper, env, nice...) is
+    dropped; [] when no word names a kubelet."""
+    for index, word in enumerate(argv):
+        if os.path.basename(word) == "kubelet":
+            return argv[index:]
+    return []
+
+
+def read_unit(root="/", name="kubelet.service"):
+    """The unit as systemd assembles it, with the environment and argv a start would give the kubelet now."""
+    unit = systemd.read_unit(name, root=root)
+    environment, problems = systemd.unit_environment(unit, root=root)
+    command = systemd.expand_command(unit["exec_start"], environment) if unit["exec_start"] else []
+    unit.update(service_environment=environment, problems=problems, command=command, argv=kubelet_command(command))
     return unit
 
 
-def _apply_unit_text(text, unit):
-    section = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("["):
-            section = line.strip("[]")
-            continue
-        if section != "Service" or "=" not in line:
-            continue
-        key, value = [part.strip() for part in line.split("=", 1)]
-        if key == "ExecStart":
-            unit["exec_start"] = value or None
-        elif key == "Environment":
-            for item in shlex.split(value):
-                name, _sep, val = item.partition("=")
-                unit["environment"][name] = val
-        elif key == "EnvironmentFile":
-            unit["environment_files"].append(value)
-
-
-def unit_argv(unit):
-    """The kubelet argv the unit would start now (ExecStart with $VAR and ${VAR} expanded)."""
-    if not unit.get("exec_start"):
-        return []
-    env = dict(unit["environment"])
-    for spec in unit["environment_files"]:
-        text = read_text(spec.lstrip("-"))
-        if text is not None:
-            env.update(kubelet.parse_env_file(text))
-    words = []
-    for word in shlex.split(unit["exec_start"].lstrip("-@+!")):
-        if re.match(r"^\$[A-Za-z_][A-Za-z0-9_]*$", word):
-            words.extend(env.get(word[1:], "").split())
-        else:
-            words.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env.get(m.group(1), ""), word))
-    return words
-
-
-def env_files_of(unit):
-    files = [spec.lstrip("-") for spec in unit.get("environment_files", [])]
+def env_files_of(unit, root="/"):
+    files = [path for path, _optional in unit.get("environment_files", [])]
     for path in ENV_FILE_CANDIDATES:
-        if path not in files and os.path.exists(path):
+        if path not in files and os.path.exists(_rooted(root, path)):
             files.append(path)
-    return [path for path in files if os.path.exists(path)]
+    return [path for path in files if os.path.exists(_rooted(root, path))]
+
+
+def _rooted(root, path):
+    return path if root in ("/", "", None) else os.path.join(root, path.lstrip("/"))
 
 
 def version_of(binary, run):
     if not binary:
-        return None, None
+        return None, "no kubelet binary found"
     rc, out, err = run([binary, "--version"])
     if rc != 0:
-        return None, (err or out).strip()
+        return None, "%s --version: %s" % (binary, (err or out).strip() or "exit code %d" % rc)
     try:
         return kubelet.format_version(out), None
     except kubelet.KubeletConfigError:
         return None, "unexpected output of %s --version: %r" % (binary, out.strip())
 
 
+def kubelet_binary(pid, running_argv, planned_argv, root="/"):
+    """The kubelet executable: the running process's own file, else what its argv or the unit names."""
+    if pid:
+        exe = _readlink("/proc/%d/exe" % pid)
+        if exe and os.path.basename(exe) == "kubelet":
+            return exe
+    for argv in (running_argv, planned_argv):
+        if argv and argv[0].startswith("/") and os.path.exists(_rooted(root, argv[0])):
+            return argv[0]
+    return None
+
+
 # --- config files ---
 
-def config_layout(flags, version, environment, root_dir):
+def config_layout(flags, version, environment, root_dir, root="/"):
     """Paths and texts of the kubelet's configuration, in the shape kubelet_config.plan reads."""
     config = flags.get("--config")
     config_dir = flags.get("--config-dir")
-    drop_ins = []
-    if config_dir and os.path.isdir(config_dir):
-        for name in sorted(os.listdir(config_dir)):
-            path = os.path.join(config_dir, name)
-            if os.path.isfile(path):
-                drop_ins.append((name, read_text(path)))
-    return dict(version=version, config=config, config_text=read_text(config) if config else None,
+    drop_ins = kubelet.list_drop_in_dir(_rooted(root, config_dir), read_text) if config_dir else []
+    return dict(version=version, config=config, config_text=read_text(_rooted(root, config)) if config else None,
                 config_dir=config_dir, drop_ins=drop_ins, environment=environment, root_dir=root_dir)
 
 
-def gather_kubelet(run):
-    pids = kubelet_processes()
+def drop_ins_read(version, environment, config_dir, running):
+    """Whether the kubelet merges --config-dir: by its version's rules, or - version unknown - because it runs
+    with the flag (a kubelet that did not know the flag would not have started); None when it cannot be told."""
+    if not config_dir:
+        return False
+    if version is not None:
+        return kubelet.drop_ins_supported(version, environment)
+    return True if running else None
+
+
+def gather_kubelet(run, root="/", processes=True):
+    """The kubelet as it runs, or as its unit would start it; what the files decide is read even when no binary
+    answers, and ``unknown`` says what could not be told."""
+    pids = kubelet_processes() if processes else []
     pid = pids[0] if pids else None
-    unit = parse_unit()
-    running_argv = process_argv(pid) if pid else []
-    planned_argv = unit_argv(unit)
+    unit = read_unit(root)
+    running_argv = kubelet_command(process_argv(pid)) if pid else []
+    planned_argv = unit["argv"]
     argv = running_argv or planned_argv
     flags = kubelet.parse_flags(argv[1:])
-    environment = process_environment(pid) if pid else dict(unit["environment"])
-    binary = None
-    if planned_argv:
-        binary = planned_argv[0]
-    elif pid and os.path.basename(os.path.realpath("/proc/%d/exe" % pid)) == "kubelet":
-        binary = os.path.realpath("/proc/%d/exe" % pid)
-    version, version_error = version_of(binary, run)
+    environment = process_environment(pid) if pid else dict(unit["service_environment"])
+    binary = kubelet_binary(pid, running_argv, planned_argv, root)
+    version, version_error = version_of(_rooted(root, binary) if binary else None, run)
     root_dir = flags.get("--root-dir", kubelet.DEFAULT_ROOT_DIR)
     facts = dict(
         running=pid is not None, pid=pid, pids=pids, argv=running_argv, unit_argv=planned_argv,
         restart_changes_argv=bool(running_argv and planned_argv and running_argv[1:] != planned_argv[1:]),
         flags=flags, binary=binary, version=version, version_error=version_error,
-        unit=dict(fragment=unit["fragment"], drop_ins=unit["drop_ins"], exec_start=unit["exec_start"]),
-        env_files=env_files_of(unit), root_dir=root_dir, config=flags.get("--config"),
+        wrapper=(unit["command"][:len(unit["command"]) - len(planned_argv)] if planned_argv else []),
+        unit=dict(fragment=unit["fragment"], drop_ins=unit["drop_ins"], exec_start=unit["exec_start"],
+                  masked=unit["masked"]),
+        env_files=env_files_of(unit, root), root_dir=root_dir, config=flags.get("--config"),
         config_dir=flags.get("--config-dir"),
         drop_in_alpha_env=kubelet.DROP_IN_ALPHA_ENV in environment,
         kubeadm=any(os.path.basename(path) == KUBEADM_DROP_IN for path in unit["drop_ins"])
-        or os.path.exists("/var/lib/kubelet/kubeadm-flags.env"),
-        problems=[],
+        or os.path.exists(_rooted(root, "/var/lib/kubelet/kubeadm-flags.env")),
+        problems=list(unit["problems"]), unknown=[],
     )
     facts["environment"] = dict((key, value) for key, value in environment.items() if key.startswith("KUBELET"))
+    if not argv:
+        facts["problems"].append("no kubelet found: no kubelet process runs and no kubelet.service names a kubelet "
+                                 "binary (%s)" % (unit["fragment"] or "no kubelet.service unit"))
     if version is None:
-        facts["problems"].append("kubelet version unknown: %s" % (version_error or "no kubelet binary found"))
-        return facts
-    layout = config_layout(flags, version, environment, root_dir)
-    merged = _merged_config(layout, facts["problems"])
+        # Everything else below is still read from the files; the rollout itself needs the version.
+        facts["unknown"].append("kubelet version (%s)" % version_error)
+        facts["problems"].append("kubelet version unknown: %s" % version_error)
+    layout = config_layout(flags, version, environment, root_dir, root)
+    drop_ins = drop_ins_read(version, environment, layout["config_dir"], pid is not None)
+    if drop_ins is None:
+        facts["unknown"].append("whether the kubelet reads --config-dir %s (its version decides)" % layout["config_dir"])
+    merged = _merged_config(layout, drop_ins is not False, facts["problems"])
     flag_gates = {}
     try:
         flag_gates = kubelet.parse_feature_gates(flags.get(kubelet.FEATURE_GATES_FLAG))
@@ -215,6 +198,30 @@ def gather_kubelet(run):
     config_gate = (merged.get("featureGates") or {}).get(kubelet.GATE) if isinstance(merged.get("featureGates"), dict) else None
     flag_seccomp = kubelet.flag_is_true(flags.get(kubelet.SECCOMP_DEFAULT_FLAG))
     config_seccomp = merged.get("seccompDefault") is True
+    healthz_address = merged.get("healthzBindAddress") or kubelet.DEFAULT_HEALTHZ[0]
+    healthz_port = merged.get("healthzPort", kubelet.DEFAULT_HEALTHZ[1])
+    host = "[%s]" % healthz_address if ":" in healthz_address else healthz_address
+    config_files = [path for path in [layout["config"]] if path]
+    if drop_ins is not False:
+        config_files += [os.path.join(layout["config_dir"], name)
+                         for name in kubelet.drop_in_names([name for name, _text in layout["drop_ins"]])]
+    facts.update(
+        config_files=config_files,
+        seccomp_default=dict(effective=flag_seccomp or config_seccomp, flag=flag_seccomp, config=config_seccomp),
+        healthz=dict(address=healthz_address, port=healthz_port,
+                     url="http://%s:%s/healthz" % (host, healthz_port) if healthz_port else None),
+        port=merged.get("port", kubelet.DEFAULT_PORT),
+        static_pod_path=merged.get("staticPodPath"),
+        container_runtime_endpoint=flags.get("--container-runtime-endpoint")
+        or merged.get("containerRuntimeEndpoint") or RUNTIME_DEFAULT_ENDPOINT,
+        container_runtime_endpoint_source="flag" if flags.get("--container-runtime-endpoint") else (
+            "config" if merged.get("containerRuntimeEndpoint") else "default"),
+        drop_ins_supported=drop_ins,
+        feature_gate=dict(stage=None, default=None, locked=None, value=flag_gates.get(kubelet.GATE, config_gate),
+                          in_flags=kubelet.GATE in flag_gates, in_config=config_gate is not None, problem=None),
+    )
+    if version is None:
+        return facts
     try:
         stage = kubelet.gate_stage(version)
     except kubelet.KubeletConfigError as exc:
@@ -225,31 +232,12 @@ def gather_kubelet(run):
         if kubelet.GATE in flag_gates:
             gate_problem = kubelet.gate_error(version, flag_gates[kubelet.GATE], False, source="flag")
         gate_problem = gate_problem or kubelet.gate_error(version, config_gate, flag_seccomp or config_seccomp)
-    gate_value = flag_gates.get(kubelet.GATE, config_gate)
-    healthz_address = merged.get("healthzBindAddress") or kubelet.DEFAULT_HEALTHZ[0]
-    healthz_port = merged.get("healthzPort", kubelet.DEFAULT_HEALTHZ[1])
-    host = "[%s]" % healthz_address if ":" in healthz_address else healthz_address
-    facts.update(
-        config_files=[path for path in [layout["config"]] if path] + [
-            os.path.join(layout["config_dir"], name) for name in kubelet.drop_in_names([n for n, _t in layout["drop_ins"]])]
-        if layout["config_dir"] and kubelet.drop_ins_supported(version, environment) else
-        [path for path in [layout["config"]] if path],
-        seccomp_default=dict(effective=flag_seccomp or config_seccomp, flag=flag_seccomp, config=config_seccomp),
-        feature_gate=dict(stage=stage["stage"], default=stage["default"], locked=stage["locked"], value=gate_value,
-                          in_flags=kubelet.GATE in flag_gates, in_config=config_gate is not None,
-                          problem=gate_problem),
-        healthz=dict(address=healthz_address, port=healthz_port,
-                     url="http://%s:%s/healthz" % (host, healthz_port) if healthz_port else None),
-        port=merged.get("port", kubelet.DEFAULT_PORT),
-        static_pod_path=merged.get("staticPodPath"),
-        container_runtime_endpoint=flags.get("--container-runtime-endpoint")
-        or merged.get("containerRuntimeEndpoint") or RUNTIME_DEFAULT_ENDPOINT,
-        drop_ins_supported=kubelet.drop_ins_supported(version, environment),
-    )
+    facts["feature_gate"].update(stage=stage["stage"], default=stage["default"], locked=stage["locked"],
+                                 problem=gate_problem)
     return facts
 
 
-def _merged_config(layout, problems):
+def _merged_config(layout, read_drop_ins, problems):
     base = None
     drop_ins = []
     try:
@@ -258,10 +246,13 @@ def _merged_config(layout, problems):
                 problems.append("%s: the kubelet's --config file does not exist" % layout["config"])
             else:
                 base = kubelet_config.load_plain(layout["config"], layout["config_text"])
-        if layout["config_dir"] and kubelet.drop_ins_supported(layout["version"], layout["environment"]):
+        if layout["config_dir"] and read_drop_ins:
             texts = dict(layout["drop_ins"])
             for name in kubelet.drop_in_names(list(texts)):
                 path = os.path.join(layout["config_dir"], name)
+                if texts[name] is None:
+                    problems.append("%s: a drop-in the kubelet reads cannot be read" % path)
+                    continue
                 document = kubelet_config.load_plain(path, texts[name])
                 if document is not None:
                     drop_ins.append((path, document))

@@ -68,9 +68,20 @@ def test_merge_patch_is_rfc7386():
     assert K.merge_patch(base, patch) == {"featureGates": {"X": True, "SeccompDefault": True, "Y": False}, "list": [3]}
 
 
-def test_only_dot_conf_files_in_lexical_order():
-    assert K.drop_in_names(["20-b.conf", "10-a.conf", "x.yaml", "99.conf.bak", ".hidden.conf", "05-c.conf"]) == [
-        "05-c.conf", "10-a.conf", "20-b.conf"]
+def test_drop_ins_are_every_dot_conf_file_in_the_kubelets_walk_order():
+    # filepath.WalkDir: lexical, depth first; filepath.Ext(name) == ".conf" takes hidden files and subdirectories too.
+    assert K.drop_in_names(["20-b.conf", "10-a.conf", "x.yaml", "99.conf.bak", ".hidden.conf", "05-c.conf",
+                            "15/z.conf", "15/a.txt", "15.conf", ".conf"]) == [
+        ".conf", ".hidden.conf", "05-c.conf", "10-a.conf", "15/z.conf", "15.conf", "20-b.conf"]
+
+
+def test_the_drop_in_directory_is_walked_into_subdirectories(tmp_path):
+    (tmp_path / "10-a.conf").write_text("a")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.conf").write_text("x")
+    (tmp_path / ".hidden.conf").write_text("h")
+    listing = K.list_drop_in_dir(str(tmp_path), lambda path: open(path).read())
+    assert listing == [(".hidden.conf", "h"), ("10-a.conf", "a"), ("sub/x.conf", "x")]
 
 
 @pytest.mark.parametrize("version, alpha_env, supported", [
@@ -226,3 +237,40 @@ def test_remove_gate_leaves_later_versions_as_their_rules_want_and_needs_seccomp
     assert KC.plan(layout("1.27.0", STALE), seccomp_default=False, method="in_place", remove_gate=True)["gate_after"] is True
     with pytest.raises(K.KubeletConfigError, match="remove_gate needs seccomp_default=false: kubelet 1.23.17"):
         KC.plan(layout("1.23.17"), seccomp_default=True, method="in_place", remove_gate=True)
+
+
+# kubespray's kubelet.env: KUBELET_ARGS continues over several lines with a trailing backslash.
+KUBESPRAY_ENV = ('KUBE_LOG_LEVEL="--v=2"\n'
+                 'KUBELET_ARGS="--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf \\\n'
+                 '--config=/etc/kubernetes/kubelet-config.yaml \\\n'
+                 '--feature-gates=SeccompDefault=true \\\n'
+                 '--kubeconfig=/etc/kubernetes/kubelet.conf \\\n'
+                 '--seccomp-default"\n'
+                 'KUBELET_CLOUDPROVIDER=""\n')
+
+
+def test_multi_line_env_variables_are_read_and_edited_where_the_words_are():
+    assert K.env_flag_words(KUBESPRAY_ENV) == [
+        "--v=2", "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
+        "--config=/etc/kubernetes/kubelet-config.yaml", "--feature-gates=SeccompDefault=true",
+        "--kubeconfig=/etc/kubernetes/kubelet.conf", "--seccomp-default"]
+    edited = K.edit_env_flags(KUBESPRAY_ENV, remove_gate=True, remove_seccomp_default=True)
+    assert edited == ('KUBE_LOG_LEVEL="--v=2"\n'
+                      'KUBELET_ARGS="--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf \\\n'
+                      '--config=/etc/kubernetes/kubelet-config.yaml \\\n'
+                      '--kubeconfig=/etc/kubernetes/kubelet.conf \\\n'
+                      '"\n'
+                      'KUBELET_CLOUDPROVIDER=""\n')
+    assert K.parse_env_file(edited)["KUBELET_ARGS"].split() == [
+        "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf", "--config=/etc/kubernetes/kubelet-config.yaml",
+        "--kubeconfig=/etc/kubernetes/kubelet.conf"]
+
+
+def test_a_gate_among_others_is_cut_out_of_its_word_only():
+    text = "KUBELET_EXTRA_ARGS='--node-labels=a=b --feature-gates A=true,SeccompDefault=true,B=false'\n"
+    assert K.edit_env_flags(text, remove_gate=True) == \
+        "KUBELET_EXTRA_ARGS='--node-labels=a=b --feature-gates A=true,B=false'\n"
+    escaped = 'KUBELET_EXTRA_ARGS="--x=\\"q\\" --seccomp-default=\\"true\\""\n'
+    # The flag is not written as the kubelet gets it: the variable is written anew, with the same words.
+    edited = K.edit_env_flags(escaped, remove_seccomp_default=True)
+    assert edited == 'KUBELET_EXTRA_ARGS="--x=q"\n' and K.env_flag_words(edited) == K.env_flag_words(escaped)[:1]
