@@ -99,6 +99,20 @@ def ensure_directories(path, mode=0o755, owner=None):
     return list(reversed(missing))
 
 
+def ownership(path):
+    """dict(mode, uid, gid) of ``path`` as it is, to be given back when it is written or restored."""
+    stat = os.stat(path)
+    return dict(mode=stat.st_mode & 0o7777, uid=stat.st_uid, gid=stat.st_gid)
+
+
+def write_ownership(recorded, mode=0o644):
+    """atomic_write's mode and owner arguments from what ``ownership`` recorded (None: a new file, ``mode``)."""
+    if not recorded or recorded.get("mode") is None:
+        return dict(mode=mode)
+    owner = (recorded["uid"], recorded["gid"]) if recorded.get("uid") is not None else None
+    return dict(mode=recorded["mode"], owner=owner)
+
+
 def atomic_write(path, data, mode=0o644, owner=None):
     """Write ``data`` to a temporary file in the same directory, fsync it, and rename it into place."""
     directory = os.path.dirname(path) or "."

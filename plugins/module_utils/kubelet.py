@@ -153,7 +153,7 @@ def list_drop_in_dir(config_dir, read):
             if os.path.isdir(path) and not os.path.islink(path):
                 walk(path, prefix + name + "/")
             else:
-                found.append((prefix + name, read(path)))
+                found.append((prefix + name, read(path) if name.endswith(".conf") else None))
     walk(config_dir, "")
     return found
 

@@ -114,6 +114,8 @@ def save_original(record_path, path, content):
     record = dict(path=path, existed=content is not None,
                   content=base64.b64encode(content).decode("ascii") if content is not None else None,
                   sha256=files.sha256_bytes(content) if content is not None else None)
+    if content is not None:
+        record.update(files.ownership(path))  # given back with the bytes
     files.ensure_directories(record_path, 0o700)
     files.atomic_write(record_path, (json.dumps(record, indent=1) + "\n").encode(), 0o600)
     return True

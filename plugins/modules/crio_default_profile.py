@@ -162,13 +162,14 @@ def main():
         runtimes.save_original(record_path, drop_in, before)
         if result["changed"]:
             files.ensure_directories(drop_in)
-            files.atomic_write(drop_in, after, 0o644)
+            files.atomic_write(drop_in, after, **files.write_ownership(files.ownership(drop_in) if before is not None
+                                                                       else None))
     elif result["restored"] != "nothing":
         if after is None:
             if before is not None:
                 os.unlink(drop_in)
         elif result["changed"]:
-            files.atomic_write(drop_in, after, 0o644)
+            files.atomic_write(drop_in, after, **files.write_ownership(original))
         if files.read_bytes(drop_in) != after:
             module.fail_json(msg="%s could not be put back as it was; the original is kept in %s" % (drop_in, record_path),
                              **result)

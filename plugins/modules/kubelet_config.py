@@ -194,6 +194,7 @@ def apply(module, path, content, read_by_kubelet, result):
     entry = dict(path=path, state=state, backup=None, read_by_kubelet=read_by_kubelet,
                  before_sha256=files.sha256_bytes(before) if before is not None else None,
                  after_sha256=files.sha256_bytes(content) if content is not None else None)
+    entry.update(files.ownership(path) if before is not None else {})
     result["files"].append(entry)
     if state in ("unchanged", "absent"):
         return
@@ -207,7 +208,7 @@ def apply(module, path, content, read_by_kubelet, result):
     if content is None:
         os.unlink(path)
     else:
-        files.atomic_write(path, content, mode=0o644 if before is None else (os.stat(path).st_mode & 0o7777))
+        files.atomic_write(path, content, **files.write_ownership(entry if before is not None else None))
 
 
 def restore(module, entries, result):
@@ -244,7 +245,9 @@ def restore(module, entries, result):
         if content is None:
             os.unlink(entry["path"])
         else:
-            files.atomic_write(entry["path"], content)
+            # The mode and owner the file had before we first changed it (recorded then), else as it is now.
+            recorded = entry if entry.get("mode") is not None else files.ownership(entry["path"]) if before is not None else None
+            files.atomic_write(entry["path"], content, **files.write_ownership(recorded))
 
 
 def main():
@@ -276,10 +279,7 @@ def main():
         module.fail_json(msg="drop_in_name %r: must be a file name ending in .conf (the kubelet reads only *.conf)"
                          % params["drop_in_name"], **result)
     config_dir = params["config_dir"]
-    drop_ins = []
-    if config_dir and os.path.isdir(config_dir):
-        drop_ins = [(name, current_text(os.path.join(config_dir, name))) for name in sorted(os.listdir(config_dir))
-                    if os.path.isfile(os.path.join(config_dir, name))]
+    drop_ins = kubelet.list_drop_in_dir(config_dir, current_text) if config_dir and os.path.isdir(config_dir) else []
     layout = dict(
         version=params["version"], config=params["config"], config_text=current_text(params["config"]),
         config_dir=config_dir, drop_ins=drop_ins, kubeadm=params["kubeadm"], patches_dir=params["patches_dir"],

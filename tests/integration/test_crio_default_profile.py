@@ -64,6 +64,21 @@ def test_an_existing_drop_in_is_kept_and_put_back(tmp_path):
     assert left["restored"] == "content" and snapshot(etc) == before
 
 
+def test_the_drop_in_keeps_its_mode_and_owner_in_and_out(tmp_path):
+    options, profile, etc = layout(tmp_path, "[crio.runtime]\npids_limit = 2048\n")
+    os.chmod(options["drop_in"], 0o600)
+    os.chown(options["drop_in"], 1234, 4321)
+    crio(tmp_path, dict(options, profile=profile))
+    assert ownership(options["drop_in"]) == (0o600, 1234, 4321)
+    crio(tmp_path, dict(options, state="absent"))
+    assert ownership(options["drop_in"]) == (0o600, 1234, 4321)
+
+
+def ownership(path):
+    stat = os.stat(path)
+    return stat.st_mode & 0o7777, stat.st_uid, stat.st_gid
+
+
 def test_a_later_file_that_wins_is_named_and_nothing_is_written(tmp_path):
     options, profile, etc = layout(tmp_path)
     (etc / "crio.conf.d" / "zz-site.conf").write_text('[crio.runtime]\nseccomp_profile = "/etc/site.json"\n')
