@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Container runtime configuration: CRI-O's default seccomp profile (k8s-facts.md 5.2).
 
-CRI-O reads /etc/crio/crio.conf, then /etc/crio/crio.conf.d/*.conf in lexical order, a later file's key
+CRI-O reads /etc/crio/crio.conf, then every file of /etc/crio/crio.conf.d in lexical order, a later file's key
 replacing an earlier one's; `[crio.runtime] seccomp_profile` replaces the profile RuntimeDefault gets and
 is reloaded live on SIGHUP (`systemctl reload crio`). Complain mode points it at kubernetes/default-audit
 through a drop-in of ours, and leaving complain mode puts that drop-in back exactly as it was.
@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import glob
 import json
 import os
 
@@ -42,7 +41,12 @@ class RuntimeConfigError(ValueError):
 def crio_config_files(config=CRIO_CONFIG, drop_in_dir=CRIO_DROP_IN_DIR, extra=None):
     """The files CRI-O reads, in order; ``extra`` (a path in the drop-in directory) is included as if present."""
     paths = [config] if os.path.exists(config) else []
-    drop_ins = set(glob.glob(os.path.join(glob.escape(drop_in_dir), "*.conf")))
+    # Every file of the directory, whatever its name (crio.conf.d(5); OpenShift ships crio.conf.d/00-default).
+    try:
+        names = os.listdir(drop_in_dir)
+    except OSError:
+        names = []
+    drop_ins = set(os.path.join(drop_in_dir, name) for name in names if os.path.isfile(os.path.join(drop_in_dir, name)))
     if extra:
         drop_ins.add(extra)
     return paths + sorted(drop_ins)

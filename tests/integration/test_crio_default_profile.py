@@ -88,6 +88,16 @@ def test_a_later_file_that_wins_is_named_and_nothing_is_written(tmp_path):
     assert "zz-site.conf sets [crio.runtime] seccomp_profile = '/etc/site.json'" in result["msg"]
 
 
+def test_a_drop_in_without_the_conf_suffix_counts(tmp_path):
+    # CRI-O applies every file of crio.conf.d by name; OpenShift's is crio.conf.d/00-default.
+    options, profile, etc = layout(tmp_path)
+    (etc / "crio.conf.d" / "zz-site").write_text('[crio.runtime]\nseccomp_profile = "/etc/site.json"\n')
+    before = snapshot(etc)
+    result = crio(tmp_path, dict(options, profile=profile))
+    assert result["failed"] is True and snapshot(etc) == before
+    assert "zz-site sets [crio.runtime] seccomp_profile = '/etc/site.json'" in result["msg"]
+
+
 def test_bad_toml_and_missing_profiles_are_named(tmp_path):
     options, profile, etc = layout(tmp_path)
     (etc / "crio.conf.d" / "10-registries.conf").write_text("[crio.image\npause_image = 1\n")

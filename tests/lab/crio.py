@@ -1,6 +1,6 @@
 """Lab stand-in for the crio daemon: `crio --version`, and the daemon's handling of its configuration.
 
-CRI-O reads crio.conf and crio.conf.d/*.conf when it starts and again on SIGHUP (`systemctl reload crio`);
+CRI-O reads crio.conf and every file of crio.conf.d when it starts and again on SIGHUP (`systemctl reload crio`);
 `[crio.runtime] seccomp_profile` "supports live configuration reload" (k8s-facts.md 5.2). The stand-in
 keeps the configuration it loaded in /run/crio/lab-config.json, which the lab runtime uses for
 RuntimeDefault, so a drop-in takes effect only once CRI-O has been started or reloaded, as on a real node.
@@ -20,8 +20,10 @@ LOADED = "/run/crio/lab-config.json"
 
 def read_configuration():
     value = ""
-    for path in ["/etc/crio/crio.conf"] + sorted(glob.glob("/etc/crio/crio.conf.d/*.conf")):
-        if not os.path.exists(path):
+    # crio.conf, then every file of crio.conf.d by name, whatever its suffix (crio.conf.d(5)).
+    drop_ins = sorted(glob.glob("/etc/crio/crio.conf.d/*") + glob.glob("/etc/crio/crio.conf.d/.*"))
+    for path in ["/etc/crio/crio.conf"] + drop_ins:
+        if not os.path.isfile(path):
             continue
         with open(path, "rb") as handle:
             document = tomllib.load(handle)  # an invalid file raises: CRI-O refuses it too

@@ -3,7 +3,7 @@
 What reaches runc is what the real runtime would hand it (k8s-facts.md 3.2, 5, 6.3): no seccomp
 for privileged containers and Unconfined; the runtime's own default for RuntimeDefault (containerd:
 the profile Debian's containerd computes, captured with `ctr run --seccomp` when the lab is made;
-CRI-O: `[crio.runtime] seccomp_profile` from crio.conf and crio.conf.d/*.conf, else its built-in
+CRI-O: `[crio.runtime] seccomp_profile` from crio.conf and every file of crio.conf.d, else its built-in
 default); Localhost read at create time (containerd: plain OCI keys only; CRI-O: moby format too).
 
 Each container runs under a shim (`sh` waiting on `runc run`) in its own session, so it outlives
@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import time
-import tomllib
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -252,23 +251,14 @@ def all_caps():
 
 def crio_seccomp_profile():
     """`[crio.runtime] seccomp_profile` as the running CRI-O loaded it (tests/lab/crio.py), or else as
-    /etc/crio/crio.conf, then crio.conf.d/*.conf in order, set it."""
+    /etc/crio/crio.conf, then every file of crio.conf.d in order, set it."""
     try:
         with open("/run/crio/lab-config.json") as handle:
             return json.load(handle)["seccomp_profile"]
     except (OSError, ValueError, KeyError):
         pass
-    value = ""
-    for path in ["/etc/crio/crio.conf"] + sorted(glob.glob("/etc/crio/crio.conf.d/*.conf")):
-        try:
-            with open(path, "rb") as handle:
-                document = tomllib.load(handle)
-        except OSError:
-            continue
-        runtime = (document.get("crio") or {}).get("runtime") or {}
-        if "seccomp_profile" in runtime:
-            value = runtime["seccomp_profile"]
-    return value
+    from tests.lab.crio import read_configuration
+    return read_configuration()["seccomp_profile"]
 
 
 def load_crio_profile(path, what, data=None):
