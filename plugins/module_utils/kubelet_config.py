@@ -12,10 +12,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import io
+import copy
+import json
 import os
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import config_text, kubelet
 
 try:
     from ruamel.yaml import YAML
@@ -31,25 +32,21 @@ METHODS = ("auto", "drop_in", "in_place", "kubeadm_patch")
 
 
 class ConfigFile:
-    """One YAML file, loaded round-trip so that comments, key order and other keys survive edits."""
+    """One kubelet configuration file, YAML or JSON, edited in its own text (module_utils/config_text): other keys,
+    their order, comments and layout stay as they were. Each edit is checked by reading the new text back."""
 
-    def __init__(self, path, text):
+    def __init__(self, path, text, json_when_new=False):
         self.path = path
         self.text = text
         self.exists = text is not None
-        self._yaml = _round_trip()
-        if text is None or not text.strip():
-            self.document = None
-        else:
-            try:
-                self.document = self._yaml.load(text)
-            except YAMLError as exc:
-                raise kubelet.KubeletConfigError("%s: not valid YAML: %s" % (path, _first_line(exc)))
+        self.format = "json" if (text or "").lstrip().startswith("{") or (text is None and json_when_new) else "yaml"
+        self.current = text
+        self.document = _load(path, text)
         self.edited = False
 
     def plain(self):
         """The document as plain dicts and lists (what the kubelet decodes)."""
-        return _plain(self.document) if self.document is not None else None
+        return copy.deepcopy(self.document)
 
     def get(self, key, default=None):
         return self.document.get(key, default) if isinstance(self.document, dict) else default
@@ -64,46 +61,80 @@ class ConfigFile:
 
     def ensure_document(self):
         if self.document is None:
-            self.document = self._yaml.load("apiVersion: %s\nkind: %s\n" % (kubelet.API_VERSION, kubelet.KIND))
+            if self.format == "json":
+                self.current = json.dumps({"apiVersion": kubelet.API_VERSION, "kind": kubelet.KIND}, indent=2) + "\n"
+            else:
+                self.current = "apiVersion: %s\nkind: %s\n" % (kubelet.API_VERSION, kubelet.KIND)
+            self.document = _load(self.path, self.current)
 
     def set(self, key, value):
         self.ensure_document()
-        if self.document.get(key) != value or key not in self.document:
-            self.document[key] = value
-            self.edited = True
+        if key in self.document and self.document[key] == value and type(self.document[key]) is type(value):
+            return
+
+        def change(document):
+            document[key] = value
+        self._edit(change, lambda lines: lines.set_top(key, value))
 
     def set_gate(self, value):
         self.ensure_document()
-        gates = self.document.get("featureGates")
-        if gates is None:
-            self.document["featureGates"] = self._yaml.load("%s: %s" % (kubelet.GATE, str(value).lower()))
-            self.edited = True
-        elif gates.get(kubelet.GATE) is not value:
+        if self.gate() is value and self.has_gate():
+            return
+
+        def change(document):
+            gates = document.get("featureGates")
+            if not isinstance(gates, dict):
+                gates = document["featureGates"] = {}
             gates[kubelet.GATE] = value
-            self.edited = True
+        self._edit(change, lambda lines: lines.set_child("featureGates", kubelet.GATE, value))
 
     def remove(self, key):
         if isinstance(self.document, dict) and key in self.document:
-            del self.document[key]
-            self.edited = True
+            self._edit(lambda document: document.pop(key), lambda lines: lines.remove_top(key))
 
     def remove_gate(self):
-        gates = self.get("featureGates")
-        if isinstance(gates, dict) and kubelet.GATE in gates:
-            del gates[kubelet.GATE]
-            if not gates:
-                del self.document["featureGates"]
-            self.edited = True
+        if not self.has_gate():
+            return
+
+        def change(document):
+            del document["featureGates"][kubelet.GATE]
+            if not document["featureGates"]:
+                del document["featureGates"]
+        self._edit(change, lambda lines: lines.remove_child("featureGates", kubelet.GATE))
+
+    def _edit(self, change, change_lines):
+        expected = self.plain()
+        change(expected)
+        try:
+            if self.format == "json":
+                text = config_text.json_edit(self.current, change)
+            else:
+                lines = config_text.YamlLines(self.current)
+                change_lines(lines)
+                text = lines.text()
+        except (config_text.EditError, ValueError) as exc:
+            raise kubelet.KubeletConfigError("%s: cannot change it without rewriting other parts of it (%s); make the "
+                                             "change by hand or write the file in block style" % (self.path, exc))
+        if _load(self.path, text) != expected:
+            raise kubelet.KubeletConfigError("%s: editing its text would change more than was asked; nothing was "
+                                             "written. Make the change by hand" % self.path)
+        self.current, self.document, self.edited = text, expected, True
 
     def only_type_metadata(self):
         return isinstance(self.document, dict) and set(self.document) <= {"apiVersion", "kind"}
 
     def new_text(self):
-        if not self.edited:
-            return self.text
-        stream = io.StringIO()
-        self._yaml.dump(self.document, stream)
-        return stream.getvalue()
+        return self.current if self.edited else self.text
+
+
+def _load(path, text):
+    """A YAML or JSON text as plain data (None when empty), with errors that name the file."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return _plain(_round_trip().load(text))
+    except YAMLError as exc:
+        raise kubelet.KubeletConfigError("%s: not valid YAML: %s" % (path, _first_line(exc)))
 
 
 def _round_trip():
@@ -130,7 +161,7 @@ def _plain(node):
 
 def load_plain(path, text):
     """A YAML or JSON file as plain data (None when empty), with errors that name the file."""
-    return ConfigFile(path, text).plain()
+    return _load(path, text)
 
 
 def choose_method(layout):
@@ -187,7 +218,9 @@ def plan(layout, seccomp_default=None, method="auto", remove_gate=False):
         texts = dict(layout.get("drop_ins") or [])
         # Our drop-in may exist already (a second run, or a rollback): one file, read once.
         names = kubelet.drop_in_names(sorted(set(texts) | ({layout["drop_in_name"]} if method == "drop_in" else set())))
-        drop_ins = [ConfigFile(os.path.join(config_dir, name), texts.get(name)) for name in names]
+        # Our drop-in is written in the format of the node's config (EKS: JSON).
+        json_when_new = base is not None and base.format == "json"
+        drop_ins = [ConfigFile(os.path.join(config_dir, name), texts.get(name), json_when_new) for name in names]
     _check_files([base] + drop_ins)
 
     env_files = [(path, text) for path, text in (layout.get("env_files") or []) if text is not None]
@@ -275,7 +308,8 @@ def plan(layout, seccomp_default=None, method="auto", remove_gate=False):
         if item is target and method == "drop_in" and item.only_type_metadata():
             writes.append((item.path, None if item.exists else False))
         else:
-            header = MANAGED_BY if item is target and method == "drop_in" and not item.exists else ""
+            new_yaml = item is target and method == "drop_in" and not item.exists and item.format == "yaml"
+            header = MANAGED_BY if new_yaml else ""  # JSON has no comments
             writes.append((item.path, (header + item.new_text()).encode("utf-8")))
     writes = [(path, data) for path, data in writes if data is not False]
     for path, text in new_env:

@@ -274,3 +274,62 @@ def test_a_gate_among_others_is_cut_out_of_its_word_only():
     # The flag is not written as the kubelet gets it: the variable is written anew, with the same words.
     edited = K.edit_env_flags(escaped, remove_seccomp_default=True)
     assert edited == 'KUBELET_EXTRA_ARGS="--x=q"\n' and K.env_flag_words(edited) == K.env_flag_words(escaped)[:1]
+
+
+# EKS AL2's /etc/kubernetes/kubelet/kubelet-config.json (amazon-eks-ami templates/al2/runtime), edited with jq by
+# bootstrap.sh: it must stay JSON, in its key order and indentation.
+EKS_JSON = """{
+  "kind": "KubeletConfiguration",
+  "apiVersion": "kubelet.config.k8s.io/v1beta1",
+  "address": "0.0.0.0",
+  "authentication": {
+    "anonymous": {
+      "enabled": false
+    }
+  },
+  "featureGates": {
+    "RotateKubeletServerCertificate": true
+  },
+  "serverTLSBootstrap": true
+}
+"""
+
+
+def test_a_json_config_is_edited_as_json_in_its_own_style():
+    plan = KC.plan(layout("1.30.4", EKS_JSON, config="/etc/kubernetes/kubelet/kubelet-config.json"),
+                   seccomp_default=True, method="in_place")
+    text = writes(plan)["/etc/kubernetes/kubelet/kubelet-config.json"]
+    assert text == EKS_JSON.replace('  "serverTLSBootstrap": true\n', '  "serverTLSBootstrap": true,\n  "seccompDefault": true\n')
+    back = KC.plan(layout("1.30.4", text, config="/etc/kubernetes/kubelet/kubelet-config.json"),
+                   seccomp_default=False, method="in_place")
+    assert writes(back)["/etc/kubernetes/kubelet/kubelet-config.json"] == EKS_JSON
+
+
+def test_a_drop_in_next_to_a_json_config_is_json():
+    lay = layout("1.30.4", EKS_JSON, config="/etc/kubernetes/kubelet/config.json",
+                 config_dir="/etc/kubernetes/kubelet/config.json.d")
+    text = writes(KC.plan(lay, seccomp_default=True, method="drop_in"))[
+        "/etc/kubernetes/kubelet/config.json.d/90-seccomp-default.conf"]
+    import json
+    assert json.loads(text) == {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
+                                "seccompDefault": True}
+
+
+COMMENTED = (HEADER + "featureGates:\n  RotateKubeletServerCertificate: true\n  SeccompDefault: true\n"
+             "# the kubelet's health endpoint, scraped by the node exporter\nhealthzPort: 10248\n")
+
+
+def test_removing_the_gate_keeps_the_next_keys_comment():
+    plan = KC.plan(layout("1.29.4", COMMENTED), method="in_place")  # 1.29 refuses the gate: it is removed
+    assert writes(plan)["/etc/kubernetes/kubelet-config.yaml"] == COMMENTED.replace("  SeccompDefault: true\n", "")
+
+
+def test_a_gate_added_lands_under_its_map_not_under_another_keys_comment():
+    text = (HEADER + "# the runtime's cgroup driver\ncgroupDriver: systemd\n"
+            "# health endpoint\nhealthzPort: 10248\n")
+    out = writes(KC.plan(layout("1.23.17", text), seccomp_default=True, method="in_place"))[
+        "/etc/kubernetes/kubelet-config.yaml"]
+    # kubeadm writes the keys sorted, so the new ones go where they sort, above the comment of the key after them.
+    assert out == (HEADER + "# the runtime's cgroup driver\ncgroupDriver: systemd\n"
+                   "featureGates:\n  SeccompDefault: true\n"
+                   "# health endpoint\nhealthzPort: 10248\nseccompDefault: true\n")
