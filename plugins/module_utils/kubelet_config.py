@@ -15,6 +15,7 @@ __metaclass__ = type
 import copy
 import json
 import os
+import re
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import config_text, kubelet
 
@@ -314,11 +315,15 @@ def plan(layout, seccomp_default=None, method="auto", remove_gate=False):
     writes = [(path, data) for path, data in writes if data is not False]
     for path, text in new_env:
         writes.append((path, text.encode("utf-8")))
+    lasting = dict(survives=None, note=None)
     if method == "kubeadm_patch":
-        writes.append((os.path.join(layout["patches_dir"], KUBEADM_PATCH_NAME),
-                       kubeadm_patch_text(version, seccomp_default if seccomp_default is not None
-                                          else after.get("seccompDefault"), gate_target).encode("utf-8")))
-    return dict(method=method, reason=reason, writes=writes, before=before, after=after,
+        patch_text = kubeadm_patch_text(version, seccomp_default if seccomp_default is not None
+                                        else after.get("seccompDefault"), gate_target)
+        writes.append((os.path.join(layout["patches_dir"], KUBEADM_PATCH_NAME), patch_text.encode("utf-8")))
+        patches = [(name, text) for name, text in (layout.get("patches") or []) if name != KUBEADM_PATCH_NAME]
+        _check_later_patches(layout["patches_dir"], patches + [(KUBEADM_PATCH_NAME, patch_text)], after)
+        lasting = kubeadm_lasting(layout.get("kubeadm_version") or version, layout["patches_dir"])
+    return dict(method=method, reason=reason, writes=writes, before=before, after=after, lasting=lasting,
                 gate_before=gate_before, gate_after=gate_after,
                 seccomp_default_before=seccomp_before, seccomp_default_after=seccomp_after,
                 removed_gate_from=removed_gate_from)
@@ -334,6 +339,109 @@ def kubeadm_patch_text(version, seccomp_default, gate):
     lines.append("featureGates:")
     lines.append("  %s: %s" % (kubelet.GATE, "null" if gate is None else str(gate).lower()))
     return "\n".join(lines) + "\n"
+
+
+# kubeadm's patch files: target[suffix][+patchtype].(yaml|json), applied in the order filepath.Walk finds them
+# (lexical, subdirectories included); kubeletconfiguration is a target from kubeadm 1.25 (kubernetes#110405).
+KUBEADM_PATCH_FILE = re.compile(r"^kubeletconfiguration[^+.]*(?:\+(strategic|merge|json))?\.(?:yaml|json)$")
+KUBEADM_PATCH_TARGET_SINCE = (1, 25)
+
+
+def kubeadm_lasting(kubeadm_version, patches_dir):
+    """Whether the change survives ``kubeadm upgrade node``, which rewrites config.yaml from the ConfigMap."""
+    if kubelet.parse_version(kubeadm_version)[:2] < KUBEADM_PATCH_TARGET_SINCE:
+        return dict(survives=False, note=(
+            "kubeadm %s has no kubeletconfiguration patch target (kubeadm 1.25 added it): the next 'kubeadm upgrade "
+            "node' rewrites /var/lib/kubelet/config.yaml from the kube-system/kubelet-config ConfigMap and the setting "
+            "is lost. Set it in that ConfigMap (kubectl -n kube-system edit configmap kubelet-config) or run the "
+            "rollout again after the upgrade; from kubeadm 1.25 the patch written to %s takes over"
+            % (kubelet.format_version(kubeadm_version), patches_dir)))
+    return dict(survives=True, note=(
+        "kubeadm applies %s/%s when it writes /var/lib/kubelet/config.yaml, as long as 'kubeadm upgrade node' is "
+        "given --patches %s (or patches.directory in its configuration)" % (patches_dir, KUBEADM_PATCH_NAME, patches_dir)))
+
+
+def kubeadm_patch_files(names):
+    """The kubeletconfiguration patches among ``names`` (relative paths), in kubeadm's order, with their type."""
+    found = []
+    for name in sorted(names, key=lambda item: item.split("/")):
+        match = KUBEADM_PATCH_FILE.match(os.path.basename(name))
+        if match:
+            found.append((name, match.group(1) or "strategic"))
+    return found
+
+
+def list_patches(patches_dir, read):
+    """[(path relative to ``patches_dir``, text)] of the kubeletconfiguration patches under it."""
+    found = []
+    for directory, subdirectories, names in os.walk(patches_dir):
+        subdirectories.sort()
+        for name in sorted(names):
+            if KUBEADM_PATCH_FILE.match(name):
+                path = os.path.join(directory, name)
+                found.append((os.path.relpath(path, patches_dir), read(path)))
+    return found
+
+
+def _check_later_patches(patches_dir, patches, after):
+    """Refuse when a patch kubeadm applies after ours sets seccompDefault or the gate otherwise."""
+    texts = dict(patches)
+    wanted = dict(seccompDefault=after.get("seccompDefault"), gate=(after.get("featureGates") or {}).get(kubelet.GATE))
+    state = dict(wanted)
+    setter = {}
+    for name, patch_type in kubeadm_patch_files(list(texts)):
+        path = os.path.join(patches_dir, name)
+        for document in _patch_documents(path, texts[name]):
+            for field, value in _patched_fields(path, patch_type, document):
+                state[field] = value
+                setter[field] = path
+    for field in ("seccompDefault", "gate"):
+        if state[field] != wanted[field] and setter.get(field) != os.path.join(patches_dir, KUBEADM_PATCH_NAME):
+            raise kubelet.KubeletConfigError(
+                "%s sets %s to %s and kubeadm applies it after %s, so 'kubeadm upgrade node' would undo the change; "
+                "change or remove it there" % (setter[field], "seccompDefault" if field == "seccompDefault" else
+                                                 "featureGates.%s" % kubelet.GATE, _show(state[field]), KUBEADM_PATCH_NAME))
+
+
+def _show(value):
+    return "null (removed)" if value is None else str(value).lower()
+
+
+def _patch_documents(path, text):
+    documents = []
+    for part in re.split(r"\n---", text or ""):
+        if part.strip():
+            documents.append(_load(path, part))
+    return documents
+
+
+def _patched_fields(path, patch_type, document):
+    """(field, value) pairs a kubeadm patch sets for seccompDefault and the gate ('gate')."""
+    if patch_type == "json":
+        if not isinstance(document, list):
+            raise kubelet.KubeletConfigError("%s: a +json patch must be a list of RFC 6902 operations" % path)
+        changes = []
+        for operation in document:
+            op, target = (operation or {}).get("op"), (operation or {}).get("path")
+            value = None if op == "remove" else (operation or {}).get("value")
+            if target == "/seccompDefault" and op in ("add", "replace", "remove"):
+                changes.append(("seccompDefault", value))
+            elif target == "/featureGates/%s" % kubelet.GATE and op in ("add", "replace", "remove"):
+                changes.append(("gate", value))
+            elif target == "/featureGates" and op in ("add", "replace", "remove"):
+                changes.append(("gate", (value or {}).get(kubelet.GATE) if isinstance(value, dict) else None))
+        return changes
+    if not isinstance(document, dict):
+        return []
+    changes = []
+    if "seccompDefault" in document:
+        changes.append(("seccompDefault", document["seccompDefault"]))
+    gates = document.get("featureGates", {}) if "featureGates" in document else {}
+    if document.get("featureGates", "") is None:
+        changes.append(("gate", None))
+    elif isinstance(gates, dict) and kubelet.GATE in gates:
+        changes.append(("gate", gates[kubelet.GATE]))
+    return changes
 
 
 def _check_files(files):

@@ -20,7 +20,8 @@ import re
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, kubelet, kubelet_config, runtimes, systemd
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, kubelet, kubelet_config,
+                                                                          node_layouts, runtimes, systemd)
 
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 KUBEADM_DROP_IN = "10-kubeadm.conf"
@@ -116,6 +117,22 @@ def version_of(binary, run):
         return None, "unexpected output of %s --version: %r" % (binary, out.strip())
 
 
+def _kubeadm_version(run, root="/"):
+    """`kubeadm version -o short` (it decides which kubeadm patch targets exist), or None."""
+    binary = None
+    for path in ("/usr/bin/kubeadm", "/usr/local/bin/kubeadm", "/opt/bin/kubeadm"):
+        if os.path.exists(_rooted(root, path)):
+            binary = path
+            break
+    if binary is None:
+        return None
+    rc, out, _err = run([_rooted(root, binary), "version", "-o", "short"])
+    try:
+        return kubelet.format_version(out) if rc == 0 else None
+    except kubelet.KubeletConfigError:
+        return None
+
+
 def kubelet_binary(pid, running_argv, planned_argv, root="/"):
     """The kubelet executable: the running process's own file, else what its argv or the unit names."""
     if pid:
@@ -178,6 +195,13 @@ def gather_kubelet(run, root="/", processes=True):
         problems=list(unit["problems"]), unknown=[],
     )
     facts["environment"] = dict((key, value) for key, value in environment.items() if key.startswith("KUBELET"))
+    facts["layout"] = node_layouts.describe(*node_layouts.detect(
+        unit, unit["command"] or running_argv, unit["service_environment"],
+        lambda path: os.path.lexists(_rooted(root, path))))
+    if facts["layout"]["managed"]:
+        facts["problems"].append("this node's kubelet is managed by %s: %s; set SeccompDefault there with %s"
+                                 % (facts["layout"]["title"], facts["layout"]["rewritten_by"], facts["layout"]["keep_with"]))
+    facts["kubeadm_version"] = _kubeadm_version(run, root) if facts["kubeadm"] else None
     if not argv:
         facts["problems"].append("no kubelet found: no kubelet process runs and no kubelet.service names a kubelet "
                                  "binary (%s)" % (unit["fragment"] or "no kubelet.service unit"))

@@ -139,9 +139,11 @@ def _stage1_what(r):
         return "nothing to change; kubelet not restarted"
     if r["check_mode"]:
         return "would change " + ", ".join(r["changed_files"])
+    lasting = r.get("lasting") or {}
+    lost = "; NOT LASTING: %s" % lasting["note"] if lasting.get("survives") is False else ""
     if r["kubelet_restarted"]:
-        return "changed %s; kubelet restarted, healthy, /configz verified" % ", ".join(r["changed_files"])
-    return "changed %s (kubeadm patch only); kubelet not restarted" % ", ".join(r["changed_files"])
+        return "changed %s; kubelet restarted, healthy, /configz verified%s" % (", ".join(r["changed_files"]), lost)
+    return "changed %s (kubeadm patch only); kubelet not restarted%s" % (", ".join(r["changed_files"]), lost)
 
 
 def _stage1_rows(report):
@@ -150,10 +152,11 @@ def _stage1_rows(report):
         r = entry["stages"].get("preflight") or entry["stages"].get("feature_gate")
         if r is None:
             if not entry["stages"]:
-                rows.append("| %s | | | | | | not reached | the rollout stopped before this node's batch |" % host)
+                rows.append("| %s | | | | | | | not reached | the rollout stopped before this node's batch |" % host)
             continue
-        rows.append("| %s | %s | %s | %s | %s | %s | %s%s | %s |" % (
-            host, r.get("kubelet_version", ""), r.get("runtime", ""), r.get("method") or "-", r.get("gate_before") or "absent",
+        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s%s | %s |" % (
+            host, r.get("layout") or "-", r.get("kubelet_version", ""), r.get("runtime", ""), r.get("method") or "-",
+            r.get("gate_before") or "absent",
             r.get("gate_after") or "absent", r["result"], " (check mode)" if r.get("check_mode") else "", _cell(_stage1_what(r))))
     return rows
 
@@ -228,8 +231,8 @@ def markdown(report):
         numbers = "/".join(str(entry["batches"].get(stage, "-")) for stage in ("feature_gate", "audit", "enforce"))
         lines.append("| %s | %s | %s | %s |" % (host, numbers, entry["status"], "yes" if entry["failed"] else ""))
     lines += ["", "# Stage 1 (feature gate)", "",
-              "| node | kubelet | runtime | method | gate before | gate after | result | what happened |",
-              "|---|---|---|---|---|---|---|---|"] + _stage1_rows(report)
+              "| node | layout | kubelet | runtime | method | gate before | gate after | result | what happened |",
+              "|---|---|---|---|---|---|---|---|---|"] + _stage1_rows(report)
     stage2 = _stage2_rows(report)
     if stage2:
         lines += ["", "# Stage 2 (audit): complain mode, soak and gate", "",

@@ -85,6 +85,13 @@ options:
       - The directory given to C(kubeadm --patches).
     type: path
     default: /etc/kubernetes/patches
+  kubeadm_version:
+    description:
+      - The node's kubeadm version (C(kubeadm version -o short)), which decides whether a C(kubeletconfiguration) patch
+        is applied at all (kubeadm 1.25 and later). Defaults to O(version).
+      - With O(kubeadm), every C(kubeletconfiguration) patch under O(patches_dir) is read in kubeadm's order; one applied
+        after ours that sets C(seccompDefault) or the gate otherwise is refused, naming the file.
+    type: str
   drop_in_name:
     description:
       - File name of the drop-in written by O(method=drop_in). It must end in C(.conf); later names win.
@@ -151,11 +158,20 @@ reason:
   returned: unless O(restore) is given
   type: str
   sample: the kubelet runs with --config-dir /etc/kubernetes/kubelet.conf.d
+lasting:
+  description:
+    - Whether the change survives what rewrites the kubelet config later. C(survives) is true, false or null (nothing
+      known rewrites it); C(note) says what to do.
+    - With O(method=kubeadm_patch) on kubeadm older than 1.25, C(survives) is false - C(kubeadm upgrade node) rewrites
+      the config from the C(kube-system/kubelet-config) ConfigMap.
+  returned: unless O(restore) is given
+  type: dict
+  sample: {survives: true, note: "kubeadm applies /etc/kubernetes/patches/... as long as 'kubeadm upgrade node' is given --patches"}
 files:
   description:
     - One entry per file written, removed or restored, with C(path), C(state) (created, updated, removed, restored,
       unchanged), C(backup) (path of the copy, or null), C(before_sha256) and C(after_sha256) (null when absent) and
-      C(read_by_kubelet).
+      C(read_by_kubelet); with C(mode), C(uid) and C(gid) of a file that existed, which O(restore) gives back.
   returned: always
   type: list
   elements: dict
@@ -263,6 +279,7 @@ def main():
             environment=dict(type="dict", default={}),
             kubeadm=dict(type="bool", default=False),
             patches_dir=dict(type="path", default="/etc/kubernetes/patches"),
+            kubeadm_version=dict(type="str"),
             drop_in_name=dict(type="str", default="90-seccomp-default.conf"),
             backup=dict(type="bool", default=True),
             restore=dict(type="list", elements="dict"),
@@ -284,6 +301,8 @@ def main():
         version=params["version"], config=params["config"], config_text=current_text(params["config"]),
         config_dir=config_dir, drop_ins=drop_ins, kubeadm=params["kubeadm"], patches_dir=params["patches_dir"],
         drop_in_name=params["drop_in_name"], environment=params["environment"],
+        kubeadm_version=params["kubeadm_version"],
+        patches=kubelet_config.list_patches(params["patches_dir"], current_text) if params["kubeadm"] else [],
         env_files=[(path, current_text(path)) for path in params["env_files"]],
     )
     try:
@@ -301,7 +320,7 @@ def main():
             files.ensure_directories(path)
         apply(module, path, content, read_by_kubelet, result)
     result.update(
-        method=plan["method"], reason=plan["reason"],
+        method=plan["method"], reason=plan["reason"], lasting=plan["lasting"],
         seccomp_default=dict(before=plan["seccomp_default_before"], after=plan["seccomp_default_after"],
                              config_after=plan["after"].get("seccompDefault") is True),
         feature_gate=dict(before=plan["gate_before"], after=plan["gate_after"], removed_from=plan["removed_gate_from"]),

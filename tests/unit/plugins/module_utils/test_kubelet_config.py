@@ -333,3 +333,35 @@ def test_a_gate_added_lands_under_its_map_not_under_another_keys_comment():
     assert out == (HEADER + "# the runtime's cgroup driver\ncgroupDriver: systemd\n"
                    "featureGates:\n  SeccompDefault: true\n"
                    "# health endpoint\nhealthzPort: 10248\nseccompDefault: true\n")
+
+
+def test_kubeadm_before_1_25_says_the_patch_does_not_keep_the_change():
+    plan = KC.plan(layout("1.24.17", kubeadm=True), seccomp_default=True, method="kubeadm_patch")
+    assert plan["lasting"]["survives"] is False
+    assert "kubeadm 1.24.17 has no kubeletconfiguration patch target" in plan["lasting"]["note"]
+    assert "kube-system/kubelet-config" in plan["lasting"]["note"]
+    # kubeadm is upgraded before the kubelet: a 1.25 kubeadm applies the patch.
+    newer = KC.plan(layout("1.24.17", kubeadm=True, kubeadm_version="v1.25.16"), seccomp_default=True,
+                    method="kubeadm_patch")
+    assert newer["lasting"]["survives"] is True and "--patches /etc/kubernetes/patches" in newer["lasting"]["note"]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("kubeletconfiguration99+merge.yaml", "seccompDefault: false\n", "sets seccompDefault to false"),
+    ("site/kubeletconfiguration+strategic.json", '{"featureGates": {"SeccompDefault": false}}',
+     "sets featureGates.SeccompDefault to false"),
+    ("kubeletconfigurationzz+json.yaml", "- op: remove\n  path: /seccompDefault\n", "sets seccompDefault to null"),
+])
+def test_a_site_patch_applied_after_ours_that_undoes_it_is_refused(name, text, message):
+    with pytest.raises(K.KubeletConfigError) as error:
+        KC.plan(layout("1.30.4", kubeadm=True, patches=[(name, text)]), seccomp_default=True, method="kubeadm_patch")
+    assert "/etc/kubernetes/patches/" + name in str(error.value) and message in str(error.value)
+
+
+def test_patches_before_ours_or_about_other_fields_are_fine():
+    patches = [("kubeletconfiguration0+merge.yaml", "seccompDefault: false\n"),
+               ("kubeletconfiguration99+merge.yaml", "maxPods: 200\n"), ("etcd+merge.yaml", "seccompDefault: false\n")]
+    plan = KC.plan(layout("1.30.4", kubeadm=True, patches=patches), seccomp_default=True, method="kubeadm_patch")
+    assert plan["seccomp_default_after"] is True
+    assert [name for name, _type in KC.kubeadm_patch_files([n for n, _t in patches] + [KC.KUBEADM_PATCH_NAME])] == [
+        "kubeletconfiguration0+merge.yaml", KC.KUBEADM_PATCH_NAME, "kubeletconfiguration99+merge.yaml"]
