@@ -50,6 +50,9 @@ LAYOUTS = {
 }
 
 
+EKS_AL2_CONFIG = "/etc/kubernetes/kubelet/kubelet-config.json"
+
+
 def detect(unit, command, environment, exists):
     """(name, evidence) for a node; ``unit`` from systemd.read_unit, ``command`` the unit's full command (wrapper
     included), ``environment`` the service's, ``exists(path)`` tells whether a node path exists."""
@@ -66,6 +69,8 @@ def detect(unit, command, environment, exists):
         return "eks-al2023", "the unit reads /etc/eks/kubelet/environment (nodeadm)"
     if exists("/etc/eks/bootstrap.sh"):
         return "eks-al2", "/etc/eks/bootstrap.sh exists"
+    if EKS_AL2_CONFIG in command or "--config=" + EKS_AL2_CONFIG in command:
+        return "eks-al2", "the kubelet reads %s (amazon-eks-ami AL2)" % EKS_AL2_CONFIG
     if "DAEMON_ARGS" in environment:
         return "kops", "the unit's environment has DAEMON_ARGS (nodeup's /etc/sysconfig/kubelet)"
     if "11-kind.conf" in drop_ins or exists("/kind"):

@@ -252,10 +252,10 @@ def unit_environment(unit, root="/", reader=None):
 def expand_command(command, environment):
     """The argv systemd runs for ``command`` (an ExecStart= value without prefixes) with ``environment``."""
     argv = []
-    for word, start, end in word_spans(command):
-        raw = command[start:end]
-        if re.match(r"^\$[A-Za-z_][A-Za-z0-9_]*$", raw):
-            argv.extend(split_words(environment.get(raw[1:], "")))
+    for word in split_words(command):
+        # Decided on the word as parsed, quotes gone: kops's ExecStart=/usr/local/bin/kubelet "$DAEMON_ARGS" splits.
+        if re.match(r"^\$[A-Za-z_][A-Za-z0-9_]*$", word):
+            argv.extend(split_words(environment.get(word[1:], "")))
             continue
         argv.append(_replace_braced(word, environment))
     return argv
