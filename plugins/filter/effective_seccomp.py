@@ -19,7 +19,7 @@ description:
   - The seccomp annotations have had no effect since Kubernetes 1.27; they only produce a warning.
   - Accepts a Pod, or a workload object (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) whose pod
     template is checked.
-positional: _input, seccomp_default, kubelet_root_dir
+positional: _input, seccomp_default, kubelet_root_dir, runtime
 options:
   _input:
     description: The Pod or workload object, as the API returns it.
@@ -33,6 +33,14 @@ options:
     description: The kubelet's C(--root-dir).
     type: str
     default: /var/lib/kubelet
+  runtime:
+    description:
+      - The node's runtime facts (C(seccomp_node.runtime) of M(k8s.seccomp_default.node_facts)). With them, what the
+        runtime changes itself is applied too - CRI-O 1.33+ C(privileged_seccomp_profile) gives privileged containers
+        that profile (C(source=runtime-privileged)); a containerd C(base_runtime_spec) with a seccomp filter keeps it
+        for containers that request none (C(runtime_filter)); a CRI-O 1.34+ handler's own C(seccomp_profile) is named
+        in C(runtime_default_profile). The pod's runtime handler is taken to be its C(runtimeClassName).
+    type: dict
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
@@ -80,9 +88,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import EffectiveError, effective_seccomp
 
 
-def effective_seccomp_filter(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet"):
+def effective_seccomp_filter(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet", runtime=None):
     try:
-        return effective_seccomp(pod, seccomp_default=seccomp_default, kubelet_root_dir=kubelet_root_dir)
+        return effective_seccomp(pod, seccomp_default=seccomp_default, kubelet_root_dir=kubelet_root_dir, runtime=runtime)
     except EffectiveError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -126,19 +126,58 @@ def localhost_name_problem(name):
     return None
 
 
-def effective_seccomp(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet"):
-    """One entry per container (init, regular, ephemeral, in spec order): what the runtime applies."""
+def runtime_rules(runtime):
+    """What a node's runtime adds to the kubelet's rules, from node_facts' ``runtime`` (or None: nothing).
+
+    CRI-O 1.33+ ``privileged_seccomp_profile`` gives privileged containers that profile; a containerd runtime handler
+    whose ``base_runtime_spec`` holds a seccomp filter keeps it for containers that request none (Unconfined,
+    privileged); CRI-O 1.34+ lets a handler replace what RuntimeDefault means (k8s-facts.md 5).
+    """
+    seccomp = (runtime or {}).get("seccomp") if isinstance(runtime, dict) and "seccomp" in runtime else runtime
+    if not isinstance(seccomp, dict):
+        return None
+    handlers = seccomp.get("handlers") or {}
+    return dict(privileged_profile=seccomp.get("privileged_seccomp_profile"),
+                default_handler=seccomp.get("default_handler") or "runc",
+                base_seccomp=sorted(name for name, handler in handlers.items() if (handler or {}).get("base_seccomp")),
+                handler_profiles=dict((name, handler["seccomp_profile"]) for name, handler in handlers.items()
+                                      if (handler or {}).get("seccomp_profile")))
+
+
+def effective_seccomp(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet", runtime=None):
+    """One entry per container (init, regular, ephemeral, in spec order): what the runtime applies.
+
+    ``runtime``: node_facts' runtime facts (or ``runtime_rules`` of them), for what the runtime itself changes.
+    The pod's runtime handler is taken to be its runtimeClassName (RuntimeClass handlers usually share the name).
+    """
     pod = pod_of(pod)
     spec = pod.get("spec") or {}
     annotations = (pod.get("metadata") or {}).get("annotations") or {}
     windows = ((spec.get("os") or {}).get("name") or "").lower() == "windows"
     pod_profile = (spec.get("securityContext") or {}).get("seccompProfile")
+    rules = runtime if isinstance(runtime, dict) and "base_seccomp" in runtime else runtime_rules(runtime)
     entries = []
     for kind, key in CONTAINER_LISTS:
         for container in spec.get(key) or []:
-            entries.append(_container_entry(container, kind, pod_profile, annotations, windows,
-                                            bool(seccomp_default), kubelet_root_dir))
+            entry = _container_entry(container, kind, pod_profile, annotations, windows, bool(seccomp_default),
+                                     kubelet_root_dir)
+            if rules:
+                _runtime_entry(entry, rules, spec.get("runtimeClassName") or rules["default_handler"])
+            entries.append(entry)
     return entries
+
+
+def _runtime_entry(entry, rules, handler):
+    if entry["source"] == "privileged" and rules["privileged_profile"]:
+        entry.update(type="Localhost", source="runtime-privileged", localhost_path=rules["privileged_profile"])
+        entry["warnings"].append("the runtime gives privileged containers %s (privileged_seccomp_profile)"
+                                 % rules["privileged_profile"])
+    elif entry["type"] == "Unconfined" and handler in rules["base_seccomp"]:
+        entry["runtime_filter"] = "base_runtime_spec of runtime handler %s" % handler
+        entry["warnings"].append("no profile is requested, but the seccomp filter of the base_runtime_spec of runtime "
+                                 "handler %s stays" % handler)
+    elif entry["type"] == "RuntimeDefault" and handler in rules["handler_profiles"]:
+        entry["runtime_default_profile"] = rules["handler_profiles"][handler]
 
 
 def _container_entry(container, kind, pod_profile, annotations, windows, seccomp_default, root_dir):

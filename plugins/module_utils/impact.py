@@ -16,9 +16,10 @@ FINISHED_PHASES = ("Succeeded", "Failed")
 
 
 def node_state(name, value):
-    """(seccomp_default, kubelet_root_dir) from node facts, {seccomp_default: ...} or a bare bool."""
+    """(seccomp_default, kubelet_root_dir, runtime facts or None) from node facts, {seccomp_default: ...} or a bare
+    bool."""
     if isinstance(value, bool):
-        return value, DEFAULT_ROOT_DIR
+        return value, DEFAULT_ROOT_DIR, None
     if isinstance(value, dict):
         kubelet = value.get("kubelet")
         if isinstance(kubelet, dict):  # k8s.seccomp_default.node_facts
@@ -30,7 +31,7 @@ def node_state(name, value):
         if isinstance(setting, dict):
             setting = setting.get("effective")
         if isinstance(setting, bool):
-            return setting, root_dir
+            return setting, root_dir, value.get("runtime")
     raise EffectiveError("node %r: expected true/false, {seccomp_default: true/false} or the node facts of "
                          "k8s.seccomp_default.node_facts, got %r" % (name, value))
 
@@ -47,16 +48,16 @@ def seccomp_impact(pods, nodes):
         node = (pod.get("spec") or {}).get("nodeName")
         if node not in states or (pod.get("status") or {}).get("phase") in FINISHED_PHASES:
             continue
-        seccomp_default, root_dir = states[node]
-        entry = pod_impact(pod, node, seccomp_default, root_dir)
+        seccomp_default, root_dir, runtime = states[node]
+        entry = pod_impact(pod, node, seccomp_default, root_dir, runtime)
         if entry["changes"] or entry["unconfined"]:
             entries.append(entry)
     return entries
 
 
-def pod_impact(pod, node, seccomp_default, root_dir):
-    before = effective_seccomp(pod, False, root_dir)
-    after = effective_seccomp(pod, True, root_dir)
+def pod_impact(pod, node, seccomp_default, root_dir, runtime=None):
+    before = effective_seccomp(pod, False, root_dir, runtime)
+    after = effective_seccomp(pod, True, root_dir, runtime)
     changes, unconfined = [], []
     for old, new in zip(before, after):
         if old["type"] != new["type"]:

@@ -301,17 +301,21 @@ def gather_runtime(endpoint, run):
     name = runtime_name(endpoint)
     facts = dict(name=name, endpoint=endpoint, version=None, config_files=[], seccomp_profile=None,
                  seccomp_profile_source=None, problems=[])
-    if name == "containerd":
-        facts["version"] = _first_version(run(["containerd", "--version"]))
-        facts["config_files"] = [path for path in ["/etc/containerd/config.toml"] if os.path.exists(path)]
-    elif name == "cri-o":
-        facts["version"] = _first_version(run(["crio", "--version"]))
-        facts["config_files"] = runtimes.crio_config_files()
-        try:
+    facts["seccomp"] = None
+    try:
+        if name == "containerd":
+            facts["version"] = _first_version(run(["containerd", "--version"]))
+            facts["config_files"] = [path for path in [runtimes.CONTAINERD_CONFIG] if os.path.exists(path)]
+            facts["seccomp"] = runtimes.containerd_seccomp_settings(
+                runtimes.CONTAINERD_CONFIG, runtimes.files.read_bytes(runtimes.CONTAINERD_CONFIG))
+        elif name == "cri-o":
+            facts["version"] = _first_version(run(["crio", "--version"]))
+            facts["config_files"] = runtimes.crio_config_files()
             facts["seccomp_profile"], facts["seccomp_profile_source"] = runtimes.crio_seccomp_profile(
                 facts["config_files"])
-        except runtimes.RuntimeConfigError as exc:
-            facts["problems"] = [str(exc)]
+            facts["seccomp"] = runtimes.crio_seccomp_settings(facts["config_files"])
+    except runtimes.RuntimeConfigError as exc:
+        facts["problems"] = [str(exc)]
     return facts
 
 

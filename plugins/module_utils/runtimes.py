@@ -138,3 +138,64 @@ def load_original(record_path):
     if content is not None and files.sha256_bytes(content) != record.get("sha256"):
         raise RuntimeConfigError("%s is damaged: its content does not match its sha256" % record_path)
     return dict(record, content=content)
+
+
+# --- what the runtime itself adds to or changes in a container's seccomp profile (k8s-facts.md 5) ---
+
+# containerd's CRI runtime plugin: version 2 (containerd 1.x) and version 3/4 (containerd 2.x).
+CONTAINERD_CRI_PLUGINS = {2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime",
+                          4: "io.containerd.cri.v1.runtime"}
+CONTAINERD_CONFIG = "/etc/containerd/config.toml"
+
+
+def containerd_seccomp_settings(path, data, read=None):
+    """What containerd's config decides about seccomp: ``unset_seccomp_profile``, the default runtime handler and,
+    per handler, whether its ``base_runtime_spec`` carries a seccomp filter (kept for containers that request
+    none: Unconfined and privileged ones)."""
+    read = read or files.read_bytes
+    document = parse_toml(path, data) if data is not None else {}
+    version = document.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise RuntimeConfigError("%s: version = %r; expected 2 (containerd 1.x) or 3 (containerd 2.x)" % (path, version))
+    plugin = ((document.get("plugins") or {}).get(CONTAINERD_CRI_PLUGINS.get(version, CONTAINERD_CRI_PLUGINS[2])) or {})
+    cri = plugin.get("containerd") or {}
+    handlers = {}
+    for name, runtime in (cri.get("runtimes") or {}).items():
+        spec_path = (runtime or {}).get("base_runtime_spec") or ""
+        handlers[name] = dict(base_runtime_spec=spec_path or None,
+                              base_seccomp=_base_spec_has_seccomp(spec_path, read) if spec_path else False)
+    return dict(config=path if data is not None else None, version=version,
+                unset_seccomp_profile=plugin.get("unset_seccomp_profile") or None,
+                default_handler=cri.get("default_runtime_name") or "runc", handlers=handlers)
+
+
+def _base_spec_has_seccomp(path, read):
+    data = read(path)
+    if data is None:
+        raise RuntimeConfigError("base_runtime_spec %s does not exist; containerd refuses to start without it" % path)
+    try:
+        spec = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RuntimeConfigError("base_runtime_spec %s is not JSON: %s" % (path, exc))
+    return bool(((spec or {}).get("linux") or {}).get("seccomp"))
+
+
+def crio_seccomp_settings(paths, read=None):
+    """What CRI-O's files decide about seccomp: the default profile, ``privileged_seccomp_profile`` (CRI-O 1.33+:
+    a profile for privileged containers), the default handler and each handler's own ``seccomp_profile`` (1.34+)."""
+    read = read or files.read_bytes
+    settings = dict(seccomp_profile=None, privileged_seccomp_profile=None, default_handler="runc", handlers={})
+    for path in paths:
+        data = read(path)
+        if data is None:
+            continue
+        runtime = (parse_toml(path, data).get("crio") or {}).get("runtime") or {}
+        for key in ("seccomp_profile", "privileged_seccomp_profile"):
+            if key in runtime:
+                settings[key] = runtime[key] or None
+        if runtime.get("default_runtime"):
+            settings["default_handler"] = runtime["default_runtime"]
+        for name, handler in (runtime.get("runtimes") or {}).items():
+            if isinstance(handler, dict) and "seccomp_profile" in handler:
+                settings["handlers"].setdefault(name, {})["seccomp_profile"] = handler["seccomp_profile"] or None
+    return settings

@@ -30,6 +30,12 @@ options:
     description: The kubelet's C(--root-dir).
     type: path
     default: /var/lib/kubelet
+  runtime:
+    description:
+      - The node's runtime facts (C(seccomp_node.runtime) of M(k8s.seccomp_default.node_facts)), for the filters the
+        runtime adds itself - CRI-O's C(privileged_seccomp_profile), the seccomp filter of a containerd
+        C(base_runtime_spec) - so that a container that has one is not taken for a mismatch.
+    type: dict
   fail_on_mismatch:
     description: Fail the task when a container does not have what it should.
     type: bool
@@ -91,6 +97,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(pods=dict(type="raw", required=True), seccomp_default=dict(type="bool", required=True),
                            kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
+                           runtime=dict(type="dict"),
                            fail_on_mismatch=dict(type="bool", default=True)),
         supports_check_mode=True,
     )
@@ -98,7 +105,8 @@ def main():
     listing = crictl_json(module, crictl, "ps", "-o", "json").get("containers") or []
     inspected = [crictl_json(module, crictl, "inspect", container["id"]) for container in listing]
     try:
-        rows = compare(inspected, module.params["pods"], module.params["seccomp_default"], module.params["kubelet_root_dir"])
+        rows = compare(inspected, module.params["pods"], module.params["seccomp_default"], module.params["kubelet_root_dir"],
+                       module.params["runtime"])
     except AppliedError as exc:
         module.fail_json(msg=str(exc))
     mismatches = [row for row in rows if row["ok"] is False]
