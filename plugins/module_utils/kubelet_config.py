@@ -395,12 +395,12 @@ def _check_later_patches(patches_dir, patches, after):
             for field, value in _patched_fields(path, patch_type, document):
                 state[field] = value
                 setter[field] = path
+    names = dict(seccompDefault="seccompDefault", gate="featureGates.%s" % kubelet.GATE)
     for field in ("seccompDefault", "gate"):
         if state[field] != wanted[field] and setter.get(field) != os.path.join(patches_dir, KUBEADM_PATCH_NAME):
             raise kubelet.KubeletConfigError(
                 "%s sets %s to %s and kubeadm applies it after %s, so 'kubeadm upgrade node' would undo the change; "
-                "change or remove it there" % (setter[field], "seccompDefault" if field == "seccompDefault" else
-                                                 "featureGates.%s" % kubelet.GATE, _show(state[field]), KUBEADM_PATCH_NAME))
+                "change or remove it there" % (setter[field], names[field], _show(state[field]), KUBEADM_PATCH_NAME))
 
 
 def _show(value):

@@ -235,6 +235,9 @@ def gather_kubelet(run, root="/", processes=True):
         healthz=dict(address=healthz_address, port=healthz_port,
                      url="http://%s:%s/healthz" % (host, healthz_port) if healthz_port else None),
         port=merged.get("port", kubelet.DEFAULT_PORT),
+        # Where this node's own kubelet API answers: its `address`, unless that is every address (kubespray binds
+        # the node IP only, where 127.0.0.1 is refused).
+        api_host=_api_host(merged.get("address")),
         static_pod_path=merged.get("staticPodPath"),
         container_runtime_endpoint=flags.get("--container-runtime-endpoint")
         or merged.get("containerRuntimeEndpoint") or RUNTIME_DEFAULT_ENDPOINT,
@@ -259,6 +262,12 @@ def gather_kubelet(run, root="/", processes=True):
     facts["feature_gate"].update(stage=stage["stage"], default=stage["default"], locked=stage["locked"],
                                  problem=gate_problem)
     return facts
+
+
+def _api_host(address):
+    if not address or address in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return "[%s]" % address if ":" in address else address
 
 
 def _merged_config(layout, read_drop_ins, problems):

@@ -91,11 +91,23 @@ ansible_facts:
               variables), C(root_dir), C(config), C(config_dir), C(config_files) (in the order the kubelet reads them),
               C(kubeadm), C(drop_ins_supported), C(seccomp_default) (C(effective), C(flag), C(config)), C(feature_gate)
               (C(stage) alpha/beta/ga/removed, C(default), C(locked), C(value), C(in_flags), C(in_config), C(problem)),
-              C(healthz) (C(address), C(port), C(url)), C(port), C(static_pod_path), C(container_runtime_endpoint),
+              C(healthz) (C(address), C(port), C(url)), C(port), C(api_host) (where the kubelet's API answers on the
+              node: its C(address), or 127.0.0.1 when that is every address), C(static_pod_path),
+              C(container_runtime_endpoint) and C(container_runtime_endpoint_source) (flag, config or default),
               C(healthy), C(health_error), C(service) (C(active_state), C(sub_state), C(n_restarts)) and C(problems).
+            - C(layout) - which installer laid the node out (C(name) - kubeadm, kind, kubespray, eks-al2, eks-al2023,
+              kops, openshift, k3s, rke2, microk8s or unknown - C(title), C(evidence), C(rewritten_by), C(keep_with),
+              C(managed)); C(wrapper) - the words before the kubelet in its unit's command (OpenShift's
+              kubenswrapper); C(kubeadm_version); C(unknown) - what could not be told (the version when no kubelet
+              binary answers, whether a 1.28-1.29 kubelet reads its C(--config-dir)). See docs/node-layouts.md.
           type: dict
         runtime:
-          description: C(name) (containerd, cri-o or unknown), C(endpoint), C(version), C(config_files), C(seccomp_profile).
+          description:
+            - C(name) (containerd, cri-o or unknown), C(endpoint), C(version), C(config_files), C(seccomp_profile).
+            - C(seccomp) - what the runtime's configuration decides about profiles. containerd - C(config), C(version)
+              (2, 3 or 4), C(unset_seccomp_profile), C(default_handler), C(handlers) (per handler C(base_runtime_spec)
+              and C(base_seccomp)). CRI-O - C(seccomp_profile), C(privileged_seccomp_profile), C(default_handler),
+              C(handlers) (per handler C(seccomp_profile)).
           type: dict
         kernel:
           description: C(release), C(version), C(seccomp_actions_avail), C(seccomp_actions_logged), C(supports_log).

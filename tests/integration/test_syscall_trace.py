@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 
 import pytest
@@ -94,6 +93,11 @@ SCENARIO = textwrap.dedent(r"""
 """)
 
 
+def run(argv):
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def cgroup_root():
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         return "/sys/fs/cgroup"
@@ -105,7 +109,7 @@ def two_containers():
     """Two kubelet-style container cgroups (pod UID, 64-hex container ID); removed afterwards."""
     top = os.path.join(cgroup_root(), "seccomp-trace-test-%d" % os.getpid())
     made = []
-    for _ in range(2):
+    for _index in range(2):
         pod = str(uuid.uuid4())
         container = uuid.uuid4().hex + uuid.uuid4().hex
         path = os.path.join(top, "pod" + pod, container)
@@ -120,8 +124,7 @@ def two_containers():
 
 def test_a_reused_pid_is_attributed_to_its_new_container(tmp_path, two_containers):
     state_path = str(tmp_path / "trace.json")
-    syscall_trace.ensure_tracefs(lambda argv: (lambda done: (done.returncode, done.stdout, done.stderr))(
-        subprocess.run(argv, capture_output=True, text=True)))
+    syscall_trace.ensure_tracefs(run)
     collector = subprocess.Popen(
         [sys.executable, "-c", "import json, sys; from ansible_collections.k8s.seccomp_default.plugins.module_utils "
          "import syscall_trace; syscall_trace.run_collector(sys.argv[1], json.load(open(sys.argv[2])))",
