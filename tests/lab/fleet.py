@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -23,7 +24,22 @@ LAB_ROOT = os.environ.get("SECCOMP_LAB_ROOT", "/var/tmp/seccomp-lab")
 IMAGES = os.path.join(LAB_ROOT, "images")
 RUNTIME_DEFAULTS = os.path.join(LAB_ROOT, "runtime-defaults")
 PKI = os.path.join(LAB_ROOT, "pki")
-HOST_MOUNTPOINTS = ("/etc/kubernetes", "/var/lib/kubelet", "/etc/containerd", "/etc/crio", "/var/lib/k8s-seccomp-default")
+HOST_MOUNTPOINTS = ("/etc/kubernetes", "/var/lib/kubelet", "/etc/containerd", "/etc/crio", "/var/lib/k8s-seccomp-default",
+                    "/etc/sysconfig", "/etc/eks", "/etc/openshift", "/srv/kubernetes")
+NODE_FILES = os.path.join(REPO, "tests", "data", "nodes")
+# Lab node kinds that copy a real distribution's files (tests/data/nodes/<kind>, sources in its SOURCES.md):
+# kind -> (the kubelet binary its unit starts, its kubelet config file, the runtime it was published with).
+REAL_LAYOUTS = {
+    "kubeadm-deb": ("/usr/bin/kubelet", "/var/lib/kubelet/config.yaml", "containerd"),
+    "kubeadm-rpm": ("/usr/bin/kubelet", "/var/lib/kubelet/config.yaml", "containerd"),
+    "kind": ("/usr/bin/kubelet", "/var/lib/kubelet/config.yaml", "containerd"),
+    "kubespray": ("/usr/local/bin/kubelet", "/etc/kubernetes/kubelet-config.yaml", "containerd"),
+    "eks-al2": ("/usr/bin/kubelet", "/etc/kubernetes/kubelet/kubelet-config.json", "containerd"),
+    "eks-al2023": ("/usr/bin/kubelet", "/etc/kubernetes/kubelet/config.json", "containerd"),
+    "kops": ("/usr/local/bin/kubelet", "/var/lib/kubelet/kubelet.conf", "containerd"),
+    "openshift": ("/usr/bin/kubelet", "/etc/kubernetes/kubelet.conf", "crio"),
+}
+CONTAINERD_ENDPOINTS = ("unix:///var/run/containerd/containerd.sock", "unix:///run/containerd/containerd.sock")
 NODE_PYTHON = "/usr/bin/python3"
 CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock"
 CRIO_SOCKET = "unix:///var/run/crio/crio.sock"
@@ -167,6 +183,66 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
+def real_layout_files(node):
+    """The files of a real distribution's node (tests/data/nodes/<layout>), with what the lab needs added: its
+    CA where the config says clientCAFile is, staticPodPath where the config has none (the lab's workloads are
+    static pods), and CRI-O's socket for the endpoint when the node runs CRI-O instead."""
+    layout = node["layout"]
+    _binary, config_path, _runtime = REAL_LAYOUTS[layout]
+    top = os.path.join(NODE_FILES, layout)
+    files = {}
+    for directory, _dirs, names in os.walk(top):
+        for name in names:
+            path = "/" + os.path.relpath(os.path.join(directory, name), top)
+            if path == "/SOURCES.md":
+                continue
+            path = "/usr" + path if path.startswith("/lib/") else path  # /lib is /usr/lib on merged-/usr systems
+            with open(os.path.join(directory, name)) as handle:
+                text = handle.read()
+            if node["runtime"] == "crio":
+                for endpoint in CONTAINERD_ENDPOINTS:
+                    text = text.replace(endpoint, CRIO_SOCKET)
+            files[path] = text
+    config_text = files[config_path]
+    config = yaml.safe_load(config_text)
+    if not config.get("staticPodPath"):
+        if config_text.lstrip().startswith("{"):
+            config["staticPodPath"] = "/etc/kubernetes/manifests"
+            indent = re.search(r"\n([ \t]+)\S", config_text)
+            files[config_path] = json.dumps(config, indent=indent.group(1) if indent else None) + "\n"
+        else:
+            files[config_path] = config_text.rstrip("\n") + "\nstaticPodPath: /etc/kubernetes/manifests\n"
+    ca = ((config.get("authentication") or {}).get("x509") or {}).get("clientCAFile")
+    if ca:
+        files[ca] = open(os.path.join(PKI, "ca.crt")).read()
+    if config.get("tlsCertFile") and config.get("tlsPrivateKeyFile"):
+        # The serving pair the installer put there (kops: /srv/kubernetes/kubelet-server.*), made by the lab CA.
+        files[config["tlsCertFile"]], files[config["tlsPrivateKeyFile"]] = serving_pair(node["name"])
+    return files
+
+
+def serving_pair(name):
+    """A kubelet serving certificate and key for ``name`` (127.0.0.1 and the lab's node addresses)."""
+    work = os.path.join(PKI, "serving-" + name)
+    os.makedirs(work, exist_ok=True)
+    cert, key = os.path.join(work, "kubelet.crt"), os.path.join(work, "kubelet.key")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj",
+                        "/CN=%s" % name, "-keyout", key, "-out", cert, "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+    return open(cert).read(), open(key).read()
+
+
+def node_addresses(node):
+    """The address the node's kubelet config binds to, when it names one (kubespray: the node IP): the lab node
+    gets it on its loopback, as the real node has it on its interface."""
+    if node["layout"] not in REAL_LAYOUTS:
+        return []
+    config = yaml.safe_load(real_layout_files(node)[REAL_LAYOUTS[node["layout"]][1]])
+    address = config.get("address")
+    return [address] if address and address not in ("0.0.0.0", "::") else []
+
+
 def node_files(node, fs, restart_sec):
     """The node's files, keyed by their production path."""
     version = node["version"]
@@ -177,7 +253,11 @@ def node_files(node, fs, restart_sec):
     config = base_config(node)
     extra = " ".join(node.get("flags") or [])
     layout = node["layout"]
-    if layout == "kubeadm":
+    kubelet_binary = "/usr/local/bin/kubelet"
+    if layout in REAL_LAYOUTS:
+        files.update(real_layout_files(node))
+        kubelet_binary = REAL_LAYOUTS[layout][0]
+    elif layout == "kubeadm":
         files["/etc/systemd/system/kubelet.service"] = UNIT % ("ExecStart=/usr/local/bin/kubelet", restart_sec)
         files["/etc/systemd/system/kubelet.service.d/10-kubeadm.conf"] = KUBEADM_DROPIN
         files["/var/lib/kubelet/kubeadm-flags.env"] = (
@@ -203,27 +283,30 @@ def node_files(node, fs, restart_sec):
         files[config_path] = (
             "# Kubelet configuration of %s (written by the operator; comments and order are kept by edits)\n"
             % node["name"] + yaml.safe_dump(config, sort_keys=False))
+    if layout == "openshift":
+        files["/etc/crio/crio.conf.d/00-default"] = files["/etc/crio/crio.conf.d/00-default"]  # no .conf: still read
     files["/etc/kubernetes/pki/ca.crt"] = open(os.path.join(PKI, "ca.crt")).read()
     files["/etc/kubernetes/pki/apiserver-kubelet-client.crt"] = open(os.path.join(PKI, "client.crt")).read()
     files["/etc/kubernetes/pki/apiserver-kubelet-client.key"] = open(os.path.join(PKI, "client.key")).read()
     files["/var/lib/kubelet/seccomp/lab/custom.json"] = json.dumps(
         {"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
          if platform.machine() == "x86_64" else ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], "syscalls": []}, indent=1) + "\n"
-    if runtime == "containerd":
+    if runtime == "containerd" and "/etc/containerd/config.toml" not in files:
         files["/etc/containerd/config.toml"] = (
             'version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.9"\n'
             '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n')
-    else:
+    elif runtime == "crio" and "/etc/crio/crio.conf" not in files:
         files["/etc/crio/crio.conf"] = (
             "# CRI-O configuration (lab node %s)\n[crio]\n\n[crio.runtime]\n"
             "# seccomp_profile = \"\"  (empty: CRI-O's built-in default)\ncgroup_manager = \"cgroupfs\"\n"
             "conmon_cgroup = \"pod\"\n\n[crio.image]\npause_image = \"registry.k8s.io/pause:3.9\"\n" % node["name"])
+    if runtime == "crio":
         os.makedirs(os.path.join(fs, "etc-crio", "crio.conf.d"), exist_ok=True)
     for path, text in (node.get("files") or {}).items():
         files[path] = text
     for workload in node.get("workloads", list(WORKLOADS)):
         files["/etc/kubernetes/manifests/%s.yaml" % workload] = yaml.safe_dump(manifest(workload), sort_keys=False)
-    files["/usr/local/bin/kubelet"] = (
+    files[kubelet_binary] = (
         "#!/bin/sh\n# Lab stand-in for the kubelet binary (tests/lab/kubelet.py)\n"
         "export LAB_KUBELET_VERSION=%s LAB_IMAGES=%s LAB_RUNTIME_DEFAULTS=%s\n%s"
         "exec %s %s/kubelet.py \"$@\"\n" % (
@@ -257,9 +340,13 @@ def manifest(workload):
 BIND_DIRS = [("/etc/kubernetes", "etc-kubernetes"), ("/var/lib/kubelet", "var-lib-kubelet"),
              ("/var/lib/k8s-seccomp-default", "var-lib-k8s-seccomp-default"),
              ("/etc/containerd", "etc-containerd"), ("/etc/crio", "etc-crio"), ("/var/log", "var-log"),
-             ("/run", "run"), ("/etc/systemd/system", "etc-systemd-system"), ("/usr/local/bin", "usr-local-bin")]
-# /tmp stays the host's: the lab's own code may live there (a CI clone), and the node runs it.
-OVERLAYS = [("/etc/default", "etc-default")]
+             ("/run", "run"), ("/etc/systemd/system", "etc-systemd-system"), ("/usr/local/bin", "usr-local-bin"),
+             ("/etc/sysconfig", "etc-sysconfig"), ("/etc/eks", "etc-eks"), ("/etc/openshift", "etc-openshift"),
+             ("/srv/kubernetes", "srv-kubernetes")]
+# /tmp stays the host's: the lab's own code may live there (a CI clone), and the node runs it. The host's
+# /usr/bin and unit directory stay visible under the node's own files (packages put the kubelet there).
+OVERLAYS = [("/etc/default", "etc-default"), ("/usr/bin", "usr-bin"),
+            ("/usr/lib/systemd/system", "usr-lib-systemd-system")]
 
 
 def fs_path(fs, production_path):
@@ -279,7 +366,11 @@ def create_node(fleet_dir, node, restart_sec):
         os.makedirs(os.path.join(fs, upper + ".work"), exist_ok=True)
     # The host's /var/log has the dpkg and apt logs a node would have; the journal and pods are its own.
     for path, text in node_files(node, fs, restart_sec).items():
-        write(fs_path(fs, path), text, 0o755 if path.startswith("/usr/local/bin/") else
+        try:
+            target = fs_path(fs, path)
+        except ValueError:
+            continue  # a file of the real layout outside the node's own directories (/etc/crictl.yaml)
+        write(target, text, 0o755 if path.startswith(("/usr/local/bin/", "/usr/bin/")) else
               (0o600 if path.endswith(".key") else 0o644))
     wants = os.path.join(fs, "etc-systemd-system", "multi-user.target.wants")
     os.makedirs(wants, exist_ok=True)
@@ -291,6 +382,7 @@ def create_node(fleet_dir, node, restart_sec):
         "binds": BIND_DIRS,
         "overlays": OVERLAYS,
         "file_binds": [("/usr/bin/%s" % tool, os.path.join(node_dir, "bin", tool)) for tool in ("systemctl", "journalctl")],
+        "addresses": node_addresses(node),
         "node": node,
     }
     for tool in ("systemctl", "journalctl"):

@@ -45,7 +45,11 @@ COMMON_FLAGS = {"--config", "--root-dir", "--seccomp-default", "--feature-gates"
                 "--bootstrap-kubeconfig", "--container-runtime-endpoint", "--hostname-override", "--node-ip",
                 "--v", "--pod-infra-container-image", "--node-labels", "--register-node", "--cgroup-driver",
                 "--version", "--help"}
-BOOL_FLAGS = {"--seccomp-default", "--register-node", "--version", "--help"}
+# Flags the installers' units pass (tests/data/nodes): accepted, not acted on.
+COMMON_FLAGS |= {"--runtime-cgroups", "--cloud-provider", "--image-credential-provider-config",
+                 "--image-credential-provider-bin-dir", "--register-schedulable", "--runtime-request-timeout",
+                 "--provider-id", "--minimum-container-ttl-duration", "--volume-plugin-dir", "--logtostderr"}
+BOOL_FLAGS = {"--seccomp-default", "--register-node", "--version", "--help", "--register-schedulable", "--logtostderr"}
 
 
 class Fatal(Exception):

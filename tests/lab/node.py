@@ -29,6 +29,8 @@ def main(node_dir):
         run("mount", "--bind", source, target)
     run("hostname", node["hostname"])
     run("ip", "link", "set", "lo", "up")
+    for address in node.get("addresses") or []:
+        run("ip", "addr", "add", address + "/32", "dev", "lo")
     os.environ.clear()
     os.environ.update({"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
     os.execv(sys.executable, [sys.executable, "-I", os.path.join(HERE, "systemd.py")])

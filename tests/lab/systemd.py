@@ -27,11 +27,28 @@ WANTS = "/etc/systemd/system/multi-user.target.wants"
 PR_SET_CHILD_SUBREAPER = 36
 
 
+def logical_lines(text):
+    """systemd.syntax(7): a line ending in a backslash goes on with the next (the backslash read as a space);
+    comment lines inside such a continuation are skipped."""
+    pending = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if pending is not None and line.startswith(("#", ";")):
+            continue
+        if pending is not None:
+            line, pending = pending + line, None
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        yield line
+    if pending is not None:
+        yield pending.strip()
+
+
 def parse_unit_text(text, unit):
     """Apply one unit file or drop-in to ``unit`` (a dict), as systemd merges them."""
     section = None
-    for raw in text.splitlines():
-        line = raw.strip()
+    for line in logical_lines(text):
         if not line or line[0] in "#;":
             continue
         if line.startswith("[") and line.endswith("]"):
@@ -90,24 +107,40 @@ def environment_of(unit):
             if optional:
                 continue
             raise
-        for line in text.splitlines():
-            line = line.strip()
-            if not line or line[0] in "#;" or "=" not in line:
-                continue
-            name, value = line.split("=", 1)
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            env[name.strip()] = value
+        env.update(parse_environment_file(text))
     return env
+
+
+def parse_environment_file(text):
+    """systemd.exec(5) EnvironmentFile=: KEY=VALUE lines, shell-like quotes, a backslash before a newline goes on
+    with the next line (inside double quotes too), # and ; start comments; later assignments win."""
+    values = {}
+    text = text.replace("\\\n", "")
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;" or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        name = name.strip()
+        if not name.replace("_", "a").isalnum() or name[0].isdigit():
+            continue  # systemd ignores what is not a valid variable name ("export X=1" among them)
+        # The quotes go, what they held stays as it is: one token with no whitespace to split on.
+        lexer = shlex.shlex(value.strip(), posix=True)
+        lexer.whitespace, lexer.whitespace_split, lexer.commenters = "", True, ""
+        try:
+            values[name] = "".join(lexer)
+        except ValueError:  # an unterminated quote: systemd takes the rest of the file
+            values[name] = value.strip()
+    return values
 
 
 def expand_command(command, env):
     """systemd's rule: $VAR splits into words, ${VAR} stays one word."""
     words = []
     for word in shlex.split(command.lstrip("-@+!")):
+        # Decided on the word as parsed: "$VAR" in quotes splits too (kops: ExecStart=... "$DAEMON_ARGS").
         if word.startswith("$") and not word.startswith("${") and word[1:] and word[1:].replace("_", "a").isalnum():
-            words.extend(env.get(word[1:], "").split())
+            words.extend(shlex.split(env.get(word[1:], "")))
         else:
             for name, value in env.items():
                 word = word.replace("${%s}" % name, value)
