@@ -205,13 +205,15 @@ def real_layout_files(node):
             files[path] = text
     config_text = files[config_path]
     config = yaml.safe_load(config_text)
+    added = dict(node.get("base_config") or {})  # fault injection: keys an operator left in the config
     if not config.get("staticPodPath"):
-        if config_text.lstrip().startswith("{"):
-            config["staticPodPath"] = "/etc/kubernetes/manifests"
-            indent = re.search(r"\n([ \t]+)\S", config_text)
-            files[config_path] = json.dumps(config, indent=indent.group(1) if indent else None) + "\n"
-        else:
-            files[config_path] = config_text.rstrip("\n") + "\nstaticPodPath: /etc/kubernetes/manifests\n"
+        added["staticPodPath"] = "/etc/kubernetes/manifests"
+    if added and config_text.lstrip().startswith("{"):
+        config.update(added)
+        indent = re.search(r"\n([ \t]+)\S", config_text)
+        files[config_path] = json.dumps(config, indent=indent.group(1) if indent else None) + "\n"
+    elif added:
+        files[config_path] = config_text.rstrip("\n") + "\n" + yaml.safe_dump(added, sort_keys=False)
     ca = ((config.get("authentication") or {}).get("x509") or {}).get("clientCAFile")
     if ca:
         files[ca] = open(os.path.join(PKI, "ca.crt")).read()
