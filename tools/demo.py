@@ -37,6 +37,11 @@ from tests.lab import fleet  # noqa: E402
 import pyseccomp  # noqa: E402
 
 CLEAN_NODES = ("node-3", "node-5", "node-6")
+# node -> real layout: kubeadm's deb packages (1.23: the gate, and a kubeadm that cannot keep a patch), kubespray
+# (on CRI-O), EKS AL2023 (nodeadm, 1.28: the drop-in directory's alpha variable), EKS AL2 (JSON config, with a
+# stale gate), kubeadm's rpm packages (on CRI-O) and kops.
+DEMO_LAYOUTS = {"node-1": "kubeadm-deb", "node-2": "kubespray", "node-3": "eks-al2023", "node-4": "eks-al2",
+                "node-5": "kubeadm-rpm", "node-6": "kops"}
 
 COMMANDS = (
     ("unshare -U (blocked by the runtime default)", ["/bin/unshare", "-U", "/bin/true"]),
@@ -110,8 +115,11 @@ def main():
 
 
 def stage1_on_the_lab(output):
-    step("4. the lab fleet: 6 namespaced nodes with stand-in kubelets and real runc workloads")
+    step("4. the lab fleet: 6 namespaced nodes laid out as six real distributions lay them out, with stand-in "
+         "kubelets and real runc workloads")
     description = dict(fleet.DEFAULT_DESCRIPTION, name="demo")
+    # Each node copies a real installer's files (tests/data/nodes, sources in each SOURCES.md; docs/lab.md).
+    description["nodes"] = [dict(node, layout=DEMO_LAYOUTS[node["name"]]) for node in description["nodes"]]
     # Half the fleet runs the workload that calls unshare(2); stage 2 must stop exactly those nodes. The
     # log-everything Localhost workload is left out: on one shared kernel its records would use up the
     # printk rate limit of every node, and stage 2 rightly refuses to pass a node on throttled records.
@@ -120,7 +128,7 @@ def stage1_on_the_lab(output):
     state = fleet.create(description)
     try:
         for row in fleet.listing("demo"):
-            print("%-7s kubelet %-8s %-10s %-8s healthy=%s" % (
+            print("%-7s kubelet %-8s %-10s %-12s healthy=%s" % (
                 row["name"], row["version"], row["runtime"], row["layout"], row["healthy"]))
         print("(node-4 was upgraded to 1.30 with SeccompDefault still in its config: its kubelet refuses to start)")
         playbook = os.path.join(ROOT, "playbooks", "rollout.yml")

@@ -31,6 +31,15 @@ def read_bytes(path):
         raise
 
 
+def read_text(path):
+    """A file's text (undecodable bytes replaced), or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return None
+
+
 def planned_change(path, content):
     """What writing ``content`` (bytes, or None to remove) at ``path`` would do: (state, before).
 

@@ -20,7 +20,7 @@ import re
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, kubelet, kubelet_config,
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, files, kubelet, kubelet_config,
                                                                           node_layouts, runtimes, systemd)
 
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
@@ -30,12 +30,7 @@ RUNTIME_DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
 LOG_REQUIREMENTS = {"kernel": (4, 14), "libseccomp": (2, 4, 0), "runc": (1, 0, 0)}
 
 
-def read_text(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return None
+read_text = files.read_text
 
 
 # --- the kubelet process and unit ---

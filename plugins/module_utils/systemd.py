@@ -30,6 +30,8 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import files
+
 # systemd's unit search path for the system manager (systemd.unit(5), "Unit File Load Path"), without the
 # transient and generator directories nothing installs a kubelet into.
 UNIT_PATH = ("/etc/systemd/system.control", "/run/systemd/system.control", "/etc/systemd/system",
@@ -182,7 +184,7 @@ def read_unit(name, unit_path=UNIT_PATH, root="/", reader=None):
     Returns dict(name, fragment, drop_ins, masked, exec_start (the last command, or None), exec_prefix,
     environment (Environment= only), environment_files [(path, optional)], sources {setting: file}).
     """
-    reader = reader or _read_text
+    reader = reader or files.read_text
     fragment, drop_ins, masked = find_unit(name, unit_path, root)
     unit = dict(name=name, fragment=fragment, drop_ins=drop_ins, masked=masked, exec_start=None, exec_prefix="",
                 environment={}, environment_files=[], sources={})
@@ -225,17 +227,9 @@ def read_unit(name, unit_path=UNIT_PATH, root="/", reader=None):
     return unit
 
 
-def _read_text(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return None
-
-
 def unit_environment(unit, root="/", reader=None):
     """(environment, problems): Environment= then every EnvironmentFile= in order, as the service would get it."""
-    reader = reader or _read_text
+    reader = reader or files.read_text
     environment = dict(unit.get("environment") or {})
     problems = []
     for path, optional in unit.get("environment_files") or []:

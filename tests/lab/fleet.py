@@ -209,7 +209,8 @@ def real_layout_files(node):
     if not config.get("staticPodPath"):
         added["staticPodPath"] = "/etc/kubernetes/manifests"
     if added and config_text.lstrip().startswith("{"):
-        config.update(added)
+        for key, value in added.items():
+            config[key] = dict(config.get(key) or {}, **value) if isinstance(value, dict) else value
         indent = re.search(r"\n([ \t]+)\S", config_text)
         files[config_path] = json.dumps(config, indent=indent.group(1) if indent else None) + "\n"
     elif added:
@@ -533,7 +534,8 @@ def _zombie(pid):
 
 # What a rollout may change on a node and must give back byte for byte when it rolls back.
 CONFIG_PATHS = ("/etc/kubernetes", "/etc/default", "/etc/crio", "/etc/containerd", "/etc/systemd/system",
-                "/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env")
+                "/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env", "/var/lib/kubelet/kubelet.conf",
+                "/etc/sysconfig", "/etc/eks", "/etc/openshift", "/usr/lib/systemd/system")
 
 
 def snapshot(name):
