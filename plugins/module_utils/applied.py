@@ -13,7 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_seccomp, pods_in
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (effective_seccomp, pods_in,
+                                                                                    runtime_rules)
 
 
 class AppliedError(ValueError):
@@ -23,6 +24,7 @@ class AppliedError(ValueError):
 def expected_profiles(pods, seccomp_default, kubelet_root_dir, runtime=None):
     """(pod UID, container name) -> the effective profile entry, for the pods in ``pods``."""
     expected = {}
+    runtime = runtime_rules(runtime)
     for pod in pods_in(pods):
         meta = pod.get("metadata") or {}
         for entry in effective_seccomp(pod, seccomp_default, kubelet_root_dir, runtime):

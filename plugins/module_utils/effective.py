@@ -133,7 +133,9 @@ def runtime_rules(runtime):
     whose ``base_runtime_spec`` holds a seccomp filter keeps it for containers that request none (Unconfined,
     privileged); CRI-O 1.34+ lets a handler replace what RuntimeDefault means (k8s-facts.md 5).
     """
-    seccomp = (runtime or {}).get("seccomp") if isinstance(runtime, dict) and "seccomp" in runtime else runtime
+    if isinstance(runtime, dict) and "base_seccomp" in runtime:
+        return runtime  # converted already
+    seccomp = runtime.get("seccomp") if isinstance(runtime, dict) and "seccomp" in runtime else runtime
     if not isinstance(seccomp, dict):
         return None
     handlers = seccomp.get("handlers") or {}
@@ -155,7 +157,7 @@ def effective_seccomp(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kub
     annotations = (pod.get("metadata") or {}).get("annotations") or {}
     windows = ((spec.get("os") or {}).get("name") or "").lower() == "windows"
     pod_profile = (spec.get("securityContext") or {}).get("seccompProfile")
-    rules = runtime if isinstance(runtime, dict) and "base_seccomp" in runtime else runtime_rules(runtime)
+    rules = runtime_rules(runtime)
     entries = []
     for kind, key in CONTAINER_LISTS:
         for container in spec.get(key) or []:

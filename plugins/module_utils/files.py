@@ -31,6 +31,11 @@ def read_bytes(path):
         raise
 
 
+def rooted(root, path):
+    """A node path under ``root`` (a copy of a node's files), or the path itself when ``root`` is /."""
+    return path if root in ("/", "", None) else os.path.join(root, path.lstrip("/"))
+
+
 def read_text(path):
     """A file's text (undecodable bytes replaced), or None when it cannot be read."""
     try:

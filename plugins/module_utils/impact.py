@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (
-    EffectiveError, effective_seccomp, pods_in, resource_ref)
+    EffectiveError, effective_seccomp, pods_in, resource_ref, runtime_rules)
 
 DEFAULT_ROOT_DIR = "/var/lib/kubelet"
 # Pods that ended keep no running containers, and the kubelet does not start them again.
@@ -31,7 +31,7 @@ def node_state(name, value):
         if isinstance(setting, dict):
             setting = setting.get("effective")
         if isinstance(setting, bool):
-            return setting, root_dir, value.get("runtime")
+            return setting, root_dir, runtime_rules(value.get("runtime"))
     raise EffectiveError("node %r: expected true/false, {seccomp_default: true/false} or the node facts of "
                          "k8s.seccomp_default.node_facts, got %r" % (name, value))
 

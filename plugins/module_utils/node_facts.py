@@ -89,15 +89,11 @@ def read_unit(root="/", name="kubelet.service"):
 
 
 def env_files_of(unit, root="/"):
-    files = [path for path, _optional in unit.get("environment_files", [])]
+    paths = [path for path, _optional in unit.get("environment_files", [])]
     for path in ENV_FILE_CANDIDATES:
-        if path not in files and os.path.exists(_rooted(root, path)):
-            files.append(path)
-    return [path for path in files if os.path.exists(_rooted(root, path))]
-
-
-def _rooted(root, path):
-    return path if root in ("/", "", None) else os.path.join(root, path.lstrip("/"))
+        if path not in paths:
+            paths.append(path)
+    return [path for path in paths if os.path.exists(files.rooted(root, path))]
 
 
 def version_of(binary, run):
@@ -116,12 +112,12 @@ def _kubeadm_version(run, root="/"):
     """`kubeadm version -o short` (it decides which kubeadm patch targets exist), or None."""
     binary = None
     for path in ("/usr/bin/kubeadm", "/usr/local/bin/kubeadm", "/opt/bin/kubeadm"):
-        if os.path.exists(_rooted(root, path)):
+        if os.path.exists(files.rooted(root, path)):
             binary = path
             break
     if binary is None:
         return None
-    rc, out, _err = run([_rooted(root, binary), "version", "-o", "short"])
+    rc, out, _err = run([files.rooted(root, binary), "version", "-o", "short"])
     try:
         return kubelet.format_version(out) if rc == 0 else None
     except kubelet.KubeletConfigError:
@@ -135,7 +131,7 @@ def kubelet_binary(pid, running_argv, planned_argv, root="/"):
         if exe and os.path.basename(exe) == "kubelet":
             return exe
     for argv in (running_argv, planned_argv):
-        if argv and argv[0].startswith("/") and os.path.exists(_rooted(root, argv[0])):
+        if argv and argv[0].startswith("/") and os.path.exists(files.rooted(root, argv[0])):
             return argv[0]
     return None
 
@@ -146,8 +142,8 @@ def config_layout(flags, version, environment, root_dir, root="/"):
     """Paths and texts of the kubelet's configuration, in the shape kubelet_config.plan reads."""
     config = flags.get("--config")
     config_dir = flags.get("--config-dir")
-    drop_ins = kubelet.list_drop_in_dir(_rooted(root, config_dir), read_text) if config_dir else []
-    return dict(version=version, config=config, config_text=read_text(_rooted(root, config)) if config else None,
+    drop_ins = kubelet.list_drop_in_dir(files.rooted(root, config_dir), read_text) if config_dir else []
+    return dict(version=version, config=config, config_text=read_text(files.rooted(root, config)) if config else None,
                 config_dir=config_dir, drop_ins=drop_ins, environment=environment, root_dir=root_dir)
 
 
@@ -173,7 +169,7 @@ def gather_kubelet(run, root="/", processes=True):
     flags = kubelet.parse_flags(argv[1:])
     environment = process_environment(pid) if pid else dict(unit["service_environment"])
     binary = kubelet_binary(pid, running_argv, planned_argv, root)
-    version, version_error = version_of(_rooted(root, binary) if binary else None, run)
+    version, version_error = version_of(files.rooted(root, binary) if binary else None, run)
     root_dir = flags.get("--root-dir", kubelet.DEFAULT_ROOT_DIR)
     facts = dict(
         running=pid is not None, pid=pid, pids=pids, argv=running_argv, unit_argv=planned_argv,
@@ -186,13 +182,13 @@ def gather_kubelet(run, root="/", processes=True):
         config_dir=flags.get("--config-dir"),
         drop_in_alpha_env=kubelet.DROP_IN_ALPHA_ENV in environment,
         kubeadm=any(os.path.basename(path) == KUBEADM_DROP_IN for path in unit["drop_ins"])
-        or os.path.exists(_rooted(root, "/var/lib/kubelet/kubeadm-flags.env")),
+        or os.path.exists(files.rooted(root, "/var/lib/kubelet/kubeadm-flags.env")),
         problems=list(unit["problems"]), unknown=[],
     )
     facts["environment"] = dict((key, value) for key, value in environment.items() if key.startswith("KUBELET"))
     facts["layout"] = node_layouts.describe(*node_layouts.detect(
         unit, unit["command"] or running_argv, unit["service_environment"],
-        lambda path: os.path.lexists(_rooted(root, path))))
+        lambda path: os.path.lexists(files.rooted(root, path))))
     if facts["layout"]["managed"]:
         facts["problems"].append("this node's kubelet is managed by %s: %s; set SeccompDefault there with %s"
                                  % (facts["layout"]["title"], facts["layout"]["rewritten_by"], facts["layout"]["keep_with"]))

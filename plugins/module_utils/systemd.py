@@ -146,7 +146,7 @@ def find_unit(name, unit_path=UNIT_PATH, root="/"):
     fragment = None
     masked = False
     for directory in unit_path:
-        path = _rooted(root, os.path.join(directory, name))
+        path = files.rooted(root, os.path.join(directory, name))
         if os.path.lexists(path):
             fragment = path
             masked = _masks(path)
@@ -155,7 +155,7 @@ def find_unit(name, unit_path=UNIT_PATH, root="/"):
     suffix = name.rsplit(".", 1)[-1]
     for directory in reversed(unit_path):  # an earlier directory's file of the same name wins
         for drop_dir in (suffix + ".d", name + ".d"):
-            full = _rooted(root, os.path.join(directory, drop_dir))
+            full = files.rooted(root, os.path.join(directory, drop_dir))
             try:
                 names = os.listdir(full)
             except OSError:
@@ -165,10 +165,6 @@ def find_unit(name, unit_path=UNIT_PATH, root="/"):
                     chosen[entry] = os.path.join(full, entry)
     drop_ins = [chosen[key] for key in sorted(chosen) if not _masks(chosen[key])]
     return fragment, drop_ins, masked
-
-
-def _rooted(root, path):
-    return path if root in ("/", "", None) else os.path.join(root, path.lstrip("/"))
 
 
 def _masks(path):
@@ -233,7 +229,7 @@ def unit_environment(unit, root="/", reader=None):
     environment = dict(unit.get("environment") or {})
     problems = []
     for path, optional in unit.get("environment_files") or []:
-        text = reader(_rooted(root, path))
+        text = reader(files.rooted(root, path))
         if text is None:
             if not optional:
                 problems.append("%s: EnvironmentFile=%s does not exist; systemd will not start the unit"

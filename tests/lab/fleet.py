@@ -241,7 +241,8 @@ def node_addresses(node):
     gets it on its loopback, as the real node has it on its interface."""
     if node["layout"] not in REAL_LAYOUTS:
         return []
-    config = yaml.safe_load(real_layout_files(node)[REAL_LAYOUTS[node["layout"]][1]])
+    with open(os.path.join(NODE_FILES, node["layout"], REAL_LAYOUTS[node["layout"]][1].lstrip("/"))) as handle:
+        config = yaml.safe_load(handle)
     address = config.get("address")
     return [address] if address and address not in ("0.0.0.0", "::") else []
 
@@ -286,8 +287,6 @@ def node_files(node, fs, restart_sec):
         files[config_path] = (
             "# Kubelet configuration of %s (written by the operator; comments and order are kept by edits)\n"
             % node["name"] + yaml.safe_dump(config, sort_keys=False))
-    if layout == "openshift":
-        files["/etc/crio/crio.conf.d/00-default"] = files["/etc/crio/crio.conf.d/00-default"]  # no .conf: still read
     files["/etc/kubernetes/pki/ca.crt"] = open(os.path.join(PKI, "ca.crt")).read()
     files["/etc/kubernetes/pki/apiserver-kubelet-client.crt"] = open(os.path.join(PKI, "client.crt")).read()
     files["/etc/kubernetes/pki/apiserver-kubelet-client.key"] = open(os.path.join(PKI, "client.key")).read()
