@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import json
 import os
+import select
 import signal
 import time
 
@@ -190,7 +191,7 @@ class Collector:
 
 
 def _spawn(argv, env, stderr_path):
-    """Start ``argv`` with its stdout on a pipe we read line by line and its stderr in a file."""
+    """Start ``argv`` with its stdout on a pipe (returned as its read descriptor) and its stderr in a file."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -202,7 +203,24 @@ def _spawn(argv, env, stderr_path):
         finally:
             os._exit(127)
     os.close(write_end)
-    return pid, os.fdopen(read_end, "r")
+    return pid, read_end
+
+
+def _lines(fd, on_idle):
+    """Each line bpftrace prints; ``on_idle`` is called at least every FLUSH_SECONDS, lines or not, so that the
+    state on disk never lags behind on a quiet node."""
+    pending = b""
+    while True:
+        ready = select.select([fd], [], [], FLUSH_SECONDS)[0]
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            complete = (pending + chunk).split(b"\n")
+            pending = complete.pop()
+            for line in complete:
+                yield line.decode("utf-8", "replace")
+        on_idle()
 
 
 def _end(pid, timeout=10.0):
@@ -229,25 +247,24 @@ def run_collector(state_path, profile, bpftrace="bpftrace"):
     pid, output = _spawn([bpftrace, "-e", bpftrace_program(arg_numbers, os.getpid())], env, stderr_path)
     stopped = False
     signal.signal(signal.SIGTERM, _stop)
+    saved = [time.time()]
+
+    def save_now_and_then():
+        if time.time() - saved[0] > FLUSH_SECONDS:
+            collector.save(True)
+            saved[0] = time.time()
     try:
         collector.save(True)
-        last_save = time.time()
-        while True:
-            line = output.readline()
-            if not line:
-                break
-            if line.startswith("Attaching"):
-                continue
-            collector.add(line)
-            if time.time() - last_save > FLUSH_SECONDS:
-                collector.save(True)
-                last_save = time.time()
+        for line in _lines(output, save_now_and_then):
+            if not line.startswith("Attaching"):
+                collector.add(line)
     except Stop:
         stopped = True
     except (IOError, OSError):
         pass
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _end(pid)
+    os.close(output)
     error = None
     if not stopped:
         with open(stderr_path) as handle:
