@@ -85,6 +85,9 @@ def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=Tru
             apart.append(dict(finding, reason=reason))
         elif verdict == "conditional":
             review.append(dict(finding, reason="kubernetes/default decides on an argument that was not traced"))
+        elif verdict == "unknown":
+            review.append(dict(finding, reason="the node's libseccomp has no name for syscall %s, so kubernetes/default's "
+                                               "rules could not be matched" % finding.get("syscall")))
         else:
             blocking.append(finding)
     return dict(passed=not blocking and bool(complete), complete=bool(complete), blocking=blocking, review=review,

@@ -13,14 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ctypes
-import ctypes.util
 import re
 
-try:
-    import pyseccomp
-except ImportError:  # a node without the bindings: libseccomp itself is called through ctypes
-    pyseccomp = None
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp
 
 RECORD = re.compile(r"(?P<form>audit: type=1326 audit|type=SECCOMP msg=audit)\((?P<time>\d+(?:\.\d+)?):(?P<serial>\d+)\): "
                     r"(?P<fields>.*)")
@@ -94,50 +89,10 @@ def parse_lines(lines):
 
 
 def syscall_name(arch_token, number):
-    """libseccomp's name for syscall `number` of the ABI `arch_token`, or None."""
-    if number is None:
+    """libseccomp's name for syscall `number` of the ABI `arch_token`, or None (also without libseccomp)."""
+    if number is None or libseccomp.library() is None:
         return None
-    if pyseccomp is not None:
-        try:
-            name = pyseccomp.resolve_syscall(arch_token, number)
-        except (ValueError, OverflowError, TypeError):
-            return None
-        return name.decode() if isinstance(name, bytes) else name
-    return _resolve_with_libseccomp(arch_token, number)
-
-
-_LIBSECCOMP = []
-
-
-def _libseccomp():
-    """The system libseccomp (every node that runs runc has it), loaded once; None when missing."""
-    if not _LIBSECCOMP:
-        library = None
-        for name in (ctypes.util.find_library("seccomp"), "libseccomp.so.2"):
-            if not name:
-                continue
-            try:
-                library = ctypes.CDLL(name)
-            except OSError:
-                continue
-            library.seccomp_syscall_resolve_num_arch.restype = ctypes.c_void_p
-            library.seccomp_syscall_resolve_num_arch.argtypes = [ctypes.c_uint32, ctypes.c_int]
-            break
-        _LIBSECCOMP.append(library)
-    return _LIBSECCOMP[0]
-
-
-def _resolve_with_libseccomp(arch_token, number):
-    library = _libseccomp()
-    if library is None or not (0 <= arch_token < 2 ** 32) or not (-2 ** 31 <= number < 2 ** 31):
-        return None
-    pointer = library.seccomp_syscall_resolve_num_arch(arch_token, number)
-    if not pointer:
-        return None
-    try:
-        return ctypes.string_at(pointer).decode("ascii", "replace")
-    finally:
-        ctypes.CDLL(None).free(ctypes.c_void_p(pointer))
+    return libseccomp.resolve_number(arch_token, number)
 
 
 def _number(text, base):

@@ -13,14 +13,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ctypes
-import ctypes.util
 import os
 import re
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, files, kubelet, kubelet_config,
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, files, kubelet, kubelet_config, libseccomp,
                                                                           node_layouts, runtimes, systemd)
 
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
@@ -339,25 +337,6 @@ def gather_kernel():
                 supports_log=numbers >= LOG_REQUIREMENTS["kernel"] and "log" in avail)
 
 
-def libseccomp_version():
-    name = ctypes.util.find_library("seccomp")
-    if not name:
-        return None
-    try:
-        library = ctypes.CDLL(name)
-    except OSError:
-        return None
-
-    class Version(ctypes.Structure):
-        _fields_ = [("major", ctypes.c_uint), ("minor", ctypes.c_uint), ("micro", ctypes.c_uint)]
-    try:
-        library.seccomp_version.restype = ctypes.POINTER(Version)
-        found = library.seccomp_version().contents
-    except AttributeError:  # older than 2.3.0
-        return None
-    return "%d.%d.%d" % (found.major, found.minor, found.micro)
-
-
 def gather_runc(run):
     rc, out, _err = run(["runc", "--version"])
     if rc != 0:
@@ -428,7 +407,7 @@ def gather(run):
     facts = dict(kubelet=gather_kubelet(run))
     facts["runtime"] = gather_runtime(facts["kubelet"].get("container_runtime_endpoint") or RUNTIME_DEFAULT_ENDPOINT, run)
     facts["kernel"] = gather_kernel()
-    facts["libseccomp"] = dict(version=libseccomp_version())
+    facts["libseccomp"] = dict(version=libseccomp.version())
     facts["runc"] = gather_runc(run)
     facts["seccomp_log"] = log_support(facts["kernel"], facts["runc"].get("libseccomp") or facts["libseccomp"]["version"],
                                        facts["runc"])

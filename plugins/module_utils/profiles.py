@@ -12,8 +12,8 @@ Formats (k8s-facts.md section 6):
   prints under ``info.runtimeSpec.linux.seccomp`` and the only format containerd reads from a
   Localhost file.  Everything this module writes is plain OCI.
 
-Nothing here imports Ansible.  libseccomp (through pyseccomp) is optional at import time so that
-structural checks still run on a node without it; ``validate_profile`` says when it was missing.
+Nothing here imports Ansible.  The system libseccomp (module_utils/libseccomp, through ctypes) is optional so
+that structural checks still run on a node without it; ``validate_profile`` says when it was missing.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,14 +26,8 @@ import os
 import re
 import tempfile
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.moby_default import moby_default
-
-try:
-    import pyseccomp
-    LIBSECCOMP_IMPORT_ERROR = None
-except (ImportError, RuntimeError, OSError) as exc:  # RuntimeError: pyseccomp found no libseccomp.so
-    pyseccomp = None
-    LIBSECCOMP_IMPORT_ERROR = str(exc)
 
 
 # The capability bounding set the CRI runtimes give a container that asks for nothing more:
@@ -133,7 +127,7 @@ BPF_INSTRUCTION_BYTES = 8
 SYSCALL_ARGUMENTS = 6
 # libseccomp's answer for a name it does not know at all (__NR_SCMP_ERROR); names it knows but
 # that one architecture lacks come back as other negative pseudo-numbers and are fine.
-NR_SCMP_ERROR = -1
+NR_SCMP_ERROR = libseccomp.NR_SCMP_ERROR
 
 _KERNEL_RE = re.compile(r"^(\d+)\.(\d+)")
 
@@ -592,23 +586,23 @@ def _check_rule(i, rule, profile):
 
 
 def libseccomp_available():
-    return pyseccomp is not None
+    return libseccomp.library() is not None
 
 
 def _action_value(action, errno_ret):
     """libseccomp's value for what the kernel is told (see _effective_action)."""
     action, errno = _effective_action(action, errno_ret)
     if action == "SCMP_ACT_ERRNO":
-        return pyseccomp.ERRNO(errno)
+        return libseccomp.errno_action(errno)
     if action == "SCMP_ACT_TRACE":
-        return pyseccomp.TRACE(errno)
+        return libseccomp.trace_action(errno)
     return {
-        "SCMP_ACT_KILL_THREAD": pyseccomp.KILL_THREAD,
-        "SCMP_ACT_KILL_PROCESS": pyseccomp.KILL_PROCESS,
-        "SCMP_ACT_TRAP": pyseccomp.TRAP,
-        "SCMP_ACT_LOG": pyseccomp.LOG,
-        "SCMP_ACT_NOTIFY": pyseccomp.NOTIFY,
-        "SCMP_ACT_ALLOW": pyseccomp.ALLOW,
+        "SCMP_ACT_KILL_THREAD": libseccomp.KILL_THREAD,
+        "SCMP_ACT_KILL_PROCESS": libseccomp.KILL_PROCESS,
+        "SCMP_ACT_TRAP": libseccomp.TRAP,
+        "SCMP_ACT_LOG": libseccomp.LOG,
+        "SCMP_ACT_NOTIFY": libseccomp.NOTIFY,
+        "SCMP_ACT_ALLOW": libseccomp.ALLOW,
     }[action]
 
 
@@ -618,14 +612,14 @@ def unknown_syscalls(profile):
     found = {}
     for i, rule in enumerate(profile.get("syscalls") or []):
         for name in rule["names"]:
-            missing = [a for a in arches if _arch_supported(a) and pyseccomp.resolve_syscall(ARCHITECTURES[a][0], name) == NR_SCMP_ERROR]
+            missing = [a for a in arches if _arch_supported(a) and libseccomp.resolve_name(ARCHITECTURES[a][0], name) == NR_SCMP_ERROR]
             if missing:
                 found.setdefault(i, {})[name] = missing
     return found
 
 
 def _native_oci_arch():
-    token = pyseccomp.system_arch()
+    token = libseccomp.native_arch()
     for name, spec in ARCHITECTURES.items():
         if spec[0] == token:
             return name
@@ -639,13 +633,52 @@ def _arch_supported(arch):
     """Whether the local libseccomp knows this architecture (older ones lack e.g. loongarch64)."""
     if arch not in _ARCH_SUPPORT:
         try:
-            probe = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-            if ARCHITECTURES[arch][0] != pyseccomp.system_arch():
-                probe.add_arch(ARCHITECTURES[arch][0])
+            with libseccomp.Filter(libseccomp.ALLOW) as probe:
+                if ARCHITECTURES[arch][0] != libseccomp.native_arch():
+                    probe.add_arch(ARCHITECTURES[arch][0])
             _ARCH_SUPPORT[arch] = True
         except OSError:
             _ARCH_SUPPORT[arch] = False
     return _ARCH_SUPPORT[arch]
+
+
+def _build(bpf_filter, profile, default):
+    """Add the profile's architectures, flags and rules to ``bpf_filter``; return the architectures compiled."""
+    problems = []
+    native = libseccomp.native_arch()
+    arches = [a for a in profile.get("architectures") or [] if _arch_supported(a)]
+    for arch in arches:
+        if ARCHITECTURES[arch][0] != native:
+            bpf_filter.add_arch(ARCHITECTURES[arch][0])
+    if arches and native not in [ARCHITECTURES[a][0] for a in arches]:
+        bpf_filter.remove_arch(native)
+    flags = profile.get("flags") or []
+    if "SECCOMP_FILTER_FLAG_LOG" in flags:
+        bpf_filter.set_attr(libseccomp.ATTR_CTL_LOG, 1)
+    if "SECCOMP_FILTER_FLAG_SPEC_ALLOW" in flags:
+        bpf_filter.set_attr(libseccomp.ATTR_CTL_SSB, 1)
+    for i, rule in enumerate(profile.get("syscalls") or []):
+        action = _action_value(rule["action"], rule.get("errnoRet"))
+        if action == default:
+            continue
+        conditions = [(a["index"], OPERATORS[a["op"]], a.get("value", 0), a.get("valueTwo", 0)) for a in rule.get("args") or []]
+        indexes = [a["index"] for a in rule.get("args") or []]
+        separate = len(set(indexes)) != len(indexes)
+        for name in rule["names"]:
+            number = libseccomp.resolve_name(native, name)
+            if number == NR_SCMP_ERROR:
+                continue
+            try:
+                if separate:
+                    for condition in conditions:
+                        bpf_filter.add_rule(action, number, [condition])
+                else:
+                    bpf_filter.add_rule(action, number, conditions)
+            except OSError as exc:
+                problems.append("syscalls[%d].names: libseccomp refused %s: %s" % (i, _show(name), exc.strerror))
+    if problems:
+        raise ProfileError("profile", problems)
+    return arches
 
 
 def compile_profile(profile):
@@ -657,46 +690,11 @@ def compile_profile(profile):
     libseccomp refuses a rule or the program exceeds the kernel's BPF_MAXINSNS.
     """
     default = _action_value(profile["defaultAction"], profile.get("defaultErrnoRet"))
-    bpf_filter = pyseccomp.SyscallFilter(default)
-    problems = []
-    native = pyseccomp.system_arch()
-    arches = [a for a in profile.get("architectures") or [] if _arch_supported(a)]
-    for arch in arches:
-        if ARCHITECTURES[arch][0] != native:
-            bpf_filter.add_arch(ARCHITECTURES[arch][0])
-    if arches and native not in [ARCHITECTURES[a][0] for a in arches]:
-        bpf_filter.remove_arch(native)
-    flags = profile.get("flags") or []
-    if "SECCOMP_FILTER_FLAG_LOG" in flags:
-        bpf_filter.set_attr(pyseccomp.Attr.CTL_LOG, 1)
-    if "SECCOMP_FILTER_FLAG_SPEC_ALLOW" in flags:
-        bpf_filter.set_attr(pyseccomp.Attr.CTL_SSB, 1)
-    for i, rule in enumerate(profile.get("syscalls") or []):
-        action = _action_value(rule["action"], rule.get("errnoRet"))
-        if action == default:
-            continue
-        conditions = [pyseccomp.Arg(a["index"], OPERATORS[a["op"]], a.get("value", 0), a.get("valueTwo", 0)) for a in rule.get("args") or []]
-        indexes = [a["index"] for a in rule.get("args") or []]
-        separate = len(set(indexes)) != len(indexes)
-        for name in rule["names"]:
-            number = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)
-            if number == NR_SCMP_ERROR:
-                continue
-            try:
-                if not conditions:
-                    bpf_filter.add_rule(action, number)
-                elif separate:
-                    for condition in conditions:
-                        bpf_filter.add_rule(action, number, condition)
-                else:
-                    bpf_filter.add_rule(action, number, *conditions)
-            except OSError as exc:
-                problems.append("syscalls[%d].names: libseccomp refused %s: %s" % (i, _show(name), exc.strerror))
-    if problems:
-        raise ProfileError("profile", problems)
-    with tempfile.TemporaryFile() as handle:
-        bpf_filter.export_bpf(handle)
-        size = os.fstat(handle.fileno()).st_size
+    with libseccomp.Filter(default) as bpf_filter:
+        arches = _build(bpf_filter, profile, default)
+        with tempfile.TemporaryFile() as handle:
+            bpf_filter.export_bpf(handle.fileno())
+            size = os.fstat(handle.fileno()).st_size
     instructions = size // BPF_INSTRUCTION_BYTES
     if instructions > BPF_MAXINSNS:
         raise ProfileError("profile", ["compiled filter has %d BPF instructions; the kernel loads at most %d" % (instructions, BPF_MAXINSNS)])
@@ -715,7 +713,7 @@ def validate_profile(profile, compile_filter=True):
         return result
     if not libseccomp_available():
         warnings.append("libseccomp is not available (%s): syscall names were not resolved and the filter was not "
-                        "compiled" % LIBSECCOMP_IMPORT_ERROR)
+                        "compiled" % libseccomp.load_error())
         return result
     for i, names in sorted(unknown_syscalls(profile).items()):
         arches = sorted(set(a for missing in names.values() for a in missing))

@@ -24,12 +24,7 @@ import select
 import signal
 import time
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, profiles
-
-try:
-    import pyseccomp
-except ImportError:
-    pyseccomp = None
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, libseccomp, profiles
 
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 FLUSH_SECONDS = 1.0
@@ -53,16 +48,7 @@ def _stop(_signum, _frame):
 
 def native_syscall_number(name):
     """This machine's number for ``name`` (libseccomp), or None."""
-    if pyseccomp is not None:
-        try:
-            return pyseccomp.resolve_syscall(pyseccomp.system_arch(), name)
-        except (ValueError, TypeError):
-            return None
-    library = audit_scan.audit_records._libseccomp()
-    if library is None:
-        return None
-    library.seccomp_syscall_resolve_name.restype = int
-    number = library.seccomp_syscall_resolve_name(name.encode())
+    number = libseccomp.resolve_name(libseccomp.native_arch(), name)
     return number if number >= 0 else None
 
 
@@ -323,7 +309,8 @@ def read_state(path):
 
 
 def judge(entries, profile, containers=None):
-    """Each traced syscall with the verdict of ``profile``: allowed, blocked, or conditional."""
+    """Each traced syscall with the verdict of ``profile``: allowed, blocked, conditional, or unknown (a number
+    this libseccomp has no name for)."""
     containers = containers or {}
     judged = []
     for entry in entries:
@@ -332,7 +319,12 @@ def judge(entries, profile, containers=None):
         if containers and not known:
             continue  # not a container of this node's CRI runtime (another runtime, or a nested node's)
         entry.update(known or {})
-        entry["syscall"] = native_syscall_name(entry["syscall_nr"]) or str(entry["syscall_nr"])
+        name = native_syscall_name(entry["syscall_nr"])
+        entry["syscall"] = name or str(entry["syscall_nr"])
+        if name is None:  # newer than this libseccomp: the profile's rules, by name, cannot be matched
+            entry.update(action=None, verdict="unknown")
+            judged.append(entry)
+            continue
         args = {0: entry["arg0"]} if entry.get("arg0") is not None else {}
         action, certain = profiles.decide(profile, entry["syscall"], args)
         entry["action"] = action

@@ -18,8 +18,10 @@ description:
     printing each (process, syscall) once, and a collector that attributes each new process to its pod and container
     through C(/proc/<pid>/cgroup) at once and keeps what it saw in O(state_dir). Host processes are left out.
   - O(state=stopped) stops it and returns every traced syscall of every container with the verdict of O(profile) -
-    C(allowed), C(blocked) or C(conditional) (the profile decides on an argument other than the first, which is not
-    traced). O(state=collected) returns the same while the tracer keeps running.
+    C(allowed), C(blocked), C(conditional) (the profile decides on an argument other than the first, which is not
+    traced) or C(unknown) (a syscall number the node's libseccomp has no name for). O(state=collected) returns the
+    same while the tracer keeps running.
+  - Needs the system libseccomp to name syscall numbers; without it the module fails rather than judge every call.
   - It works on CRI-O nodes too, as a second opinion beside complain mode.
 options:
   state:
@@ -118,7 +120,7 @@ entries:
       description: The profile's action for it.
       type: str
     verdict:
-      description: C(allowed), C(blocked) or C(conditional).
+      description: C(allowed), C(blocked), C(conditional) or C(unknown).
       type: str
 blocked:
   description: The entries with the verdict C(blocked).
@@ -142,7 +144,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, syscall_trace
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, libseccomp, syscall_trace
 
 
 def read_pid(path):
@@ -223,6 +225,11 @@ def main():
     state_path = os.path.join(params["state_dir"], "tracer.json")
     pid = read_pid(pid_path)
     profile = load_profile(module, params["profile"])
+    if libseccomp.library() is None:
+        # Without it no syscall number has a name, and every traced call would fall to the default action.
+        module.fail_json(msg="%s: the trace's syscall numbers cannot be named, so no call can be judged against %s; "
+                             "install the system libseccomp (libseccomp2 on Debian and Ubuntu, libseccomp on RHEL)"
+                             % (libseccomp.load_error(), params["profile"]))
     if params["state"] == "started":
         if pid is not None:
             module.exit_json(changed=False, running=True, pid=pid)
