@@ -220,28 +220,6 @@ class ProcessTable:
         return started, owner
 
 
-def crictl_containers(run):
-    """container ID -> pod name, namespace, UID and container name, from `crictl ps -a -o json`."""
-    try:
-        rc, out, _err = run(["crictl", "ps", "-a", "-o", "json"])
-    except (OSError, ValueError):
-        return {}
-    if rc != 0:
-        return {}
-    try:
-        listing = json.loads(out)
-    except ValueError:
-        return {}
-    containers = {}
-    for container in listing.get("containers") or []:
-        labels = container.get("labels") or {}
-        containers[container.get("id")] = dict(
-            pod=labels.get("io.kubernetes.pod.name"), namespace=labels.get("io.kubernetes.pod.namespace"),
-            pod_uid=labels.get("io.kubernetes.pod.uid"),
-            container=labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
-    return containers
-
-
 # --- sources ---
 
 def scan_file(path, cursor, aggregate, start):
@@ -549,16 +527,14 @@ def _boot_time(proc):
     return None
 
 
-def read_new(cursor_file, run, reset=False, sources=None, start="end", attribute=None, max_entries=MAX_ENTRIES):
+def read_new(cursor_file, run, attribute, reset=False, sources=None, start="end", max_entries=MAX_ENTRIES):
     """The records of ``sources`` (every source the node has by default) since the cursors in ``cursor_file``,
-    attributed by ``attribute`` (by default to the node's containers): (cursors before, result, cursors after).
+    attributed by ``attribute`` (a ProcessTable of the node's containers): (cursors before, result, cursors after).
     A source without a cursor is read from ``start``. The caller stores the cursors."""
     before = {} if reset else load_cursors(cursor_file)
     sources = available_sources() if sources is None else sources
     if not sources:
         raise ScanError("no source of kernel seccomp records on this node: none of %s exists, and /dev/kmsg is not "
                         "readable" % ", ".join([DEFAULT_PATHS["auditd"]] + DEFAULT_PATHS["syslog"]))
-    if attribute is None:
-        attribute = ProcessTable(containers=crictl_containers(run))
     result, after = scan(sources, before, start, attribute, max_entries, run)
     return before, result, after

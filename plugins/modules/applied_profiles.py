@@ -49,6 +49,8 @@ attributes:
     description: Only reads.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.cri
 """
 
 EXAMPLES = r"""
@@ -76,21 +78,10 @@ verified:
   type: int
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.applied import AppliedError, compare
-
-
-def crictl_json(module, crictl, *args):
-    rc, out, err = module.run_command([crictl] + list(args))
-    if rc != 0:
-        module.fail_json(msg="crictl %s failed (rc %d): %s" % (" ".join(args), rc, err.strip()))
-    try:
-        return json.loads(out)
-    except ValueError as exc:
-        module.fail_json(msg="crictl %s printed no JSON: %s" % (" ".join(args), exc))
 
 
 def main():
@@ -98,12 +89,14 @@ def main():
         argument_spec=dict(pods=dict(type="raw", required=True), seccomp_default=dict(type="bool", required=True),
                            kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
                            runtime=dict(type="dict"),
-                           fail_on_mismatch=dict(type="bool", default=True)),
+                           fail_on_mismatch=dict(type="bool", default=True), **cri.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
-    crictl = module.get_bin_path("crictl", required=True)
-    listing = crictl_json(module, crictl, "ps", "-o", "json").get("containers") or []
-    inspected = [crictl_json(module, crictl, "inspect", container["id"]) for container in listing]
+    crictl = cri.Crictl.for_module(module)
+    try:
+        inspected = [crictl.inspect(container["id"]) for container in crictl.containers(all_states=False)]
+    except cri.CriError as exc:
+        module.fail_json(msg=str(exc))
     try:
         rows = compare(inspected, module.params["pods"], module.params["seccomp_default"], module.params["kubelet_root_dir"],
                        module.params["runtime"])

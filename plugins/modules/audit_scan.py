@@ -89,6 +89,8 @@ seealso:
     plugin_type: filter
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.cri
 """
 
 EXAMPLES = r"""
@@ -205,7 +207,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, syscall_trace
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, files, syscall_trace, tools
 
 
 def unattributed(_pid, _timestamp):
@@ -243,6 +245,7 @@ def main():
             attribute=dict(type="bool", default=True),
             max_entries=dict(type="int", default=audit_scan.MAX_ENTRIES),
             owners_from=dict(type="path"),
+            **cri.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -252,20 +255,16 @@ def main():
         module.fail_json(msg="cursor_name %r: %s" % (params["cursor_name"], problem))
     cursor_file = os.path.join(params["state_dir"], params["cursor_name"] + ".json")
 
-    def run(argv):
-        binary = module.get_bin_path(argv[0])
-        if not binary:
-            raise OSError("%s: command not found" % argv[0])
-        return module.run_command([binary] + argv[1:])
+    run = tools.runner(module)
 
     try:
         attribute = unattributed
         if params["attribute"]:
             seen = (syscall_trace.read_state(params["owners_from"]) or {}).get("processes") if params["owners_from"] else None
-            attribute = audit_scan.ProcessTable(containers=audit_scan.crictl_containers(run), seen_processes=seen)
-        before, result, after = audit_scan.read_new(cursor_file, run, reset=params["reset"], sources=chosen_sources(params),
-                                                    start=params["start"], attribute=attribute, max_entries=params["max_entries"])
-    except audit_scan.ScanError as exc:
+            attribute = audit_scan.ProcessTable(containers=cri.Crictl.for_module(module).identities(), seen_processes=seen)
+        before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=params["reset"], sources=chosen_sources(params),
+                                                    start=params["start"], max_entries=params["max_entries"])
+    except (audit_scan.ScanError, cri.CriError) as exc:
         module.fail_json(msg=str(exc))
     before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
     after_text = json.dumps(dict((k, v) for k, v in after.items() if k != "seen"), indent=1, sort_keys=True) + "\n"

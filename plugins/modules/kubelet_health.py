@@ -99,16 +99,13 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts, tools
 
 ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
 
 
 def service(module, unit):
-    def run(argv):
-        binary = module.get_bin_path(argv[0])
-        return module.run_command([binary] + argv[1:]) if binary else (127, "", "")
-    return node_facts.unit_state(run, unit)
+    return node_facts.unit_state(tools.runner(module), unit)
 
 
 def journal(module, unit, lines):

@@ -142,7 +142,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts, tools
 
 
 def health(url, timeout):
@@ -163,13 +163,7 @@ def main():
         supports_check_mode=True,
     )
 
-    def run(argv):
-        binary = module.get_bin_path(argv[0]) if "/" not in argv[0] else argv[0]
-        if not binary:
-            return 127, "", "%s: command not found" % argv[0]
-        return module.run_command([binary] + argv[1:])
-
-    facts = node_facts.gather(run)
+    facts = node_facts.gather(tools.runner(module))
     kubelet = facts["kubelet"]
     if module.params["check_health"]:
         url = (kubelet.get("healthz") or {}).get("url")

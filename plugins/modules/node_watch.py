@@ -77,6 +77,8 @@ notes:
   - The cursor file is the watch's own bookkeeping, so the module never reports C(changed).
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.cri
 """
 
 EXAMPLES = r"""
@@ -132,7 +134,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, node_facts, node_watch
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, files, node_facts, node_watch, tools
 
 
 def main():
@@ -148,28 +150,27 @@ def main():
             unit=dict(type="str", default="kubelet.service"),
             kernel_state_dir=dict(type="path"),
             cursor_name=dict(type="str", default="stage3"),
+            **cri.ARGUMENT_SPEC
         ),
         required_if=[("start", False, ("since",))],
         supports_check_mode=True,
     )
     params = module.params
+    crictl = cri.Crictl.for_module(module)
     problem = files.relative_name_problem(params["cursor_name"] + ".json")
     if problem:
         module.fail_json(msg="cursor_name %r: %s" % (params["cursor_name"], problem))
     cursor_file = os.path.join(params["kernel_state_dir"] or "", params["cursor_name"] + ".json")
 
-    def run(argv):
-        binary = module.get_bin_path(argv[0])
-        if not binary:
-            raise OSError("%s: command not found" % argv[0])
-        return module.run_command([binary] + argv[1:])
+    run = tools.runner(module)
 
     def kernel(reset):
         if not params["kernel_state_dir"]:
             return dict(records=None, entries=[])
         try:
-            _before, result, after = audit_scan.read_new(cursor_file, run, reset=reset)
-        except audit_scan.ScanError as exc:
+            attribute = audit_scan.ProcessTable(containers=crictl.identities())
+            _before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=reset)
+        except (audit_scan.ScanError, cri.CriError) as exc:
             module.fail_json(msg="reading the kernel's seccomp records: %s" % exc)
         if not module.check_mode:
             files.ensure_directories(cursor_file, 0o700)
@@ -182,10 +183,11 @@ def main():
         module.exit_json(changed=False, since=since, service=node_facts.unit_state(run, params["unit"]))
 
     time.sleep(max(0, params["wait"]))
-    rc, out, err = run(["crictl", "ps", "-a", "-o", "json"])
-    if rc != 0:
-        module.fail_json(msg="crictl ps -a failed (rc %d): %s" % (rc, err.strip()))
-    restarted = node_watch.restarted(json.loads(out).get("containers") or [], params["since"], params["baseline"])
+    try:
+        containers = crictl.containers()
+    except cri.CriError as exc:
+        module.fail_json(msg=str(exc))
+    restarted = node_watch.restarted(containers, params["since"], params["baseline"])
     service = node_facts.unit_state(run, params["unit"])
     answers_ok = node_facts.healthz(params["healthz_url"])
     healthy = answers_ok and (

@@ -41,6 +41,8 @@ notes:
   - Needs C(crictl) on the node, configured for the runtime (C(/etc/crictl.yaml) or C(CONTAINER_RUNTIME_ENDPOINT)).
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.cri
 """
 
 EXAMPLES = r"""
@@ -68,27 +70,19 @@ crashed:
   elements: dict
 """
 
-import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.cri import identity
+
 
 def listing(module, crictl):
-    rc, out, err = module.run_command([crictl, "ps", "-a", "-o", "json"])
-    if rc != 0:
-        module.fail_json(msg="crictl ps failed (rc %d): %s" % (rc, err.strip()))
     try:
-        return json.loads(out).get("containers") or []
-    except ValueError as exc:
-        module.fail_json(msg="crictl ps -o json printed no JSON: %s" % exc)
-
-
-def identity(container):
-    labels = container.get("labels") or {}
-    return dict(pod_uid=labels.get("io.kubernetes.pod.uid"), namespace=labels.get("io.kubernetes.pod.namespace"),
-                pod=labels.get("io.kubernetes.pod.name"),
-                container=labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
+        return crictl.containers()
+    except cri.CriError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def matches(wanted, found):
@@ -106,10 +100,10 @@ def running(containers):
 def main():
     module = AnsibleModule(
         argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
-                           timeout=dict(type="int", default=180)),
+                           timeout=dict(type="int", default=180), **cri.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
-    crictl = module.get_bin_path("crictl", required=True)
+    crictl = cri.Crictl.for_module(module)
     current = running(listing(module, crictl))
     plan, not_running = [], []
     for wanted in module.params["containers"]:
@@ -126,9 +120,10 @@ def main():
                          not_running=not_running)
     started = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
     for container in plan:
-        rc, _out, err = module.run_command([crictl, "stop", container["id"]])
-        if rc != 0:
-            module.fail_json(msg="crictl stop %s failed: %s" % (container["id"], err.strip()), restarted=restarted)
+        try:
+            crictl.stop(container["id"])
+        except cri.CriError as exc:
+            module.fail_json(msg=str(exc), restarted=restarted)
     deadline = time.time() + module.params["timeout"]
     waiting = list(plan)
     crashed = []

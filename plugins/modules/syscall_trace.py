@@ -39,9 +39,10 @@ options:
     type: path
     default: /var/lib/k8s-seccomp-default/trace
   bpftrace:
-    description: The bpftrace binary (Debian package C(bpftrace)).
-    type: path
-    default: bpftrace
+    description:
+      - Path of C(bpftrace) on the node (package C(bpftrace) on Debian, Ubuntu and RHEL), or another name to search for.
+      - By default it is searched in E(PATH), then in C(/usr/local/bin), C(/usr/bin) and C(/opt/bin).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -56,6 +57,8 @@ notes:
   - Syscalls are recorded with this machine's native numbers; 32-bit (compat) processes are not told apart.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.cri
 """
 
 EXAMPLES = r"""
@@ -144,7 +147,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, libseccomp, syscall_trace
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, files, libseccomp, syscall_trace, tools
 
 
 def read_pid(path):
@@ -201,9 +204,11 @@ def start(module, profile, pid_path, state_path, bpftrace):
 
 
 def report(module, state, profile):
-    def run(argv):
-        return module.run_command([module.get_bin_path(argv[0]) or argv[0]] + argv[1:])
-    entries = syscall_trace.judge(state.get("entries") or [], profile, audit_scan.crictl_containers(run))
+    try:
+        containers = cri.Crictl.for_module(module).identities()
+    except cri.CriError as exc:
+        module.fail_json(msg="the traced processes cannot be attributed to containers: %s" % exc)
+    entries = syscall_trace.judge(state.get("entries") or [], profile, containers)
     entries.sort(key=lambda entry: (entry["verdict"] != "blocked", entry.get("pod") or "", entry["syscall"]))
     return dict(entries=entries, blocked=[entry for entry in entries if entry["verdict"] == "blocked"],
                 error=state.get("error"), seconds=round(state.get("saved", 0) - state.get("started", 0), 1),
@@ -216,7 +221,8 @@ def main():
             state=dict(type="str", default="started", choices=["started", "stopped", "collected"]),
             profile=dict(type="path", required=True),
             state_dir=dict(type="path", default="/var/lib/k8s-seccomp-default/trace"),
-            bpftrace=dict(type="path", default="bpftrace"),
+            bpftrace=dict(type="str"),
+            **cri.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -235,12 +241,12 @@ def main():
             module.exit_json(changed=False, running=True, pid=pid)
         if module.check_mode:
             module.exit_json(changed=True, running=False)
-        bpftrace = module.get_bin_path(params["bpftrace"], required=True)
-
-        def run(argv):
-            return module.run_command(argv)
         try:
-            syscall_trace.ensure_tracefs(run)
+            bpftrace = tools.find_tool("bpftrace", params["bpftrace"])
+        except tools.ToolNotFound as exc:
+            module.fail_json(msg="%s (module option bpftrace, variable seccomp_bpftrace)" % exc)
+        try:
+            syscall_trace.ensure_tracefs(tools.runner(module))
         except syscall_trace.TraceError as exc:
             module.fail_json(msg=str(exc))
         files.ensure_directories(pid_path, 0o700)

@@ -13,13 +13,51 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from tests.lab import runtime as lab_runtime  # noqa: E402
 
 
-def node_runtime():
-    for flavour in ("containerd", "crio"):
+# The socket each lab runtime answers on, as crictl's --runtime-endpoint, /etc/crictl.yaml or its defaults name it.
+SOCKETS = {"/run/containerd/containerd.sock": "containerd", "/var/run/containerd/containerd.sock": "containerd",
+           "/run/crio/crio.sock": "crio", "/var/run/crio/crio.sock": "crio"}
+
+
+def configured_endpoint():
+    """runtime-endpoint of /etc/crictl.yaml (crictl's config file; flat `key: value` lines)."""
+    try:
+        with open("/etc/crictl.yaml") as handle:
+            for line in handle:
+                key, _sep, value = line.partition(":")
+                if key.strip() == "runtime-endpoint":
+                    return value.strip().strip("'\"")
+    except OSError:
+        pass
+    return None
+
+
+def node_runtime(endpoint):
+    endpoint = endpoint or configured_endpoint()
+    if endpoint:
+        flavour = SOCKETS.get(endpoint.split("unix://", 1)[-1])
+        candidates = [flavour] if flavour else []
+    else:
+        candidates = ["containerd", "crio"]  # crictl's default list, containerd first
+    for flavour in candidates:
         if os.path.isdir("/run/%s/lab-cri" % flavour):
             return lab_runtime.Runtime(flavour)
-    sys.stderr.write('validate service connection: validate CRI v1 runtime API for endpoint '
-                     '"unix:///run/containerd/containerd.sock": connect: no such file or directory\n')
+    sys.stderr.write('validate service connection: validate CRI v1 runtime API for endpoint "%s": connect: no such '
+                     'file or directory\n' % (endpoint or "unix:///run/containerd/containerd.sock"))
     sys.exit(1)
+
+
+def global_options(argv):
+    """(runtime endpoint, the rest): crictl's global flags come before the command."""
+    endpoint, rest = None, list(argv)
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag in ("--runtime-endpoint", "-r") and rest:
+            endpoint = rest.pop(0)
+        elif flag.startswith("--runtime-endpoint="):
+            endpoint = flag.split("=", 1)[1]
+        elif flag in ("--timeout", "-t", "--config", "-c", "--image-endpoint", "-i") and rest:
+            rest.pop(0)
+    return endpoint, rest
 
 
 def status(record):
@@ -49,12 +87,13 @@ def find(runtime, prefix):
 
 
 def main(argv):
+    endpoint, argv = global_options(argv)
     args = [arg for arg in argv if arg not in ("-o", "json", "--output=json", "--output")]
     if not args:
         sys.stderr.write("usage: crictl ps|inspect|pods|stop|rm\n")
         return 1
     command, rest = args[0], args[1:]
-    runtime = node_runtime()
+    runtime = node_runtime(endpoint)
     if command == "ps":
         records = runtime.records()
         if "-a" not in rest and "--all" not in rest:

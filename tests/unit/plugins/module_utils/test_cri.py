@@ -1,0 +1,86 @@
+"""module_utils/tools and module_utils/cri: finding the node's tools where installers put them, and crictl's answers
+read or refused with a message that names the command. The tools are real executables in a temporary directory."""
+
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, tools
+
+
+def executable(directory, name, script="#!/bin/sh\necho \"$@\"\n"):
+    path = os.path.join(str(directory), name)
+    with open(path, "w") as handle:
+        handle.write(script)
+    os.chmod(path, 0o755)
+    return path
+
+
+def run(argv):
+    done = subprocess.run(argv, capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_tool_outside_path_is_found_in_the_directories_installers_use(tmp_path):
+    """sudo's secure_path on EL leaves /usr/local/bin out; kubespray puts crictl there."""
+    local_bin, path_dir = tmp_path / "usr-local-bin", tmp_path / "on-path"
+    local_bin.mkdir()
+    path_dir.mkdir()
+    crictl = executable(local_bin, "crictl")
+    assert tools.find_tool("crictl", dirs=(str(local_bin),), path=str(path_dir)) == crictl
+    on_path = executable(path_dir, "crictl")
+    assert tools.find_tool("crictl", dirs=(str(local_bin),), path=str(path_dir)) == on_path  # PATH first
+
+
+def test_an_explicit_path_wins_and_must_be_executable(tmp_path):
+    chosen = executable(tmp_path, "my-crictl")
+    assert tools.find_tool("crictl", chosen, dirs=(), path="") == chosen
+    os.chmod(chosen, 0o644)
+    with pytest.raises(tools.ToolNotFound, match="crictl: .*my-crictl is not an executable file"):
+        tools.find_tool("crictl", chosen, dirs=(), path="")
+
+
+def test_a_missing_tool_names_every_place_looked(tmp_path):
+    with pytest.raises(tools.ToolNotFound) as caught:
+        tools.find_tool("bpftrace", dirs=("/nonexistent/a", "/nonexistent/b"), path="/nonexistent/p")
+    assert str(caught.value) == ("bpftrace was not found: looked for bpftrace in /nonexistent/p:/nonexistent/a:"
+                                 "/nonexistent/b; install it there or give its path")
+
+
+def test_the_runner_answers_127_for_a_missing_tool_instead_of_raising():
+    class Module:
+        def run_command(self, argv):
+            return run(argv)
+    rc, _out, err = tools.runner(Module())(["no-such-tool-anywhere", "--version"])
+    assert rc == tools.NOT_FOUND and "no-such-tool-anywhere was not found" in err
+    assert tools.runner(Module())(["true"])[0] == 0
+
+
+def test_crictl_gets_the_kubelets_endpoint_before_the_command(tmp_path):
+    crictl = executable(tmp_path, "crictl", "#!/bin/sh\nprintf '{\"containers\": [], \"argv\": \"%s\"}' \"$*\"\n")
+    client = cri.Crictl(run, crictl, "/run/containerd/containerd.sock")
+    assert client.containers() == []
+    assert client.json("ps", "-a")["argv"] == "--runtime-endpoint unix:///run/containerd/containerd.sock ps -a -o json"
+    assert cri.Crictl(run, crictl).json("ps")["argv"] == "ps -o json"  # crictl reads /etc/crictl.yaml itself
+
+
+def test_crictl_output_that_is_not_its_json_is_an_error_naming_the_command(tmp_path):
+    crictl = executable(tmp_path, "crictl", "#!/bin/sh\necho 'level=fatal msg=\"connect: permission denied\"'\n")
+    with pytest.raises(cri.CriError, match=r"crictl ps -a printed no JSON"):
+        cri.Crictl(run, crictl).containers()
+    failing = executable(tmp_path, "failing", "#!/bin/sh\necho 'connect: no such file or directory' >&2; exit 1\n")
+    with pytest.raises(cri.CriError, match=r"failing --runtime-endpoint unix:///x.sock inspect abc -o json failed \(rc 1\): "
+                                           r"connect: no such file or directory"):
+        cri.Crictl(run, failing, "unix:///x.sock").inspect("abc")
+    odd = executable(tmp_path, "odd", "#!/bin/sh\necho '{\"containers\": \"none\"}'\n")
+    with pytest.raises(cri.CriError, match="not a list of objects with an id"):
+        cri.Crictl(run, odd).containers()
+
+
+def test_identity_comes_from_the_labels_the_kubelet_sets():
+    container = {"id": "c1", "metadata": {"name": "fallback"}, "labels": {
+        "io.kubernetes.pod.uid": "u1", "io.kubernetes.pod.namespace": "ns", "io.kubernetes.pod.name": "p",
+        "io.kubernetes.container.name": "app"}}
+    assert cri.identity(container) == dict(pod_uid="u1", namespace="ns", pod="p", container="app")
+    assert cri.identity({"id": "c2", "metadata": {"name": "fallback"}})["container"] == "fallback"
