@@ -2,7 +2,7 @@
 # Create or refresh a virtual environment from pinned requirement files.
 # Usage: tools/make-venv.sh VENV_DIR REQUIREMENT_FILE...
 # Python: the newest of 3.13, 3.12, 3.11 found (pyenv installs included), so that the newest
-# ansible-core runs; requirements.txt picks the ansible-core that supports the chosen Python.
+# ansible-core runs; test-requirements.txt picks the ansible-core that supports the chosen Python.
 # The venv is rebuilt only when the interpreter or a requirement file changed (stamp file).
 set -euo pipefail
 venv=$1; shift
