@@ -163,7 +163,8 @@ def main():
         supports_check_mode=True,
     )
 
-    facts = node_facts.gather(tools.runner(module))
+    run = tools.runner(module)
+    facts = node_facts.gather(run)
     kubelet = facts["kubelet"]
     if module.params["check_health"]:
         url = (kubelet.get("healthz") or {}).get("url")

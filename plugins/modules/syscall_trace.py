@@ -147,7 +147,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, files, libseccomp, syscall_trace, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, files, libseccomp, syscall_trace, tools
 
 
 def read_pid(path):
