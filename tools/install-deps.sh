@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests, the demo and the benchmark use, when missing.
 # runc and busybox-static run the real-kernel tests; containerd captures a real runtime default;
-# gcc and libc6-dev build the benchmark's static lstat loop; libseccomp2 backs pyseccomp.
-# The lab fleet's nodes use the system python3 as a node would, with python3-yaml (stand-in kubelet)
-# python3-ruamel.yaml (the kubelet_config module keeps comments), python3-tomlkit (CRI-O drop-ins) and
+# gcc and libc6-dev build the benchmark's static lstat loop; libseccomp2 is the library the modules call.
+# The lab's own stand-ins (kubelet, crictl) use the system python3 with python3-yaml; the collection's modules
+# run on lab nodes with a standard-library-only Python (tests/lab/fleet.py MODULE_PYTHON);
 # bpftrace (observe-only tracing of syscalls); util-linux (unshare, nsenter),
 # iproute2 (loopback in each node) and openssl (kubelet certificates) build the nodes.
 set -euo pipefail
-packages=(runc busybox-static containerd libseccomp2 gcc libc6-dev python3 python3-yaml python3-ruamel.yaml python3-tomlkit bpftrace
+packages=(runc busybox-static containerd libseccomp2 gcc libc6-dev python3 python3-yaml bpftrace
           util-linux iproute2 openssl)
 missing=()
 for package in "${packages[@]}"; do

@@ -17,16 +17,7 @@ import base64
 import json
 import os
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11 on the node
-    tomllib = None
-try:
-    import tomlkit
-except ImportError:
-    tomlkit = None
-
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import files
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import files, toml_text
 
 CRIO_CONFIG = "/etc/crio/crio.conf"
 CRIO_DROP_IN_DIR = "/etc/crio/crio.conf.d"
@@ -55,14 +46,11 @@ def crio_config_files(config=CRIO_CONFIG, drop_in_dir=CRIO_DROP_IN_DIR, extra=No
 def parse_toml(path, data):
     """The TOML document in ``data`` (bytes) of ``path``, or an error that names the file."""
     try:
-        text = data.decode("utf-8")
-        if tomllib is not None:
-            return tomllib.loads(text)
-        if tomlkit is not None:
-            return tomlkit.parse(text).unwrap()
-    except (UnicodeDecodeError, ValueError) as exc:
+        return toml_text.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RuntimeConfigError("%s is not UTF-8 text: %s" % (path, exc))
+    except toml_text.TomlError as exc:
         raise RuntimeConfigError("%s is not valid TOML: %s" % (path, exc))
-    raise RuntimeConfigError("reading %s needs Python 3.11 (tomllib) or the tomlkit package on the node" % path)
 
 
 def crio_seccomp_profile(paths, overrides=None):
@@ -87,26 +75,14 @@ def crio_seccomp_profile(paths, overrides=None):
 
 
 def drop_in_with_profile(current, profile):
-    """Our drop-in's bytes with `[crio.runtime] seccomp_profile = profile`, keeping whatever else it holds."""
-    if tomlkit is None:
-        raise RuntimeConfigError("writing a CRI-O drop-in needs the tomlkit package on the node")
-    if current:
-        try:
-            document = tomlkit.parse(current.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise RuntimeConfigError("the drop-in is not valid TOML: %s" % exc)
-    else:
-        document = tomlkit.parse(DROP_IN_HEADER)
-    crio = document.get("crio")
-    if crio is None:
-        crio = tomlkit.table(is_super_table=True)
-        document["crio"] = crio
-    runtime = crio.get("runtime")
-    if runtime is None:
-        runtime = tomlkit.table()
-        crio["runtime"] = runtime
-    runtime["seccomp_profile"] = profile
-    return tomlkit.dumps(document).encode("utf-8")
+    """Our drop-in's bytes with `[crio.runtime] seccomp_profile = profile`, keeping every other line as it is."""
+    try:
+        text = current.decode("utf-8") if current else DROP_IN_HEADER
+        return toml_text.set_string(text, ["crio", "runtime"], "seccomp_profile", profile).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuntimeConfigError("the drop-in is not UTF-8 text: %s" % exc)
+    except toml_text.TomlError as exc:
+        raise RuntimeConfigError("the drop-in cannot be changed safely: %s" % exc)
 
 
 # --- what complain mode replaced, kept so that leaving it is exact ---

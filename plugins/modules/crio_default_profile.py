@@ -13,7 +13,7 @@ short_description: Point CRI-O's RuntimeDefault profile at another profile (comp
 version_added: 0.3.0
 description:
   - With O(state=present), writes C([crio.runtime] seccomp_profile = O(profile\)) in a drop-in of
-    C(/etc/crio/crio.conf.d/) (TOML edited with tomlkit, so anything else in that file stays), then reloads CRI-O,
+    C(/etc/crio/crio.conf.d/) (one line edited in place, so anything else in that file stays), then reloads CRI-O,
     which reads this option live. Every container that gets RuntimeDefault from then on runs under O(profile) - with
     C(kubernetes/default-audit.json), it logs what the default profile would block instead of failing.
   - Before the first change the drop-in's bytes (or its absence) are kept in O(state_dir); O(state=absent) puts them
