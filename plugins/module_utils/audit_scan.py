@@ -28,6 +28,7 @@ import glob
 import json
 import os
 import re
+import stat
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records
 
@@ -477,13 +478,26 @@ def kernel_lost_counter(run):
     return None
 
 
+KMSG_DEVICE = (1, 11)  # the kernel log's character device (Documentation/admin-guide/devices.txt)
+
+
+def is_kmsg(path):
+    """Whether ``path`` is the kernel's log device: container-based nodes (kind links it to /dev/console when it is
+    missing) and hardened ones may have something else there, which holds no kernel records."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISCHR(found.st_mode) and (os.major(found.st_rdev), os.minor(found.st_rdev)) == KMSG_DEVICE
+
+
 def available_sources(root="/"):
     """The sources this node has, in the order they are best read."""
     found = []
     auditd = os.path.join(root, DEFAULT_PATHS["auditd"].lstrip("/"))
     if os.path.exists(auditd):
         found.append(("auditd", DEFAULT_PATHS["auditd"]))
-    if os.path.exists(os.path.join(root, "dev/kmsg")):
+    if is_kmsg(os.path.join(root, "dev/kmsg")):
         found.append(("kmsg", "/dev/kmsg"))
     for path in DEFAULT_PATHS["syslog"]:
         if os.path.exists(os.path.join(root, path.lstrip("/"))):

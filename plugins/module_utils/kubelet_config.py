@@ -17,15 +17,7 @@ import json
 import os
 import re
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import config_text, kubelet
-
-try:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-    HAS_RUAMEL = True
-except ImportError:  # pragma: no cover - reported by the module
-    HAS_RUAMEL = False
-    YAMLError = ValueError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import config_text, kubelet, yaml_reader
 
 MANAGED_BY = "# Managed by k8s.seccomp_default (SeccompDefault rollout).\n"
 KUBEADM_PATCH_NAME = "kubeletconfiguration90seccompdefault+merge.yaml"
@@ -132,32 +124,24 @@ def _load(path, text):
     """A YAML or JSON text as plain data (None when empty), with errors that name the file."""
     if text is None or not text.strip():
         return None
+    if text.lstrip().startswith("{"):
+        try:  # JSON (EKS, nodeadm): read as JSON, the way the kubelet reads it, duplicate keys refused
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        except ValueError:
+            pass  # a YAML flow mapping that is not JSON: read as YAML below, whose error names the line
     try:
-        return _plain(_round_trip().load(text))
-    except YAMLError as exc:
-        raise kubelet.KubeletConfigError("%s: not valid YAML: %s" % (path, _first_line(exc)))
+        return yaml_reader.load(text)
+    except yaml_reader.YamlError as exc:
+        raise kubelet.KubeletConfigError("%s: not valid YAML: %s" % (path, exc))
 
 
-def _round_trip():
-    if not HAS_RUAMEL:
-        raise kubelet.KubeletConfigError("the Python library ruamel.yaml is needed on the node to edit kubelet YAML "
-                                         "with its comments kept (Debian: python3-ruamel.yaml; pip: ruamel.yaml)")
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    return yaml
-
-
-def _first_line(exc):
-    return " ".join(str(exc).split())
-
-
-def _plain(node):
-    if isinstance(node, dict):
-        return dict((str(key), _plain(value)) for key, value in node.items())
-    if isinstance(node, list):
-        return [_plain(item) for item in node]
-    return node
+def _unique_keys(pairs):
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError("duplicate key %r" % key)
+        document[key] = value
+    return document
 
 
 def load_plain(path, text):

@@ -365,6 +365,28 @@ def log_support(kernel, libseccomp, runc):
     return dict(supported=not missing, missing=missing)
 
 
+def health(url, timeout):
+    """(healthy, why not) of the kubelet's /healthz."""
+    if not url:
+        return False, "the kubelet's healthz endpoint is disabled (healthzPort: 0)"
+    try:
+        body = open_url(url, timeout=timeout, use_proxy=False).read().decode("utf-8", "replace").strip()
+    except Exception as exc:  # any failure to answer is "not healthy"; the text says why
+        return False, "%s: %s" % (url, exc)
+    return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
+
+
+def gather_with_health(run, timeout=5):
+    """gather(), and whether the kubelet answers healthy now, with its unit's state."""
+    facts = gather(run)
+    kubelet = facts["kubelet"]
+    url = (kubelet.get("healthz") or {}).get("url")
+    kubelet["healthy"], kubelet["health_error"] = health(url, timeout) if kubelet["running"] else (
+        False, "no kubelet process is running")
+    kubelet["service"] = unit_state(run)
+    return facts
+
+
 def healthz(url):
     """Whether the kubelet's /healthz answers ``ok`` right now."""
     try:

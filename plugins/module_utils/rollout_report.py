@@ -19,6 +19,12 @@ import os
 SCHEMA = "k8s.seccomp_default/rollout-report/v1"
 STAGE_FILES = (("stage1", "feature_gate"), ("stage2", "audit"), ("stage3", "enforce"))
 STAGE_TITLES = {"feature_gate": "stage 1", "audit": "stage 2", "enforce": "stage 3"}
+READINESS_FILE = "readiness.json"
+# The readiness checks as table columns, and how each status shows in a cell.
+READINESS_COLUMNS = (("connection", "connection"), ("python", "python"), ("kubelet", "kubelet"), ("kubelet_health", "health"), ("runtime", "runtime"),
+                     ("crictl", "crictl"), ("log_action", "log"), ("libseccomp", "libseccomp"), ("records", "records"),
+                     ("bpftrace", "bpftrace"), ("credentials", "creds"), ("disk", "disk"))
+READINESS_CELLS = {"ok": "ok", "blocker": "BLOCKER", "warning": "warn", "repair": "repair", "n/a": "-"}
 
 
 def read_json(path):
@@ -62,8 +68,10 @@ def batches(nodes):
     return result
 
 
-def status(stages):
+def status(stages, ready=True, preflight_only=False):
     """Where the node stands at the end of what the run did, in one phrase, and whether that is a failure."""
+    if not stages and (not ready or preflight_only):
+        return ("ready" if ready else "not ready"), False
     pre = stages.get("preflight")
     if pre:
         return "stopped by preflight", True
@@ -87,12 +95,15 @@ def build(report_dir, generated):
     run_path = os.path.join(report_dir, "run.json")
     run = read_json(run_path) if os.path.exists(run_path) else None
     nodes = node_records(report_dir)
-    hosts = sorted(set(nodes) | set((run or {}).get("hosts") or []))
+    readiness_path = os.path.join(report_dir, READINESS_FILE)
+    readiness = read_json(readiness_path) if os.path.exists(readiness_path) else None
+    assessed = (readiness or {}).get("nodes") or {}
+    hosts = sorted(set(nodes) | set((run or {}).get("hosts") or []) | set(assessed))
     batch_list = batches(nodes)
     entries = {}
     for host in hosts:
         stages = nodes.get(host, {})
-        phrase, failed = status(stages)
+        phrase, failed = status(stages, (assessed.get(host) or {}).get("ready", True), bool((run or {}).get("preflight_only")))
         entries[host] = {
             "status": phrase,
             "failed": failed,
@@ -116,11 +127,41 @@ def build(report_dir, generated):
         "schema": SCHEMA,
         "generated": generated,
         "run": run,
+        "readiness": readiness,
         "totals": dict(nodes=len(hosts), by_status=totals, failed=sum(1 for e in entries.values() if e["failed"])),
         "batches": batch_list,
         "nodes": entries,
         "suggested_profiles": suggested,
     }
+
+
+def readiness_table(readiness):
+    """Lines of text: one row per node and one column per check, then each node's blockers, warnings and repairs
+    with their fixes."""
+    nodes = readiness.get("nodes") or {}
+    width = max([len("node")] + [len(host) for host in nodes])
+    columns = [(name, title, max(len(title), 7)) for name, title in READINESS_COLUMNS]
+    lines = ["%-*s  %-5s  %s" % (width, "node", "ready", "  ".join("%-*s" % (w, title) for _n, title, w in columns))]
+    notes = []
+    for host in sorted(nodes):
+        node = nodes[host]
+        checks = dict((c["check"], c) for c in node.get("checks") or [])
+        lines.append("%-*s  %-5s  %s" % (width, host, "yes" if node.get("ready") else "NO", "  ".join(
+            "%-*s" % (w, READINESS_CELLS.get((checks.get(name) or {}).get("status"), "?")) for name, _t, w in columns)))
+        for check in node.get("checks") or []:
+            if check["status"] in ("blocker", "warning", "repair"):
+                notes.append("%s %s %s: %s%s" % (host, check["status"], check["check"], check["detail"],
+                                                 " -> fix: " + check["fix"] if check.get("fix") else ""))
+    return lines + ([""] + notes if notes else [])
+
+
+def _readiness_rows(readiness):
+    rows = []
+    for host, node in sorted((readiness.get("nodes") or {}).items()):
+        findings = ["%s %s: %s%s" % (c["status"], c["check"], c["detail"], " (fix: %s)" % c["fix"] if c.get("fix") else "")
+                    for c in node.get("checks") or [] if c["status"] in ("blocker", "warning", "repair")]
+        rows.append("| %s | %s | %s |" % (host, "yes" if node.get("ready") else "**no**", _cell("; ".join(findings)) or "-"))
+    return rows
 
 
 def _cell(value):
@@ -230,6 +271,13 @@ def markdown(report):
     for host, entry in sorted(report["nodes"].items()):
         numbers = "/".join(str(entry["batches"].get(stage, "-")) for stage in ("feature_gate", "audit", "enforce"))
         lines.append("| %s | %s | %s | %s |" % (host, numbers, entry["status"], "yes" if entry["failed"] else ""))
+    readiness = report.get("readiness")
+    if readiness:
+        left_out = readiness.get("left_out") or []
+        lines += ["", "# Readiness (policy %s, checked %s)" % (readiness.get("policy"), readiness.get("checked_at")), ""]
+        if left_out:
+            lines += ["Left out of the rollout because they were not ready: %s." % ", ".join(left_out), ""]
+        lines += ["| node | ready | blockers, warnings and repairs |", "|---|---|---|"] + _readiness_rows(readiness)
     lines += ["", "# Stage 1 (feature gate)", "",
               "| node | layout | kubelet | runtime | method | gate before | gate after | result | what happened |",
               "|---|---|---|---|---|---|---|---|---|"] + _stage1_rows(report)

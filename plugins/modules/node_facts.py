@@ -140,20 +140,8 @@ ansible_facts:
 import json
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts, tools
-
-
-def health(url, timeout):
-    if not url:
-        return False, "the kubelet's healthz endpoint is disabled (healthzPort: 0)"
-    try:
-        response = open_url(url, timeout=timeout, use_proxy=False)
-        body = response.read().decode("utf-8", "replace").strip()
-    except Exception as exc:  # any failure to answer is "not healthy"; the text says why
-        return False, "%s: %s" % (url, exc)
-    return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
 
 
 def main():
@@ -164,13 +152,10 @@ def main():
     )
 
     run = tools.runner(module)
-    facts = node_facts.gather(run)
-    kubelet = facts["kubelet"]
     if module.params["check_health"]:
-        url = (kubelet.get("healthz") or {}).get("url")
-        kubelet["healthy"], kubelet["health_error"] = health(url, module.params["timeout"]) if kubelet["running"] else (
-            False, "no kubelet process is running")
-        kubelet["service"] = node_facts.unit_state(run)
+        facts = node_facts.gather_with_health(run, module.params["timeout"])
+    else:
+        facts = node_facts.gather(run)
     facts = json.loads(json.dumps(facts))
     if module.params["as_fact"]:
         module.exit_json(changed=False, ansible_facts=dict(seccomp_node=facts))

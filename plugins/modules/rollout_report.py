@@ -42,6 +42,12 @@ options:
     type: list
     elements: str
     default: []
+  readiness:
+    description:
+      - The fleet's readiness before any change (C(readiness.json)) - C(policy), C(stages), C(checked_at),
+        C(left_out) and C(nodes) (per host C(ready) and the C(checks) of M(k8s.seccomp_default.readiness)).
+      - A node that is not ready and has no stage record shows as C(not ready).
+    type: dict
 attributes:
   check_mode:
     support: none
@@ -78,6 +84,11 @@ totals:
   description: How many nodes there are, how many failed, and how many are in each status.
   returned: always
   type: dict
+table:
+  description: The readiness table as lines of text - a node per row, a check per column, then each finding and its fix.
+  returned: when O(readiness) is given
+  type: list
+  elements: str
 rebuilt:
   description: Whether this call rebuilt the report; false when a rebuild that began after the record was written had read it.
   returned: always
@@ -93,10 +104,11 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown, read_json
 
 STAGE_FILE = {"preflight": "stage1", "feature_gate": "stage1", "audit": "stage2", "enforce": "stage3"}
-RUN_ENTRIES = ("run.json", "report.json", "summary.md", "nodes", "suggested-profiles")
+RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "nodes", "suggested-profiles")
 BUILT = ".built"  # the boot and CLOCK_MONOTONIC time at which the last rebuild began reading the records
 
 
@@ -164,6 +176,7 @@ def main():
             host=dict(type="str"),
             record=dict(type="dict"),
             batch=dict(type="list", elements="str", default=[]),
+            readiness=dict(type="dict"),
         ),
         required_together=[("host", "record")],
         supports_check_mode=False,
@@ -187,6 +200,8 @@ def main():
             if module.params["start"] is not None:
                 start_run(directory, module.params["start"])
                 os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
+            if module.params["readiness"] is not None:
+                atomic_write(os.path.join(directory, rollout_report.READINESS_FILE), dump(module.params["readiness"]))
             report = None
             if written and rebuilt_since(directory, written):
                 try:
@@ -198,8 +213,11 @@ def main():
                 report = rebuild(directory)
     except (IOError, OSError, ValueError) as exc:
         module.fail_json(msg="cannot write the report in %s: %s" % (directory, exc))
+    extra = {}
+    if module.params["readiness"] is not None:
+        extra["table"] = rollout_report.readiness_table(module.params["readiness"])
     module.exit_json(changed=False, report=os.path.join(directory, "report.json"), summary=os.path.join(directory, "summary.md"),
-                     totals=report["totals"], rebuilt=rebuilt)
+                     totals=report["totals"], rebuilt=rebuilt, **extra)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 kubeadm's deb and rpm packages, kind, kubespray, EKS AL2 (JSON config) and AL2023 (nodeadm: environment file,
 JSON config and drop-in directory, the 1.28-1.29 alpha variable), kops ("$DAEMON_ARGS") and OpenShift
 (kubenswrapper, CRI-O with crio.conf.d/00-default). Every node but OpenShift's ends enforced, each file written in
-its own format with nothing else in it changed; OpenShift's is stopped by preflight with what to do instead, and
-not one of its files is touched.
+its own format with nothing else in it changed; OpenShift's is found not ready by the readiness check, with what to
+do instead, left out of the rollout (seccomp_preflight_policy=skip_unready), and not one of its files is touched.
 """
 
 import hashlib
@@ -33,7 +33,7 @@ FLEET = {"name": "real", "nodes": [
     {"name": "rl-openshift", "version": "1.30.14", "runtime": "crio", "layout": "openshift", "workloads": ["common"]},
 ]}
 EXTRA = {"seccomp_serial": 4, "seccomp_audit_soak": "6s", "seccomp_audit_soak_steps": 2, "seccomp_enforce_watch": "4s",
-         "seccomp_enforce_watch_steps": 2, "seccomp_max_fail_percentage": 100}
+         "seccomp_enforce_watch_steps": 2, "seccomp_max_fail_percentage": 100, "seccomp_preflight_policy": "skip_unready"}
 
 
 def read(state, node, path):
@@ -60,18 +60,20 @@ def test_every_layout_but_openshift_is_enforced(rolled_out):
     nodes = rolled_out["report"]["nodes"]
     assert dict((name, entry["status"]) for name, entry in nodes.items()) == dict(
         [(node["name"], "enforced") for node in FLEET["nodes"] if node["layout"] != "openshift"]
-        + [("rl-openshift", "stopped by preflight")]), rolled_out["run"].stdout[-3000:]
-    layouts = dict((name, entry["stages"].get("feature_gate", entry["stages"].get("preflight", {})).get("layout"))
-                   for name, entry in nodes.items())
+        + [("rl-openshift", "not ready")]), rolled_out["run"].stdout[-3000:]
+    layouts = dict((name, entry["stages"]["feature_gate"].get("layout")) for name, entry in nodes.items()
+                   if name != "rl-openshift")
     assert layouts == {"rl-kubeadm-deb": "kubeadm", "rl-kubeadm-rpm": "kubeadm", "rl-kind": "kind",
                        "rl-kubespray": "kubespray", "rl-eks-al2": "eks-al2", "rl-eks-al2023": "eks-al2023",
-                       "rl-kops": "kops", "rl-openshift": "openshift"}
-    assert recap(rolled_out["run"].stdout)["rl-openshift"]["failed"] == 1
+                       "rl-kops": "kops"}
+    assert rolled_out["report"]["readiness"]["left_out"] == ["rl-openshift"]
+    assert recap(rolled_out["run"].stdout)["rl-openshift"]["failed"] == 0  # assessed, left out, never failed
 
 
 def test_openshift_is_refused_with_what_to_do_and_left_alone(rolled_out):
-    record = rolled_out["report"]["nodes"]["rl-openshift"]["stages"]["preflight"]
-    assert "Machine Config Operator" in record["error"] and "KubeletConfig" in record["error"]
+    kubelet = [c for c in rolled_out["report"]["readiness"]["nodes"]["rl-openshift"]["checks"] if c["check"] == "kubelet"][0]
+    assert kubelet["status"] == "blocker"
+    assert "Machine Config Operator" in kubelet["detail"] and "KubeletConfig" in kubelet["detail"]
     state = rolled_out["state"]
     assert sorted(hashlib.sha256(read(state, "rl-openshift", path).encode()).hexdigest() for path in (
         "/etc/kubernetes/kubelet.conf", "/etc/crio/crio.conf", "/etc/crio/crio.conf.d/00-default")) == rolled_out["openshift"]

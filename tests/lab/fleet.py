@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -40,7 +41,14 @@ REAL_LAYOUTS = {
     "openshift": ("/usr/bin/kubelet", "/etc/kubernetes/kubelet.conf", "crio"),
 }
 CONTAINERD_ENDPOINTS = ("unix:///var/run/containerd/containerd.sock", "unix:///run/containerd/containerd.sock")
+# The lab's own stand-ins (kubelet, crictl, systemctl...) run with the machine's Python and its packages.
 NODE_PYTHON = "/usr/bin/python3"
+# The collection's modules run with MODULE_PYTHON: a venv without pip or site packages, so that it sees the standard
+# library only, as a stock node's Python does (Debian and Ubuntu ship no ruamel or tomlkit; RHEL 9's Python is 3.9).
+# The oldest Python the collection supports on nodes (3.9) when pyenv has it; else the machine's python3.
+MODULE_PYTHON_DIR = os.path.join(LAB_ROOT, "module-python")
+MODULE_PYTHON = os.path.join(MODULE_PYTHON_DIR, "bin", "python")
+MODULE_PYTHON_BASES = ("/root/.pyenv/versions/3.9.18/bin/python3.9", "python3.9", NODE_PYTHON)
 CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock"
 CRIO_SOCKET = "unix:///var/run/crio/crio.sock"
 CRIO_VERSION = {22: "1.22.5", 23: "1.23.5", 24: "1.24.6", 25: "1.25.4", 26: "1.26.4", 27: "1.27.8", 28: "1.28.11",
@@ -95,6 +103,24 @@ def build_images():
         with open(os.path.join(rootfs, "entrypoint.sh"), "w") as handle:
             handle.write("#!/bin/sh\n%s\n" % script)
         os.chmod(os.path.join(rootfs, "entrypoint.sh"), 0o755)
+
+
+def make_module_python():
+    """MODULE_PYTHON, made once: a venv of the oldest supported Python that sees nothing but its standard library."""
+    if os.path.exists(MODULE_PYTHON):
+        return MODULE_PYTHON
+    base = next(found for found in (shutil.which(candidate) for candidate in MODULE_PYTHON_BASES) if found)
+    building = MODULE_PYTHON_DIR + ".%d" % os.getpid()
+    shutil.rmtree(building, ignore_errors=True)
+    subprocess.run([base, "-m", "venv", "--without-pip", building], check=True)
+    # A venv records its own path in pyvenv.cfg and scripts only; the interpreter finds its prefix from where it runs.
+    try:
+        os.rename(building, MODULE_PYTHON_DIR)
+    except OSError:  # another fleet made it first
+        shutil.rmtree(building, ignore_errors=True)
+    log("module interpreter: %s (%s)" % (MODULE_PYTHON, subprocess.run(
+        [MODULE_PYTHON, "--version"], capture_output=True, text=True, check=True).stdout.strip()))
+    return MODULE_PYTHON
 
 
 def capture_containerd_default():
@@ -288,8 +314,9 @@ def node_files(node, fs, restart_sec):
             "# Kubelet configuration of %s (written by the operator; comments and order are kept by edits)\n"
             % node["name"] + yaml.safe_dump(config, sort_keys=False))
     files["/etc/kubernetes/pki/ca.crt"] = open(os.path.join(PKI, "ca.crt")).read()
-    files["/etc/kubernetes/pki/apiserver-kubelet-client.crt"] = open(os.path.join(PKI, "client.crt")).read()
-    files["/etc/kubernetes/pki/apiserver-kubelet-client.key"] = open(os.path.join(PKI, "client.key")).read()
+    if node.get("admin_cert", True):  # kubeadm puts it on control-plane nodes only; a worker has none
+        files["/etc/kubernetes/pki/apiserver-kubelet-client.crt"] = open(os.path.join(PKI, "client.crt")).read()
+        files["/etc/kubernetes/pki/apiserver-kubelet-client.key"] = open(os.path.join(PKI, "client.key")).read()
     files["/var/lib/kubelet/seccomp/lab/custom.json"] = json.dumps(
         {"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
          if platform.machine() == "x86_64" else ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], "syscalls": []}, indent=1) + "\n"
@@ -358,6 +385,28 @@ def fs_path(fs, production_path):
     raise ValueError("%s is not under a node directory" % production_path)
 
 
+# Fault injection: "hide" takes a node's tool or device away, as a node that never had it. A tool in an overlaid
+# directory gets an overlayfs whiteout; /dev/kmsg gets /dev/null over it (kind links /dev/kmsg to /dev/console when
+# a node has none: something is there, but not the kernel's log).
+HIDDEN_DEVICES = {"/dev/kmsg": "/dev/null"}
+
+
+def hide_files(node, fs):
+    for path in node.get("hide") or []:
+        if path in HIDDEN_DEVICES:
+            continue
+        if not any(path.startswith(target + "/") for target, _upper in OVERLAYS):
+            raise ValueError("hide: %s is not in an overlaid directory (%s)" % (path, ", ".join(t for t, _u in OVERLAYS)))
+        whiteout = fs_path(fs, path)
+        os.makedirs(os.path.dirname(whiteout), exist_ok=True)
+        if not os.path.lexists(whiteout):
+            os.mknod(whiteout, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+
+
+def hidden_devices(node):
+    return [(path, HIDDEN_DEVICES[path]) for path in node.get("hide") or [] if path in HIDDEN_DEVICES]
+
+
 def create_node(fleet_dir, node, restart_sec):
     node_dir = os.path.join(fleet_dir, "nodes", node["name"])
     fs = os.path.join(node_dir, "fs")
@@ -366,6 +415,9 @@ def create_node(fleet_dir, node, restart_sec):
     for _target, upper in OVERLAYS:
         os.makedirs(os.path.join(fs, upper), exist_ok=True)
         os.makedirs(os.path.join(fs, upper + ".work"), exist_ok=True)
+    # The runtime is a service of its own: crictl reaches it whether the kubelet runs or not.
+    os.makedirs(os.path.join(fs, "run", "containerd" if node["runtime"] == "containerd" else "crio", "lab-cri"),
+                exist_ok=True)
     # The host's /var/log has the dpkg and apt logs a node would have; the journal and pods are its own.
     for path, text in node_files(node, fs, restart_sec).items():
         try:
@@ -374,6 +426,7 @@ def create_node(fleet_dir, node, restart_sec):
             continue  # a file of the real layout outside the node's own directories (/etc/crictl.yaml)
         write(target, text, 0o755 if path.startswith(("/usr/local/bin/", "/usr/bin/")) else
               (0o600 if path.endswith(".key") else 0o644))
+    hide_files(node, fs)
     wants = os.path.join(fs, "etc-systemd-system", "multi-user.target.wants")
     os.makedirs(wants, exist_ok=True)
     for unit in ("kubelet.service", "crio.service") if node["runtime"] == "crio" else ("kubelet.service",):
@@ -383,7 +436,8 @@ def create_node(fleet_dir, node, restart_sec):
         "hostname": node["name"],
         "binds": BIND_DIRS,
         "overlays": OVERLAYS,
-        "file_binds": [("/usr/bin/%s" % tool, os.path.join(node_dir, "bin", tool)) for tool in ("systemctl", "journalctl")],
+        "file_binds": [("/usr/bin/%s" % tool, os.path.join(node_dir, "bin", tool)) for tool in ("systemctl", "journalctl")]
+        + hidden_devices(node),
         "addresses": node_addresses(node),
         "node": node,
     }
@@ -438,6 +492,7 @@ def create(description, restart_sec=2, wait=True):
         destroy(name)
     os.makedirs(directory)
     build_images()
+    make_module_python()
     capture_containerd_default()
     make_pki()
     created = []
@@ -465,7 +520,7 @@ def write_inventory(state):
         hosts[node["name"]] = {
             "ansible_connection": "community.docker.nsenter",
             "ansible_nsenter_pid": state.get("doors", state["nodes"])[node["name"]],
-            "ansible_python_interpreter": NODE_PYTHON,
+            "ansible_python_interpreter": MODULE_PYTHON,
             "lab_kubelet_version": node["version"],
             "lab_runtime": node["runtime"],
             "lab_layout": node["layout"],

@@ -55,8 +55,9 @@ def run_tasks(tmp_path, tasks, check=False, diff=False):
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=False, timeout=1200):
-    """ansible-playbook PLAYBOOK -i INVENTORY as a user runs it, from ``cwd``; returns CompletedProcess."""
+def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=False, timeout=1200, env=None):
+    """ansible-playbook PLAYBOOK -i INVENTORY as a user runs it, from ``cwd`` (``env``: variables to set or, with
+    None, to unset); returns CompletedProcess."""
     command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
@@ -64,9 +65,15 @@ def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=Fa
         command.append("--check")
     if diff:
         command.append("--diff")
-    env = dict(os.environ, PWD=str(cwd), ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(cwd), check=False, timeout=timeout)
+    environment = dict(os.environ, PWD=str(cwd), ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+                       ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=str(cwd), check=False,
+                          timeout=timeout)
 
 
 def recap(stdout):

@@ -18,7 +18,7 @@ def requirement_names(path):
         for line in handle:
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
-                names.append(re.split(r"[<>=!~;\[ ]", line, 1)[0].lower())
+                names.append(re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0].lower())
     return names
 
 

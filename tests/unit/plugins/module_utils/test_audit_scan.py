@@ -225,3 +225,18 @@ def test_the_kernels_lost_counter_growing_between_scans_is_throttling(tmp_path):
     second, cursors = audit_scan.scan([("auditd", str(log))], cursors, "beginning", host, run=auditctl)
     assert second["throttling"]["audit_lost"] == 12 and second["complete"] is False
     assert "auditctl -r 0" in second["throttling"]["remedy"]
+
+
+def test_only_the_kernel_log_device_is_a_kmsg_source(tmp_path):
+    """kind links /dev/kmsg to /dev/console when the node has none; a file or another device holds no records."""
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "kmsg").write_text("not a device\n")
+    assert audit_scan.available_sources(str(tmp_path)) == []
+    (dev / "kmsg").unlink()
+    os.symlink("/dev/null", str(dev / "kmsg"))
+    assert audit_scan.available_sources(str(tmp_path)) == []
+    if os.path.exists("/dev/kmsg"):
+        (dev / "kmsg").unlink()
+        os.symlink("/dev/kmsg", str(dev / "kmsg"))
+        assert audit_scan.available_sources(str(tmp_path)) == [("kmsg", "/dev/kmsg")]

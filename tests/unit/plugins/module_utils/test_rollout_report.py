@@ -79,3 +79,54 @@ def test_a_batch_is_one_batch_even_after_some_of_its_hosts_failed(tmp_path):
     put(directory, "n4", "stage2", dict(stage="audit", result="passed", batch=["n4", "n5"], recorded_at="t5"))
     put(directory, "n5", "stage2", dict(stage="audit", result="skipped", batch=["n5"], recorded_at="t4"))
     assert [(b["number"], b["hosts"]) for b in R.batches(R.node_records(directory))] == [(1, ["n1", "n2", "n3"]), (2, ["n4", "n5"])]
+
+
+READINESS = dict(policy="skip_unready", stages=["feature_gate", "audit", "enforce"], checked_at="2026-11-30T10:00:00+00:00",
+                 left_out=["n2"], nodes={
+                     "n1": dict(ready=True, checks=[dict(check="connection", status="ok", detail="reachable", fix=None),
+                                                    dict(check="records", status="warning", detail="kmsg; printk_ratelimit",
+                                                         fix="sysctl -w kernel.printk_ratelimit=0")]),
+                     "n2": dict(ready=False, checks=[dict(check="connection", status="ok", detail="reachable", fix=None),
+                                                     dict(check="crictl", status="blocker", detail="crictl was not found",
+                                                          fix="install cri-tools, or set seccomp_crictl")])})
+
+
+def test_readiness_is_in_the_report_and_a_node_left_out_says_so(tmp_path):
+    directory = str(tmp_path)
+    with open(os.path.join(directory, "run.json"), "w") as handle:
+        json.dump(dict(id="r2", started="2026-11-30T10:00:00+00:00", stages=["feature_gate"], serial=1,
+                       max_fail_percentage=0, check_mode=False, hosts=["n1", "n2"]), handle)
+    with open(os.path.join(directory, R.READINESS_FILE), "w") as handle:
+        json.dump(READINESS, handle)
+    put(directory, "n1", "stage3", ENFORCED)
+    report = R.build(directory, "2026-11-30T10:05:00+00:00")
+    jsonschema.validate(report, SCHEMA)
+    assert report["nodes"]["n2"]["status"] == "not ready" and report["nodes"]["n1"]["status"] == "enforced"
+    assert report["readiness"]["left_out"] == ["n2"]
+    page = R.markdown(report)
+    assert "Left out of the rollout because they were not ready: n2." in page
+    assert "| n2 | **no** | blocker crictl: crictl was not found (fix: install cri-tools, or set seccomp_crictl) |" in page
+
+
+def test_a_preflight_only_run_calls_ready_nodes_ready(tmp_path):
+    directory = str(tmp_path)
+    with open(os.path.join(directory, "run.json"), "w") as handle:
+        json.dump(dict(id="r3", started="2026-11-30T10:00:00+00:00", stages=["feature_gate"], serial=1, preflight_only=True,
+                       max_fail_percentage=0, check_mode=False, hosts=["n1", "n2"]), handle)
+    with open(os.path.join(directory, R.READINESS_FILE), "w") as handle:
+        json.dump(dict(READINESS, policy="stop", left_out=[]), handle)
+    report = R.build(directory, "2026-11-30T10:05:00+00:00")
+    jsonschema.validate(report, SCHEMA)
+    assert report["totals"]["by_status"] == {"ready": 1, "not ready": 1}
+
+
+def test_the_readiness_table_has_a_column_per_check_and_the_fix_of_each_finding():
+    lines = R.readiness_table(READINESS)
+    header = lines[0].split()
+    assert header[:3] == ["node", "ready", "connection"] and "creds" in header
+    n1, n2 = lines[1].split(), lines[2].split()
+    assert n1[:3] == ["n1", "yes", "ok"] and n2[:3] == ["n2", "NO", "ok"]
+    assert n2[header.index("crictl")] == "BLOCKER" and n1[header.index("records")] == "warn"
+    assert n1[header.index("bpftrace")] == "?"  # not in the rows given
+    assert lines[4:] == ["n1 warning records: kmsg; printk_ratelimit -> fix: sysctl -w kernel.printk_ratelimit=0",
+                         "n2 blocker crictl: crictl was not found -> fix: install cri-tools, or set seccomp_crictl"]
