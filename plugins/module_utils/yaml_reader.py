@@ -33,8 +33,9 @@ refuses them), null or empty keys, collections as keys, raw U+2028/U+2029 charac
 nesting deeper than MAX_DEPTH. ``load`` refuses a second document. Nothing but YamlError comes out for any
 text: the reader is iterative (no recursion) and bounded.
 
-Where it is kinder than go-yaml: ``\\/`` is accepted in double quotes and ``\\uD83D\\uDE00`` surrogate pairs
-combine (JSON has both, and the kubelet reads .json files with a JSON decoder).
+Line breaks may be LF, CR LF, CR or NEL; a leading byte order mark is skipped. Where this reader is kinder than
+go-yaml: ``\\/`` is accepted in double quotes and ``\\uD83D\\uDE00`` surrogate pairs combine (JSON has both, and a
+configuration written as JSON is decoded by the kubelet as JSON).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -73,12 +74,10 @@ _ESCAPE_LENGTHS = {"x": 2, "u": 4, "U": 8}
 
 # go-yaml v2 resolve.go: the first character hints at what a plain scalar may be.
 _HINTS = dict([(c, "S") for c in "+-"] + [(c, "D") for c in "0123456789"] + [(c, "M") for c in "yYnNtTfFoO~"] + [(".", ".")])
-_CONSTANTS = {}
-for _value, _words in ((True, "y Y yes Yes YES true True TRUE on On ON"), (False, "n N no No NO false False FALSE off Off OFF"),
-                       (None, "~ null Null NULL"), (_NAN, ".nan .NaN .NAN"), (_INF, ".inf .Inf .INF +.inf +.Inf +.INF"),
-                       (-_INF, "-.inf -.Inf -.INF")):
-    for _word in _words.split():
-        _CONSTANTS[_word] = _value
+_CONSTANTS = dict((word, value) for value, words in (
+    (True, "y Y yes Yes YES true True TRUE on On ON"), (False, "n N no No NO false False FALSE off Off OFF"),
+    (None, "~ null Null NULL"), (_NAN, ".nan .NaN .NAN"), (_INF, ".inf .Inf .INF +.inf +.Inf +.INF"), (-_INF, "-.inf -.Inf -.INF"),
+) for word in words.split())
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?\Z")
 _DIGITS = {2: re.compile(r"[01]+\Z"), 8: re.compile(r"[0-7]+\Z"), 10: re.compile(r"[0-9]+\Z"), 16: re.compile(r"[0-9a-fA-F]+\Z")}
@@ -177,8 +176,8 @@ def _go_int(text):
             base, body = 8, body[2:]
         else:
             base = 8
-    if not body or not _DIGITS[base].match(body):
-        return None
+    if not body or not _DIGITS[base].match(body) or len(body) > 64 and len(body.lstrip("0")) > 64:
+        return None  # (more than 64 digits is out of range in any base, and int() refuses very long decimals)
     value = int(body, base)
     if negative:
         value = -value
@@ -191,7 +190,7 @@ def _go_binary(text):
     """strconv.ParseInt(text, 2, 64) (a sign allowed), then ParseUint(text, 2, 64)."""
     negative = text[:1] == "-"
     body = text[1:] if text[:1] in ("+", "-") else text
-    if not body or not _DIGITS[2].match(body):
+    if not body or not _DIGITS[2].match(body) or len(body.lstrip("0")) > 64:
         return None
     value = -int(body, 2) if negative else int(body, 2)
     if -_INT64 <= value < _INT64 or (text[:1] not in ("+", "-") and value < _UINT64):
@@ -389,32 +388,30 @@ class _Reader:
             self.tokens.append(("BE", self.line, here, None, False))
             self.indent = self.indents.pop()
 
-    def _skip(self):
-        """Blanks, comments and line breaks up to the next token (tabs only where go-yaml skips them)."""
-        text = self.text
-        start = self.pos
-        if self.flow_level:
-            pos = _SKIP_FLOW.match(text, start).end()
-        else:
-            pos = (_SKIP_SPACES if self.allow_key else _SKIP_BLANKS).match(text, start).end()
-            if text[pos] == "\n":
-                pos = _SKIP_LINES.match(text, pos).end()
-                self.allow_key = True
-        if pos != start:
-            breaks = text.count("\n", start, pos)
-            if breaks:
-                self.line += breaks
-                self.line_start = text.rfind("\n", start, pos) + 1
-            self.pos = pos
-
     def _fetch(self):
         text = self.text
-        pos = self.pos
+        pos = start = self.pos
         if text[pos] in " \t\n#":
-            self._skip()
-            pos = self.pos
+            # Blanks, comments and line breaks up to the next token (tabs only where go-yaml skips them).
+            if self.flow_level:
+                pos = _SKIP_FLOW.match(text, pos).end()
+            else:
+                pos = (_SKIP_SPACES if self.allow_key else _SKIP_BLANKS).match(text, pos).end()
+                if text[pos] == "\n":
+                    pos = _SKIP_LINES.match(text, pos).end()
+                    self.allow_key = True
+            if pos != start:
+                breaks = text.count("\n", start, pos)
+                if breaks:
+                    self.line += breaks
+                    self.line_start = text.rfind("\n", start, pos) + 1
+                self.pos = pos
         keys = self.keys
-        if len(keys) > 1 or keys[0] is not None:
+        if len(keys) == 1:
+            key = keys[0]
+            if key is not None and (key[3] != self.line or pos - key[2] > KEY_LIMIT):
+                self._stale()
+        else:
             self._stale()
         column = pos - self.line_start
         if self.indent > column:
@@ -432,6 +429,8 @@ class _Reader:
         if char not in _NOT_PLAIN_START:
             return self._fetch_plain()
         after = text[pos + 1]
+        if char == ":" and (self.flow_level or after in _BLANKZ):
+            return self._fetch_value()
         if char in "[{":
             return self._fetch_flow_start(char)
         if char in "]}":
@@ -443,8 +442,6 @@ class _Reader:
         if char == "?" and (self.flow_level or after in _BLANKZ):
             self._fail("a complex mapping key ('? ') is not supported in a kubelet configuration; write the key as a "
                        "plain or quoted string followed by ': ' (and quote a value that contains '?')")
-        if char == ":" and (self.flow_level or after in _BLANKZ):
-            return self._fetch_value()
         if char == "*" or char == "&":
             name = _WORD.match(text, pos + 1).group()
             what = "an alias (*%s)" % name if char == "*" else "an anchor (&%s)" % name
@@ -598,18 +595,6 @@ class _Reader:
         value = self._scan_double() if double else self._scan_single()
         self.tokens.append(("S", line, column, value, False))
 
-    def _fetch_plain(self):
-        line, column = self.line, self.pos - self.line_start
-        if self.allow_key:
-            key = self.keys[-1]
-            if key is not None and key[1]:
-                self._fail_key(key)
-            self.keys[-1] = (self.taken + len(self.tokens), not self.flow_level and self.indent == column, self.pos, line,
-                             column)
-            self.allow_key = False
-        value = self._scan_plain()
-        self.tokens.append(("S", line, column, value, True))
-
     def _fetch_block_scalar(self, folded):
         self._remove_key()
         self.allow_key = True
@@ -617,11 +602,18 @@ class _Reader:
         value = self._scan_block(folded)
         self.tokens.append(("S", line, column, value, False))
 
-    def _scan_plain(self):
+    def _fetch_plain(self):
         text = self.text
         pos = self.pos
         line, line_start = self.line, self.line_start
+        column = pos - line_start
         flow = self.flow_level
+        if self.allow_key:  # a plain scalar may be an implicit key
+            key = self.keys[-1]
+            if key is not None and key[1]:
+                self._fail_key(key)
+            self.keys[-1] = (self.taken + len(self.tokens), not flow and self.indent == column, pos, line, column)
+            self.allow_key = False
         indent = self.indent + 1
         run = (_PLAIN_FLOW if flow else _PLAIN_BLOCK).match
         chunks = []
@@ -669,10 +661,10 @@ class _Reader:
                 break
         if not chunks:
             self._fail("the character '%s' cannot start a value; quote the value" % text[pos], line, pos - line_start)
+        self.tokens.append(("S", self.line, column, chunks[0] if len(chunks) == 1 else u"".join(chunks), True))
         self.pos, self.line, self.line_start = pos, line, line_start
         if broken:
             self.allow_key = True
-        return chunks[0] if len(chunks) == 1 else u"".join(chunks)
 
     def _quoted_breaks(self, pos, line, line_start):
         """The blank lines after a line break in a quoted scalar: (pos, line, line_start, breaks)."""
@@ -1059,7 +1051,7 @@ class _Reader:
                 self._fail("a mapping key is empty (or null); write a key before the ':'", token[1], token[2])
             if value in top[0]:
                 first = top[3][value]
-                other = [key for key in top[0] if key == value][0]
+                other = [key for key in top[0] if key is value or key == value][0]
                 if type(other) is not type(value):
                     self._fail("the keys %s (line %d) and %s are one and the same key once read (Python counts true as 1 "
                                "and 1.0 as 1); quote them to make them strings" % (_show(other), first[0] + 1, _show(value)),
