@@ -92,3 +92,14 @@ class Crictl:
     def identities(self):
         """container ID -> identity, for every container the runtime knows (running or not)."""
         return dict((c["id"], identity(c)) for c in self.containers())
+
+
+def identities_or_warn(module):
+    """The node's containers by ID; on a host without crictl (a log read where no runtime runs) none, with a
+    warning the user sees, since records and traces can then only name containers by their cgroup's ID."""
+    try:
+        client = Crictl(module.run_command, module.params.get("crictl"), module.params.get("runtime_endpoint"))
+    except ToolNotFound as exc:
+        module.warn("%s; containers are told by their IDs only, without pod and container names" % exc)
+        return {}
+    return client.identities()

@@ -228,6 +228,8 @@ def gather_kubelet(run, root="/", processes=True):
         # the node IP only, where 127.0.0.1 is refused).
         api_host=_api_host(merged.get("address")),
         static_pod_path=merged.get("staticPodPath"),
+        # The kubelet's own credentials (system:node:<name>): they list the node's pods from the API server.
+        kubeconfig=flags.get("--kubeconfig"),
         container_runtime_endpoint=flags.get("--container-runtime-endpoint")
         or merged.get("containerRuntimeEndpoint") or RUNTIME_DEFAULT_ENDPOINT,
         container_runtime_endpoint_source="flag" if flags.get("--container-runtime-endpoint") else (

@@ -17,7 +17,8 @@ __metaclass__ = type
 import os
 import sys
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, libseccomp, syscall_trace, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, cri, kube_api, libseccomp,
+                                                                          syscall_trace, tools)
 
 CHECKS = ("python", "kubelet", "kubelet_health", "runtime", "crictl", "log_action", "libseccomp", "records",
           "bpftrace", "credentials", "disk")
@@ -179,15 +180,37 @@ def _kernel_has(filesystem):
         return False
 
 
-def check_credentials(cert, key):
-    """The client certificate the kubelet's API accepts for /pods and /configz (nodes/proxy)."""
-    missing = [path for path in (cert, key) if not path or not os.access(path, os.R_OK)]
-    if missing:
-        return row("credentials", "blocker", "no client certificate to read the kubelet's /pods and /configz: %s "
-                   "not readable" % ", ".join(str(path) for path in missing),
-                   "set seccomp_configz_client_cert and seccomp_configz_client_key to a certificate the kubelet "
-                   "authorizes for nodes/proxy (kubeadm's apiserver-kubelet-client is on control-plane nodes only)")
-    return row("credentials", "ok", "kubelet API with %s" % cert)
+def access(cert, key, kubeconfig, controller_kubeconfig):
+    """How the node's pods and the kubelet's /configz will be read: ``kubelet`` (its API, with a client certificate
+    that has nodes/proxy), ``api_server`` (pods with the kubelet's own credentials; /configz through the API
+    server's proxy with the controller's kubeconfig) or None (no way), and why."""
+    if all(path and os.access(path, os.R_OK) for path in (cert, key)):
+        return dict(pods="kubelet", configz="kubelet", why="kubelet API with %s" % cert)
+    notes = ["%s not readable" % cert]
+    pods = None
+    if kubeconfig:
+        try:
+            found = kube_api.load_kubeconfig(kubeconfig, execute=False)
+            pods = "api_server"
+            notes.append("pods from the API server as %s (%s)" % (found.user, kubeconfig))
+        except kube_api.KubeApiError as exc:
+            notes.append(str(exc))
+    else:
+        notes.append("the kubelet has no --kubeconfig")
+    configz = "api_server" if controller_kubeconfig else None
+    notes.append("/configz through the API server's proxy (%s)" % controller_kubeconfig if configz else
+                 "no controller kubeconfig for /configz through the API server (seccomp_kubeconfig)")
+    return dict(pods=pods, configz=configz, why="; ".join(notes))
+
+
+def check_credentials(found):
+    if found["pods"] and found["configz"]:
+        return row("credentials", "ok", found["why"])
+    return row("credentials", "blocker", "cannot read the node's %s: %s" % (
+        " and ".join(what for what in ("pods", "/configz") if not found[what.strip("/")]), found["why"]),
+        "give the node a client certificate the kubelet authorizes for nodes/proxy (seccomp_configz_client_cert, "
+        "seccomp_configz_client_key), or the controller a kubeconfig with nodes/proxy (seccomp_kubeconfig) and "
+        "the kubelet its own kubeconfig (--kubeconfig)")
 
 
 def check_disk(paths, min_free_mb):
@@ -209,8 +232,8 @@ def check_disk(paths, min_free_mb):
     return row("disk", "ok", "at least %d MiB free for backups and state" % min_free_mb)
 
 
-def assess(facts, run, stages, options):
-    """The rows for one node, in CHECKS order."""
+def assess(facts, run, stages, options, found_access=None):
+    """The rows for one node, in CHECKS order; ``found_access`` is access() for the node."""
     audit = "audit" in stages
     enforce = "enforce" in stages
     mode = audit_mode(facts, options.get("audit_mode"))
@@ -227,7 +250,8 @@ def assess(facts, run, stages, options):
         check_libseccomp(audit or enforce),
         check_records(facts, (audit and mode == "complain") or (enforce and options.get("watch_kernel", True)), run),
         check_bpftrace(audit and mode == "observe", options.get("bpftrace")),
-        check_credentials(options.get("client_cert"), options.get("client_key")),
+        check_credentials(found_access or access(options.get("client_cert"), options.get("client_key"),
+                                                 kubelet.get("kubeconfig"), options.get("controller_kubeconfig"))),
         check_disk([options.get("state_dir") or "/var/lib/k8s-seccomp-default"] + config_dirs,
                    options.get("min_free_mb", 64)),
     ]

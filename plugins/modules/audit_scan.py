@@ -261,7 +261,7 @@ def main():
         attribute = unattributed
         if params["attribute"]:
             seen = (syscall_trace.read_state(params["owners_from"]) or {}).get("processes") if params["owners_from"] else None
-            attribute = audit_scan.ProcessTable(containers=cri.Crictl.for_module(module).identities(), seen_processes=seen)
+            attribute = audit_scan.ProcessTable(containers=cri.identities_or_warn(module), seen_processes=seen)
         before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=params["reset"], sources=chosen_sources(params),
                                                     start=params["start"], max_entries=params["max_entries"])
     except (audit_scan.ScanError, cri.CriError) as exc:

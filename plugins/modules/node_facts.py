@@ -92,7 +92,7 @@ ansible_facts:
               C(kubeadm), C(drop_ins_supported), C(seccomp_default) (C(effective), C(flag), C(config)), C(feature_gate)
               (C(stage) alpha/beta/ga/removed, C(default), C(locked), C(value), C(in_flags), C(in_config), C(problem)),
               C(healthz) (C(address), C(port), C(url)), C(port), C(api_host) (where the kubelet's API answers on the
-              node - its C(address), or 127.0.0.1 when that is every address), C(static_pod_path),
+              node - its C(address), or 127.0.0.1 when that is every address), C(static_pod_path), C(kubeconfig) (its --kubeconfig),
               C(container_runtime_endpoint) and C(container_runtime_endpoint_source) (flag, config or default),
               C(healthy), C(health_error), C(service) (C(active_state), C(sub_state), C(n_restarts)) and C(problems).
             - C(layout) - which installer laid the node out (C(name) - kubeadm, kind, kubespray, eks-al2, eks-al2023,

@@ -45,6 +45,12 @@ options:
     description: Key of O(client_cert).
     type: path
     default: /etc/kubernetes/pki/apiserver-kubelet-client.key
+  controller_kubeconfig:
+    description:
+      - The controller's kubeconfig (with C(nodes/proxy)), when it exists - the way to read C(/configz) through the API
+        server's proxy on a node without a client certificate for the kubelet's API. Checked on the controller by the
+        caller; empty when there is none.
+    type: str
   state_dir:
     description: Where the rollout keeps its state and backups on the node.
     type: path
@@ -112,6 +118,12 @@ checks:
   returned: always
   type: list
   elements: dict
+access:
+  description: How the node's C(pods) and the kubelet's C(configz) will be read - C(kubelet) (its API, with O(client_cert)),
+    C(api_server) (pods with the kubelet's own kubeconfig, C(/configz) through the API server's proxy with
+    O(controller_kubeconfig)) or null - and C(why).
+  returned: always
+  type: dict
 blockers:
   description: C(check - detail) of each blocker.
   returned: always
@@ -139,6 +151,7 @@ def main():
             bpftrace=dict(type="str"),
             client_cert=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.crt"),
             client_key=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.key"),
+            controller_kubeconfig=dict(type="str"),
             state_dir=dict(type="path", default="/var/lib/k8s-seccomp-default"),
             min_free_mb=dict(type="int", default=64),
             require_log_action=dict(type="bool", default=True),
@@ -153,9 +166,11 @@ def main():
     params = module.params
     run = tools.runner(module)
     facts = node_facts.gather_with_health(run, params["timeout"])
-    rows = readiness.assess(facts, run, params["stages"], params)
+    found = readiness.access(params["client_cert"], params["client_key"], facts["kubelet"].get("kubeconfig"),
+                             params["controller_kubeconfig"])
+    rows = readiness.assess(facts, run, params["stages"], params, found)
     blockers = readiness.blockers(rows)
-    module.exit_json(changed=False, ready=not blockers, checks=rows, blockers=blockers,
+    module.exit_json(changed=False, ready=not blockers, checks=rows, blockers=blockers, access=found,
                      seccomp_node=json.loads(json.dumps(facts)))
 
 

@@ -205,7 +205,7 @@ def start(module, profile, pid_path, state_path, bpftrace):
 
 def report(module, state, profile):
     try:
-        containers = cri.Crictl.for_module(module).identities()
+        containers = cri.identities_or_warn(module)
     except cri.CriError as exc:
         module.fail_json(msg="the traced processes cannot be attributed to containers: %s" % exc)
     entries = syscall_trace.judge(state.get("entries") or [], profile, containers)

@@ -3,6 +3,7 @@ IPC and network namespaces, laid out like a production node, reachable by Ansibl
 community.docker.nsenter.
 """
 
+import base64
 import glob
 import hashlib
 import json
@@ -12,6 +13,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -138,13 +140,20 @@ def capture_containerd_default():
 
 
 def make_pki():
-    if os.path.exists(os.path.join(PKI, "client.crt")):
+    ca = os.path.join(PKI, "ca.crt")
+    if os.path.exists(os.path.join(PKI, "client.crt")) and b"Certificate Sign" in subprocess.run(
+            ["openssl", "x509", "-in", ca, "-noout", "-ext", "keyUsage"], capture_output=True).stdout:
         return
+    shutil.rmtree(PKI, ignore_errors=True)  # made before the CA carried kubeadm's key usage: made again
     os.makedirs(PKI, exist_ok=True)
 
     def openssl(*args):
         subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=PKI)
+    # As kubeadm makes its CA (certs/pkiutil NewSelfSignedCACert): CA, key usage digital signature, key
+    # encipherment and certificate signing, which strict verifiers (Python 3.13's, the kubernetes client's) require.
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=kubernetes",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
             "-keyout", "ca.key", "-out", "ca.crt")
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=system:masters/CN=kube-apiserver-kubelet-client",
             "-keyout", "client.key", "-out", "client.csr")
@@ -264,7 +273,13 @@ def serving_pair(name):
 
 def node_addresses(node):
     """The address the node's kubelet config binds to, when it names one (kubespray: the node IP): the lab node
-    gets it on its loopback, as the real node has it on its interface."""
+    gets it on its loopback, as the real node has it on its interface; and the lab API server's address, where the
+    node reaches its control plane."""
+    extra = [APISERVER_ADDRESS] if node.get("api_server") else []
+    return kubelet_addresses(node) + extra
+
+
+def kubelet_addresses(node):
     if node["layout"] not in REAL_LAYOUTS:
         return []
     with open(os.path.join(NODE_FILES, node["layout"], REAL_LAYOUTS[node["layout"]][1].lstrip("/"))) as handle:
@@ -331,6 +346,8 @@ def node_files(node, fs, restart_sec):
             "conmon_cgroup = \"pod\"\n\n[crio.image]\npause_image = \"registry.k8s.io/pause:3.9\"\n" % node["name"])
     if runtime == "crio":
         os.makedirs(os.path.join(fs, "etc-crio", "crio.conf.d"), exist_ok=True)
+    if node.get("api_server"):
+        files.update(node_credentials(node, files))
     for path, text in (node.get("files") or {}).items():
         files[path] = text
     for workload in node.get("workloads", list(WORKLOADS)):
@@ -383,6 +400,80 @@ def fs_path(fs, production_path):
         if production_path == target or production_path.startswith(target + "/"):
             return os.path.join(fs, source, os.path.relpath(production_path, target))
     raise ValueError("%s is not under a node directory" % production_path)
+
+
+# --- the lab API server (tests/lab/apiserver.py), for fleets described with "api_server": true ---
+
+APISERVER_ADDRESS = "192.0.2.1"  # as tests/lab/apiserver.py ADDRESS
+KUBELET_CLIENT_PEM = "/var/lib/kubelet/pki/kubelet-client-current.pem"
+
+
+def issue(name, subject, key_usage="clientAuth", san=None):
+    """A certificate and key signed by the lab CA (PKI/<name>.crt, .key)."""
+    cert, key = os.path.join(PKI, name + ".crt"), os.path.join(PKI, name + ".key")
+    if not os.path.exists(cert):
+        csr = os.path.join(PKI, name + ".csr")
+        subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key, "-out", csr],
+                       check=True, capture_output=True)
+        extensions = os.path.join(PKI, name + ".ext")
+        with open(extensions, "w") as handle:
+            handle.write("extendedKeyUsage=%s\n%s" % (key_usage, "subjectAltName=%s\n" % san if san else ""))
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(PKI, "ca.crt"), "-CAkey",
+                        os.path.join(PKI, "ca.key"), "-CAcreateserial", "-days", "3650", "-out", cert,
+                        "-extfile", extensions], check=True, capture_output=True)
+    return cert, key
+
+
+def kubeconfig(server, user, cert, key):
+    """A kubeconfig as kubeadm writes one (kubelet.conf after TLS bootstrap: one PEM for certificate and key)."""
+    with open(os.path.join(PKI, "ca.crt"), "rb") as handle:
+        ca = base64.b64encode(handle.read()).decode()
+    return yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": "%s@kubernetes" % user,
+        "clusters": [{"name": "kubernetes", "cluster": {"server": server, "certificate-authority-data": ca}}],
+        "contexts": [{"name": "%s@kubernetes" % user, "context": {"cluster": "kubernetes", "user": user}}],
+        "users": [{"name": user, "user": {"client-certificate": cert, "client-key": key}}]}, sort_keys=True)
+
+
+def node_credentials(node, files):
+    """The kubelet's own kubeconfig, where its unit's --kubeconfig names it, and its client certificate
+    (system:node:<name>, group system:nodes), as kubeadm's TLS bootstrap leaves them."""
+    texts = "\n".join(files.values())
+    found = re.search(r"--kubeconfig[= ](\S+?)[\"' ]?(?:\s|$)", texts)
+    path = found.group(1) if found else "/etc/kubernetes/kubelet.conf"
+    cert, key = issue("node-" + node["name"], "/O=system:nodes/CN=system:node:%s" % node["name"])
+    return {path: kubeconfig("https://%s:6443" % APISERVER_ADDRESS, "system:node:" + node["name"], KUBELET_CLIENT_PEM,
+                             KUBELET_CLIENT_PEM),
+            KUBELET_CLIENT_PEM: open(cert).read() + open(key).read()}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_apiserver(directory, description, nodes):
+    """The lab API server for the fleet: the controller's kubeconfig (system:masters) and the server's pid."""
+    cert, key = issue("apiserver", "/CN=kube-apiserver", "serverAuth", "IP:127.0.0.1,IP:%s" % APISERVER_ADDRESS)
+    port = free_port()
+    hosts = dict((node["name"], (kubelet_addresses(node) or ["127.0.0.1"])[0]) for node in description["nodes"])
+    with open(os.path.join(directory, "apiserver.json"), "w") as handle:
+        json.dump({"pki": PKI, "serving_cert": cert, "serving_key": key, "port": port, "nodes": nodes,
+                   "kubelet_hosts": hosts, "description": description}, handle, indent=1)
+    log_file = open(os.path.join(directory, "apiserver.log"), "ab")
+    process = subprocess.Popen([NODE_PYTHON, os.path.join(HERE, "apiserver.py"), directory], stdin=subprocess.DEVNULL,
+                               stdout=log_file, stderr=log_file, start_new_session=True)
+    deadline = time.time() + 20
+    while not os.path.exists(os.path.join(directory, "apiserver.ready")):
+        if process.poll() is not None or time.time() > deadline:
+            raise RuntimeError("the lab API server did not start; see %s" % os.path.join(directory, "apiserver.log"))
+        time.sleep(0.05)
+    admin = os.path.join(directory, "admin.kubeconfig")
+    with open(admin, "w") as handle:
+        handle.write(kubeconfig("https://127.0.0.1:%d" % port, "kubernetes-admin", os.path.join(PKI, "client.crt"),
+                                os.path.join(PKI, "client.key")))
+    return {"pid": process.pid, "port": port, "kubeconfig": admin}
 
 
 # Fault injection: "hide" takes a node's tool or device away, as a node that never had it. A tool in an overlaid
@@ -502,10 +593,13 @@ def create(description, restart_sec=2, wait=True):
             created.append(path)
     nodes = {}
     for node in description["nodes"]:
-        nodes[node["name"]] = create_node(directory, node, restart_sec)
+        nodes[node["name"]] = create_node(directory, dict(node, api_server=bool(description.get("api_server"))),
+                                          restart_sec)
     state = {"name": name, "description": description, "created_mountpoints": created, "nodes": nodes,
              "doors": dict((node, open_door(pid)) for node, pid in nodes.items()),
              "inventory": os.path.join(directory, "inventory.yml")}
+    if description.get("api_server"):
+        state["api_server"] = start_apiserver(directory, description, nodes)
     with open(os.path.join(directory, "fleet.json"), "w") as handle:
         json.dump(state, handle, indent=1)
     write_inventory(state)
@@ -531,6 +625,9 @@ def write_inventory(state):
         "seccomp_configz_client_cert": "/etc/kubernetes/pki/apiserver-kubelet-client.crt",
         "seccomp_configz_client_key": "/etc/kubernetes/pki/apiserver-kubelet-client.key",
     }}}
+    if state.get("api_server"):
+        # The controller's kubeconfig (system:masters): the drain, and /configz through the API server's proxy.
+        inventory["all"]["vars"]["seccomp_kubeconfig"] = state["api_server"]["kubeconfig"]
     with open(state["inventory"], "w") as handle:
         handle.write("# Lab fleet %s, written by tests/lab; nodes are reached with nsenter (run as root).\n" % state["name"])
         yaml.safe_dump(inventory, handle, sort_keys=False)
@@ -660,6 +757,13 @@ def destroy(name):
     except OSError:
         state = {"nodes": {}, "created_mountpoints": []}
     left = {"processes": [], "mounts": [], "cgroups": []}
+    server = (state.get("api_server") or {}).get("pid")
+    if server:
+        try:
+            os.kill(server, signal.SIGKILL)
+            _wait_gone(server)
+        except ProcessLookupError:
+            pass
     for node_name in os.listdir(os.path.join(directory, "nodes")) if os.path.isdir(os.path.join(directory, "nodes")) else []:
         pid_file = os.path.join(directory, "nodes", node_name, "pid")
         try:

@@ -112,11 +112,43 @@ def test_no_record_source_blocks_and_throttled_records_warn_with_the_remedy():
     assert readiness.check_records(facts(), True, run, sources=[("kmsg", "/dev/kmsg")])["status"] == "ok"
 
 
-def test_no_client_certificate_blocks_and_names_the_files(tmp_path):
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "https://192.0.2.1:6443", certificate-authority-data: Y2E=}
+  name: kubernetes
+contexts:
+- context: {cluster: kubernetes, user: "system:node:w1"}
+  name: default
+current-context: default
+users:
+- name: "system:node:w1"
+  user: {client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem, client-key: /var/lib/kubelet/pki/kubelet-client-current.pem}
+"""
+
+
+def test_no_credentials_at_all_block_and_name_what_is_missing(tmp_path):
     rows = readiness.assess(facts(), run, ALL, options(tmp_path, client_cert="/nonexistent/c.crt",
                                                        client_key="/nonexistent/c.key"))
     row = dict((r["check"], r) for r in rows)["credentials"]
-    assert row["status"] == "blocker" and "/nonexistent/c.crt, /nonexistent/c.key not readable" in row["detail"]
+    assert row["status"] == "blocker"
+    assert row["detail"] == ("cannot read the node's pods and /configz: /nonexistent/c.crt not readable; the kubelet has no "
+                             "--kubeconfig; no controller kubeconfig for /configz through the API server (seccomp_kubeconfig)")
+
+
+def test_a_worker_reads_pods_with_its_own_credentials_and_configz_through_the_api_server(tmp_path):
+    kubeconfig = tmp_path / "kubelet.conf"
+    kubeconfig.write_text(KUBECONFIG)
+    found = readiness.access("/nonexistent/c.crt", "/nonexistent/c.key", str(kubeconfig), "/root/.kube/config")
+    assert (found["pods"], found["configz"]) == ("api_server", "api_server")
+    assert "pods from the API server as system:node:w1 (%s)" % kubeconfig in found["why"]
+    assert readiness.check_credentials(found)["status"] == "ok"
+    without_controller = readiness.access("/nonexistent/c.crt", "/nonexistent/c.key", str(kubeconfig), "")
+    row = readiness.check_credentials(without_controller)
+    assert row["status"] == "blocker" and row["detail"].startswith("cannot read the node's /configz: ")
+    kubeconfig.write_text("users: [\n")
+    broken = readiness.access("/nonexistent/c.crt", "/nonexistent/c.key", str(kubeconfig), "/root/.kube/config")
+    assert broken["pods"] is None and "is not valid YAML" in broken["why"]
 
 
 def test_too_little_free_space_and_an_old_python_block(tmp_path):

@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: kubelet_read
+short_description: Read a node's pods or the kubelet's live configuration, by the way its credentials allow
+version_added: 0.5.0
+description:
+  - Returns the node's pods (O(what=pods)) or the configuration the kubelet runs with, its C(/configz) (O(what=configz)).
+  - The kubelet's API authorizes both as C(nodes/proxy), which kubeadm's C(apiserver-kubelet-client) certificate has
+    but which is on control-plane nodes only. A worker's own credentials (the kubelet's kubeconfig, user
+    C(system:node:<name>)) may list the pods bound to it from the API server, as the kubelet does, and a kubeconfig
+    with C(nodes/proxy) reads any node's C(/configz) through the API server's proxy.
+  - O(via=auto) uses the kubelet's API when O(client_cert) and O(client_key) are readable, else the API server - with
+    O(kubeconfig) (the kubelet's own for pods; for C(/configz) a kubeconfig with C(nodes/proxy), typically on the
+    controller, where the module then runs with C(delegate_to)).
+  - Kubeconfigs are read as client libraries read them - current context, server, CA (file or data), client
+    certificate and key (files or data), token or token file, exec credential plugins.
+options:
+  what:
+    description: C(pods) or C(configz).
+    type: str
+    choices: [pods, configz]
+    required: true
+  via:
+    description:
+      - C(kubelet) - the kubelet's API on the node with O(client_cert); C(api_server) - the API server with
+        O(kubeconfig) (pods by C(spec.nodeName), C(/configz) through C(nodes/<name>/proxy)); C(auto) - the first
+        that the credentials at hand allow.
+    type: str
+    choices: [auto, kubelet, api_server]
+    default: auto
+  node_name:
+    description: The node's name in the API server (needed with the API server).
+    type: str
+  kubelet_host:
+    description: Where the kubelet's API answers.
+    type: str
+    default: 127.0.0.1
+  kubelet_port:
+    description: The kubelet's API port.
+    type: int
+    default: 10250
+  client_cert:
+    description: Client certificate the kubelet authorizes for C(nodes/proxy).
+    type: path
+    default: /etc/kubernetes/pki/apiserver-kubelet-client.crt
+  client_key:
+    description: Key of O(client_cert).
+    type: path
+    default: /etc/kubernetes/pki/apiserver-kubelet-client.key
+  ca_path:
+    description: CA that signed the kubelet's serving certificate; without it the kubelet's certificate is not verified
+      (kubelets serve a self-signed one by default).
+    type: path
+  kubeconfig:
+    description: Kubeconfig for the API server.
+    type: path
+  context:
+    description: Context of O(kubeconfig) (default - its current context).
+    type: str
+  timeout:
+    description: Seconds to wait for an answer.
+    type: int
+    default: 20
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing is changed.
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+"""
+
+EXAMPLES = r"""
+- name: The node's pods, from the kubelet or, on a worker, from the API server with the kubelet's own credentials
+  k8s.seccomp_default.kubelet_read:
+    what: pods
+    node_name: "{{ inventory_hostname }}"
+    kubeconfig: /etc/kubernetes/kubelet.conf
+  register: pods
+
+- name: The kubelet's live configuration through the API server's proxy, from the controller
+  k8s.seccomp_default.kubelet_read:
+    what: configz
+    via: api_server
+    node_name: "{{ inventory_hostname }}"
+    kubeconfig: ~/.kube/config
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+json:
+  description: The document read - a PodList for C(pods), C({kubeletconfig - ...}) for C(configz).
+  returned: success
+  type: dict
+via:
+  description: C(kubelet) or C(api_server).
+  returned: success
+  type: str
+source:
+  description: Where it was read and as whom.
+  returned: success
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kube_api
+
+
+def choose(params):
+    if params["via"] != "auto":
+        return params["via"]
+    if all(path and os.access(path, os.R_OK) for path in (params["client_cert"], params["client_key"])):
+        return "kubelet"
+    return "api_server"
+
+
+def read(params):
+    via = choose(params)
+    if via == "kubelet":
+        credentials = kube_api.client_certificate(
+            params["client_cert"], params["client_key"], "https://%s:%d" % (_host(params["kubelet_host"]), params["kubelet_port"]),
+            ca_file=params["ca_path"], verify=bool(params["ca_path"]), user="client certificate")
+        return via, credentials, kube_api.get_json(credentials, "/" + params["what"], timeout=params["timeout"])
+    if not params["kubeconfig"] or not params["node_name"]:
+        raise kube_api.KubeApiError(
+            "no credentials to read %s: %s is not readable, and no kubeconfig and node name were given for the API "
+            "server" % ("/" + params["what"], params["client_cert"]))
+    credentials = kube_api.load_kubeconfig(params["kubeconfig"], params["context"])
+    if params["what"] == "pods":
+        return via, credentials, kube_api.node_pods(credentials, params["node_name"])
+    return via, credentials, kube_api.proxied_configz(credentials, params["node_name"])
+
+
+def _host(host):
+    return "[%s]" % host if ":" in host else host
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            what=dict(type="str", choices=["pods", "configz"], required=True),
+            via=dict(type="str", choices=["auto", "kubelet", "api_server"], default="auto"),
+            node_name=dict(type="str"),
+            kubelet_host=dict(type="str", default="127.0.0.1"),
+            kubelet_port=dict(type="int", default=10250),
+            client_cert=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.crt"),
+            client_key=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.key"),
+            ca_path=dict(type="path"),
+            kubeconfig=dict(type="path"),
+            context=dict(type="str"),
+            timeout=dict(type="int", default=20),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        via, credentials, document = read(module.params)
+    except kube_api.KubeApiError as exc:
+        module.fail_json(msg="reading %s of %s: %s" % (module.params["what"], module.params["node_name"] or "the node", exc))
+    if not isinstance(document, dict):
+        module.fail_json(msg="%s answered %s, not a JSON object" % (credentials.describe(), type(document).__name__))
+    module.exit_json(changed=False, json=document, via=via, source=credentials.describe())
+
+
+if __name__ == "__main__":
+    main()

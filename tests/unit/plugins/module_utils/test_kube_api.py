@@ -1,0 +1,130 @@
+"""module_utils/kube_api against a real HTTPS server on localhost that authenticates by client certificate, with
+certificates made by openssl: kubeconfigs with files, inline data, relative paths, tokens and exec plugins."""
+
+import base64
+import http.server
+import json
+import os
+import ssl
+import subprocess
+import threading
+
+import pytest
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kube_api
+
+
+def openssl(directory, *args):
+    subprocess.run(["openssl"] + list(args), cwd=str(directory), check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca", "-keyout", "ca.key",
+            "-out", "ca.crt")
+    for name, subject, ext in (("server", "/CN=localhost", "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n"),
+                               ("node", "/O=system:nodes/CN=system:node:w1", "extendedKeyUsage=clientAuth\n")):
+        (d / (name + ".ext")).write_text(ext)
+        openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", name + ".key", "-out", name + ".csr")
+        openssl(d, "x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                "-out", name + ".crt", "-extfile", name + ".ext")
+    return d
+
+
+@pytest.fixture(scope="module")
+def server(pki):
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            cert = self.connection.getpeercert() or {}
+            user = dict(item[0] for item in cert.get("subject", ())).get("commonName")
+            token = self.headers.get("Authorization")
+            seen.append((self.path, user, token))
+            if user is None and token != "Bearer sekret":
+                body, code = {"kind": "Status", "message": "Unauthorized"}, 401
+            elif self.path.startswith("/api/v1/pods?fieldSelector=spec.nodeName%3Dw1"):
+                body, code = {"kind": "PodList", "items": [{"metadata": {"name": "p"}}]}, 200
+            elif self.path == "/api/v1/nodes/w1/proxy/configz":
+                body, code = {"kind": "Status", "message": 'User "%s" cannot get resource "nodes/proxy"' % user}, 403
+            else:
+                body, code = {"kind": "Status", "message": "not found"}, 404
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pki / "server.crt"), str(pki / "server.key"))
+    context.load_verify_locations(str(pki / "ca.crt"))
+    context.verify_mode = ssl.CERT_OPTIONAL
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield "https://127.0.0.1:%d" % httpd.server_address[1], seen
+    httpd.shutdown()
+
+
+def write_kubeconfig(path, server, user):
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                                "clusters": [{"name": "k", "cluster": {"server": server, "certificate-authority": "ca.crt"}}],
+                                "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+                                "users": [{"name": "u", "user": user}]}))
+    return str(path)
+
+
+def test_pods_of_a_node_with_its_own_certificate_and_relative_paths(pki, server):
+    url, seen = server
+    config = write_kubeconfig(pki / "kubelet.conf", url, {"client-certificate": "node.crt", "client-key": "node.key"})
+    credentials = kube_api.load_kubeconfig(config)
+    assert credentials.ca_file == str(pki / "ca.crt")  # relative to the kubeconfig, as clientcmd resolves it
+    assert kube_api.node_pods(credentials, "w1")["items"] == [{"metadata": {"name": "p"}}]
+    assert seen[-1][1] == "system:node:w1"
+
+
+def test_inline_certificate_data_and_a_refusal_that_keeps_the_servers_message(pki, server):
+    url, _seen = server
+    data = dict((k, base64.b64encode((pki / f).read_bytes()).decode())
+                for k, f in (("client-certificate-data", "node.crt"), ("client-key-data", "node.key")))
+    credentials = kube_api.load_kubeconfig(write_kubeconfig(pki / "inline.conf", url, data))
+    with pytest.raises(kube_api.KubeApiError) as caught:
+        kube_api.proxied_configz(credentials, "w1")
+    assert str(caught.value) == ('GET %s/api/v1/nodes/w1/proxy/configz: 403 Forbidden: User "system:node:w1" cannot get '
+                                 'resource "nodes/proxy"' % url)
+
+
+def test_a_token_from_an_exec_plugin(pki, server, tmp_path):
+    url, seen = server
+    plugin = tmp_path / "get-token"
+    plugin.write_text('#!/bin/sh\necho \'{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", '
+                      '"status": {"token": "sekret"}}\'\n')
+    os.chmod(str(plugin), 0o755)
+    config = write_kubeconfig(pki / "exec.conf", url, {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                                                                 "command": str(plugin), "args": []}})
+    assert kube_api.load_kubeconfig(config, execute=False).token is None  # a check runs nothing
+    assert kube_api.node_pods(kube_api.load_kubeconfig(config), "w1")["kind"] == "PodList"
+    assert seen[-1] == ("/api/v1/pods?fieldSelector=spec.nodeName%3Dw1", None, "Bearer sekret")
+
+
+def test_kubeconfigs_that_cannot_work_say_why(pki, tmp_path, server):
+    url, _seen = server
+    with pytest.raises(kube_api.KubeApiError, match="cannot read the kubeconfig"):
+        kube_api.load_kubeconfig(str(tmp_path / "missing"))
+    bad = tmp_path / "bad.conf"
+    bad.write_text("current-context: nope\ncontexts: []\n")
+    with pytest.raises(kube_api.KubeApiError, match="has no context 'nope' \\(contexts: none\\)"):
+        kube_api.load_kubeconfig(str(bad))
+    failing = tmp_path / "fail"
+    failing.write_text("#!/bin/sh\necho 'no credentials here' >&2\nexit 3\n")
+    os.chmod(str(failing), 0o755)
+    config = write_kubeconfig(pki / "failing.conf", url, {"exec": {"command": str(failing)}})
+    with pytest.raises(kube_api.KubeApiError, match="exec credential plugin .*fail failed \\(rc 3\\): no credentials here"):
+        kube_api.load_kubeconfig(config)
+    anonymous = kube_api.load_kubeconfig(write_kubeconfig(pki / "anon.conf", url, {}))
+    with pytest.raises(kube_api.KubeApiError, match="401 Unauthorized: Unauthorized"):
+        kube_api.node_pods(anonymous, "w1")
