@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import ssl
-import subprocess
 import tempfile
 
 try:  # Python 3
@@ -37,6 +36,12 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils import yaml_re
 
 TIMEOUT = 20
 MAX_RESPONSE = 256 * 1024 * 1024
+# The client certificate for the kubelet's API, as every module that reads it takes it (doc fragment
+# k8s.seccomp_default.kubelet_client).
+KUBELET_CLIENT_SPEC = dict(
+    client_cert=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.crt"),
+    client_key=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.key"),
+)
 
 
 class KubeApiError(Exception):
@@ -68,9 +73,10 @@ def _relative(base, path):
     return path if not path or os.path.isabs(path) else os.path.join(os.path.dirname(base), path)
 
 
-def load_kubeconfig(path, context=None, execute=True):
-    """Credentials of ``context`` (default: current-context) in the kubeconfig at ``path``; ``execute`` false leaves
-    an exec credential plugin unrun (a check that changes and costs nothing)."""
+def load_kubeconfig(path, context=None, run=None):
+    """Credentials of ``context`` (default: current-context) in the kubeconfig at ``path``. An exec credential plugin
+    is run with ``run(argv, environ_update)`` -> (rc, stdout, stderr), as module.run_command; without ``run`` it is
+    left unrun (a check that changes and costs nothing)."""
     try:
         text = _read(path).decode("utf-8")
     except (IOError, OSError) as exc:
@@ -103,8 +109,8 @@ def load_kubeconfig(path, context=None, execute=True):
         key_file=_relative(path, user.get("client-key")), key_data=_b64(user.get("client-key-data"), path, "client-key-data"),
         token=user.get("token") or (_read(_relative(path, user["tokenFile"])).decode().strip() if user.get("tokenFile") else None),
         verify=not cluster.get("insecure-skip-tls-verify"), source=path, user=chosen.get("user"))
-    if user.get("exec") and execute:
-        _exec_credentials(credentials, user["exec"], path)
+    if user.get("exec") and run is not None:
+        _exec_credentials(credentials, user["exec"], path, run)
     return credentials
 
 
@@ -117,24 +123,21 @@ def _b64(value, path, field):
         raise KubeApiError("the kubeconfig %s: %s is not base64 (%s)" % (path, field, exc))
 
 
-def _exec_credentials(credentials, spec, path):
+def _exec_credentials(credentials, spec, path, run):
     """Run the kubeconfig's exec credential plugin and take its ExecCredential status."""
-    command = [spec.get("command")] + [str(a) for a in spec.get("args") or []]
-    env = dict(os.environ)
-    for item in spec.get("env") or []:
-        env[str(item.get("name"))] = str(item.get("value"))
+    command = [str(spec.get("command"))] + [str(a) for a in spec.get("args") or []]
+    env = dict((str(item.get("name")), str(item.get("value"))) for item in spec.get("env") or [])
     env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": spec.get("apiVersion"), "kind": "ExecCredential",
                                               "spec": {"interactive": False}})
     try:
-        done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
+        rc, out, err = run(command, environ_update=env)
+    except (OSError, ValueError) as exc:
         raise KubeApiError("the kubeconfig %s: its exec credential plugin %s did not run: %s" % (path, command[0], exc))
-    if done.returncode != 0:
+    if rc != 0:
         raise KubeApiError("the kubeconfig %s: its exec credential plugin %s failed (rc %d): %s" % (
-            path, command[0], done.returncode, done.stderr.decode("utf-8", "replace").strip()[:500]))
+            path, command[0], rc, (err or "").strip()[:500]))
     try:
-        status = json.loads(done.stdout.decode("utf-8"))["status"]
+        status = json.loads(out)["status"]
     except (ValueError, KeyError, TypeError) as exc:
         raise KubeApiError("the kubeconfig %s: its exec credential plugin printed no ExecCredential status (%s)" % (path, exc))
     credentials.token = status.get("token") or credentials.token
@@ -174,8 +177,8 @@ def get_json(credentials, path, query=None, timeout=TIMEOUT):
     if len(body) > MAX_RESPONSE:
         raise KubeApiError("GET %s%s: the answer is larger than %d bytes" % (credentials.server, target, MAX_RESPONSE))
     if response.status != 200:
-        raise KubeApiError("GET %s%s: %d %s: %s" % (credentials.server, target, response.status, response.reason,
-                                                   _message(body)))
+        raise KubeApiError("GET %s%s: %d %s: %s" % (
+            credentials.server, target, response.status, response.reason, _message(body)))
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

@@ -137,10 +137,9 @@ def check_records(facts, needed, run, sources=None):
             return row("records", "warning", "%s; auditd's rate limit is %d records/s, so records can be lost"
                        % (names, rate), audit_scan.REMEDY_AUDIT)
     elif audit.get("printk_ratelimit"):
-        return row("records", "warning", "%s; without auditd the kernel prints records through printk_ratelimit "
-                   "(%s s, burst %s), which drops them" % (names, audit.get("printk_ratelimit"),
-                                                            audit.get("printk_ratelimit_burst")),
-                   audit_scan.REMEDY_PRINTK)
+        why = "%s; without auditd the kernel prints records through printk_ratelimit (%s s, burst %s), which drops them" % (
+            names, audit.get("printk_ratelimit"), audit.get("printk_ratelimit_burst"))
+        return row("records", "warning", why, audit_scan.REMEDY_PRINTK)
     return row("records", "ok", names)
 
 
@@ -190,7 +189,7 @@ def access(cert, key, kubeconfig, controller_kubeconfig):
     pods = None
     if kubeconfig:
         try:
-            found = kube_api.load_kubeconfig(kubeconfig, execute=False)
+            found = kube_api.load_kubeconfig(kubeconfig)  # an exec plugin is left unrun: a check runs nothing
             pods = "api_server"
             notes.append("pods from the API server as %s (%s)" % (found.user, kubeconfig))
         except kube_api.KubeApiError as exc:

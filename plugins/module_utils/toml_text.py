@@ -327,11 +327,11 @@ class _Parser(object):
                 table = {}
                 container[part] = table
                 self.origin[(id(container), part)] = line
-            elif type(table) is dict:
+            elif isinstance(table, dict):
                 if self.kind.get(id(table)) == _INLINE:
                     self.error(start, "cannot define %s: %s; an inline table is complete as written"
                                % (what, self.describe(container, part, key[:index + 1])))
-            elif type(table) is list and id(table) in self.tables_of_arrays:
+            elif isinstance(table, list) and id(table) in self.tables_of_arrays:
                 table = table[-1]
             else:
                 self.error(start, "cannot define %s: %s, not a table" % (what, self.describe(container, part, key[:index + 1])))
@@ -346,7 +346,7 @@ class _Parser(object):
         if table is _MISSING:
             table = {}
             container[stem] = table
-        elif type(table) is not dict or self.kind.get(id(table), _IMPLICIT) != _IMPLICIT:
+        elif not isinstance(table, dict) or self.kind.get(id(table), _IMPLICIT) != _IMPLICIT:
             how = self.describe(container, stem, key)
             if isinstance(table, dict) and self.kind.get(id(table)) in (_HEADER, _DOTTED):
                 advice = "a table is defined only once; put all its keys under one header"
@@ -371,7 +371,7 @@ class _Parser(object):
             container[stem] = array
             self.tables_of_arrays.add(id(array))
             self.origin[(id(container), stem)] = line
-        elif type(array) is not list or id(array) not in self.tables_of_arrays:
+        elif not isinstance(array, list) or id(array) not in self.tables_of_arrays:
             self.error(start, "cannot add an element with %s: %s, not an array of tables"
                        % (what, self.describe(container, stem, key)))
         table = {}
@@ -431,7 +431,7 @@ class _Parser(object):
                 self.kind[id(sub)] = _PENDING
                 self.pending.append(sub)
                 self.origin[(id(container), part)] = line
-            elif type(sub) is dict:
+            elif isinstance(sub, dict):
                 kind = self.kind.get(id(sub), _IMPLICIT)
                 if kind == _IMPLICIT:
                     self.kind[id(sub)] = _PENDING
@@ -629,7 +629,7 @@ class _Parser(object):
                 if sub is _MISSING:
                     sub = {}
                     container[key[index]] = sub
-                elif type(sub) is not dict or self.kind.get(id(sub)) == _INLINE:
+                elif not isinstance(sub, dict) or self.kind.get(id(sub)) == _INLINE:
                     self.error(key_start, "cannot set %s in the inline table: %s is already %s, written whole"
                                % (key_text(key), key_text(key[:index + 1]), _kind_name(sub)))
                 container = sub

@@ -47,14 +47,6 @@ options:
     description: The kubelet's API port.
     type: int
     default: 10250
-  client_cert:
-    description: Client certificate the kubelet authorizes for C(nodes/proxy).
-    type: path
-    default: /etc/kubernetes/pki/apiserver-kubelet-client.crt
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-    default: /etc/kubernetes/pki/apiserver-kubelet-client.key
   ca_path:
     description: CA that signed the kubelet's serving certificate; without it the kubelet's certificate is not verified
       (kubelets serve a self-signed one by default).
@@ -78,6 +70,8 @@ attributes:
     description: Nothing is changed.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.kubelet_client
 """
 
 EXAMPLES = r"""
@@ -127,7 +121,7 @@ def choose(params):
     return "api_server"
 
 
-def read(params):
+def read(params, run):
     via = choose(params)
     if via == "kubelet":
         credentials = kube_api.client_certificate(
@@ -138,7 +132,7 @@ def read(params):
         raise kube_api.KubeApiError(
             "no credentials to read %s: %s is not readable, and no kubeconfig and node name were given for the API "
             "server" % ("/" + params["what"], params["client_cert"]))
-    credentials = kube_api.load_kubeconfig(params["kubeconfig"], params["context"])
+    credentials = kube_api.load_kubeconfig(params["kubeconfig"], params["context"], run)
     if params["what"] == "pods":
         return via, credentials, kube_api.node_pods(credentials, params["node_name"])
     return via, credentials, kube_api.proxied_configz(credentials, params["node_name"])
@@ -156,17 +150,16 @@ def main():
             node_name=dict(type="str"),
             kubelet_host=dict(type="str", default="127.0.0.1"),
             kubelet_port=dict(type="int", default=10250),
-            client_cert=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.crt"),
-            client_key=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.key"),
             ca_path=dict(type="path"),
             kubeconfig=dict(type="path"),
             context=dict(type="str"),
             timeout=dict(type="int", default=20),
+            **kube_api.KUBELET_CLIENT_SPEC
         ),
         supports_check_mode=True,
     )
     try:
-        via, credentials, document = read(module.params)
+        via, credentials, document = read(module.params, module.run_command)
     except kube_api.KubeApiError as exc:
         module.fail_json(msg="reading %s of %s: %s" % (module.params["what"], module.params["node_name"] or "the node", exc))
     if not isinstance(document, dict):

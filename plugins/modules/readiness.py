@@ -37,14 +37,6 @@ options:
   bpftrace:
     description: Path of C(bpftrace), or another name to search for (as M(k8s.seccomp_default.syscall_trace)).
     type: str
-  client_cert:
-    description: Client certificate for the kubelet's C(/pods) and C(/configz).
-    type: path
-    default: /etc/kubernetes/pki/apiserver-kubelet-client.crt
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-    default: /etc/kubernetes/pki/apiserver-kubelet-client.key
   controller_kubeconfig:
     description:
       - The controller's kubeconfig (with C(nodes/proxy)), when it exists - the way to read C(/configz) through the API
@@ -82,6 +74,7 @@ options:
     default: 5
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.kubelet_client
 attributes:
   check_mode:
     support: full
@@ -139,7 +132,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, node_facts, readiness, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, kube_api, node_facts, readiness, tools
 
 
 def main():
@@ -149,8 +142,6 @@ def main():
                         default=["feature_gate", "audit", "enforce"]),
             audit_mode=dict(type="str", choices=["auto", "observe", "complain"], default="auto"),
             bpftrace=dict(type="str"),
-            client_cert=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.crt"),
-            client_key=dict(type="path", default="/etc/kubernetes/pki/apiserver-kubelet-client.key"),
             controller_kubeconfig=dict(type="str"),
             state_dir=dict(type="path", default="/var/lib/k8s-seccomp-default"),
             min_free_mb=dict(type="int", default=64),
@@ -159,7 +150,7 @@ def main():
             repair_stale_gate=dict(type="bool", default=True),
             watch_kernel=dict(type="bool", default=True),
             timeout=dict(type="int", default=5),
-            **cri.ARGUMENT_SPEC
+            **dict(cri.ARGUMENT_SPEC, **kube_api.KUBELET_CLIENT_SPEC)
         ),
         supports_check_mode=True,
     )

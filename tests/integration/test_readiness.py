@@ -51,7 +51,8 @@ def fingerprint(state):
         fs = os.path.join(fleet.fleet_dir(state["name"]), "nodes", node["name"], "fs")
         for directory, dirs, names in os.walk(fs):
             relative = os.path.relpath(directory, fs)
-            if relative.split(os.sep)[0] in SKIPPED_DIRS or relative.split(os.sep)[0].endswith(".work") or (
+            top = relative.split(os.sep, maxsplit=1)[0]
+            if top in SKIPPED_DIRS or top.endswith(".work") or (
                     relative.startswith(KUBELET_STATE)):
                 dirs[:] = []
                 continue

@@ -142,7 +142,7 @@ def capture_containerd_default():
 def make_pki():
     ca = os.path.join(PKI, "ca.crt")
     if os.path.exists(os.path.join(PKI, "client.crt")) and b"Certificate Sign" in subprocess.run(
-            ["openssl", "x509", "-in", ca, "-noout", "-ext", "keyUsage"], capture_output=True).stdout:
+            ["openssl", "x509", "-in", ca, "-noout", "-ext", "keyUsage"], capture_output=True, check=False).stdout:
         return
     shutil.rmtree(PKI, ignore_errors=True)  # made before the CA carried kubeadm's key usage: made again
     os.makedirs(PKI, exist_ok=True)

@@ -2,24 +2,13 @@
 read or refused with a message that names the command. The tools are real executables in a temporary directory."""
 
 import os
-import subprocess
 
 import pytest
+from lib.commands import executable, run
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, tools
 
-
-def executable(directory, name, script="#!/bin/sh\necho \"$@\"\n"):
-    path = os.path.join(str(directory), name)
-    with open(path, "w") as handle:
-        handle.write(script)
-    os.chmod(path, 0o755)
-    return path
-
-
-def run(argv):
-    done = subprocess.run(argv, capture_output=True, text=True)
-    return done.returncode, done.stdout, done.stderr
+ECHO = "#!/bin/sh\necho \"$@\"\n"
 
 
 def test_a_tool_outside_path_is_found_in_the_directories_installers_use(tmp_path):
@@ -27,14 +16,14 @@ def test_a_tool_outside_path_is_found_in_the_directories_installers_use(tmp_path
     local_bin, path_dir = tmp_path / "usr-local-bin", tmp_path / "on-path"
     local_bin.mkdir()
     path_dir.mkdir()
-    crictl = executable(local_bin, "crictl")
+    crictl = executable(local_bin, "crictl", ECHO)
     assert tools.find_tool("crictl", dirs=(str(local_bin),), path=str(path_dir)) == crictl
-    on_path = executable(path_dir, "crictl")
+    on_path = executable(path_dir, "crictl", ECHO)
     assert tools.find_tool("crictl", dirs=(str(local_bin),), path=str(path_dir)) == on_path  # PATH first
 
 
 def test_an_explicit_path_wins_and_must_be_executable(tmp_path):
-    chosen = executable(tmp_path, "my-crictl")
+    chosen = executable(tmp_path, "my-crictl", ECHO)
     assert tools.find_tool("crictl", chosen, dirs=(), path="") == chosen
     os.chmod(chosen, 0o644)
     with pytest.raises(tools.ToolNotFound, match="crictl: .*my-crictl is not an executable file"):

@@ -7,6 +7,7 @@ import json
 import os
 import ssl
 import subprocess
+import subprocess
 import threading
 
 import pytest
@@ -70,6 +71,12 @@ def server(pki):
     httpd.shutdown()
 
 
+def run(argv, environ_update=None):
+    """module.run_command's shape, for the exec plugin."""
+    done = subprocess.run(argv, env=dict(os.environ, **(environ_update or {})), capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def write_kubeconfig(path, server, user):
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", "current-context": "c",
                                 "clusters": [{"name": "k", "cluster": {"server": server, "certificate-authority": "ca.crt"}}],
@@ -104,10 +111,10 @@ def test_a_token_from_an_exec_plugin(pki, server, tmp_path):
     plugin.write_text('#!/bin/sh\necho \'{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", '
                       '"status": {"token": "sekret"}}\'\n')
     os.chmod(str(plugin), 0o755)
-    config = write_kubeconfig(pki / "exec.conf", url, {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
-                                                                 "command": str(plugin), "args": []}})
-    assert kube_api.load_kubeconfig(config, execute=False).token is None  # a check runs nothing
-    assert kube_api.node_pods(kube_api.load_kubeconfig(config), "w1")["kind"] == "PodList"
+    spec = {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin), "args": []}
+    config = write_kubeconfig(pki / "exec.conf", url, {"exec": spec})
+    assert kube_api.load_kubeconfig(config).token is None  # a check runs nothing
+    assert kube_api.node_pods(kube_api.load_kubeconfig(config, run=run), "w1")["kind"] == "PodList"
     assert seen[-1] == ("/api/v1/pods?fieldSelector=spec.nodeName%3Dw1", None, "Bearer sekret")
 
 
@@ -124,7 +131,7 @@ def test_kubeconfigs_that_cannot_work_say_why(pki, tmp_path, server):
     os.chmod(str(failing), 0o755)
     config = write_kubeconfig(pki / "failing.conf", url, {"exec": {"command": str(failing)}})
     with pytest.raises(kube_api.KubeApiError, match="exec credential plugin .*fail failed \\(rc 3\\): no credentials here"):
-        kube_api.load_kubeconfig(config)
+        kube_api.load_kubeconfig(config, run=run)
     anonymous = kube_api.load_kubeconfig(write_kubeconfig(pki / "anon.conf", url, {}))
     with pytest.raises(kube_api.KubeApiError, match="401 Unauthorized: Unauthorized"):
         kube_api.node_pods(anonymous, "w1")

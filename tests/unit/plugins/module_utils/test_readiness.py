@@ -1,25 +1,10 @@
 """module_utils/readiness: which checks the stages asked for need on a node, and what each finding says to do.
 Tools are real executables in a temporary directory; the node's facts are shaped as node_facts returns them."""
 
-import os
-import subprocess
-
+from lib.commands import executable, run
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import readiness
 
 ALL = ["feature_gate", "audit", "enforce"]
-
-
-def executable(directory, name, script):
-    path = os.path.join(str(directory), name)
-    with open(path, "w") as handle:
-        handle.write(script)
-    os.chmod(path, 0o755)
-    return path
-
-
-def run(argv):
-    done = subprocess.run(argv, capture_output=True, text=True)
-    return done.returncode, done.stdout, done.stderr
 
 
 def facts(runtime="containerd", **kubelet):

@@ -188,7 +188,7 @@ def test_valid_corpus_reads_as_tomllib(text):
 def random_string(rng):
     pools = ["abc xyz", "0123456789", "\"'\\#=[]{},.", "\t\n\r\b\f\x00\x01\x1f\x7f", "\u00e9\u2603\u0282\U0001F600\uFEFF"]
     weights = [8, 2, 3, 1, 1]
-    return "".join(rng.choice(rng.choices(pools, weights)[0]) for _ in range(rng.randint(0, 12)))
+    return "".join(rng.choice(rng.choices(pools, weights)[0]) for _i in range(rng.randint(0, 12)))
 
 
 def random_scalar(rng):
@@ -222,13 +222,13 @@ def random_key(rng):
 
 def random_table(rng, depth):
     table = {}
-    for _ in range(rng.randint(0, 5 if depth < 3 else 2)):
+    for _i in range(rng.randint(0, 5 if depth < 3 else 2)):
         key = random_key(rng)
         roll = rng.random()
         if depth < 3 and roll < 0.2:
             table[key] = random_table(rng, depth + 1)
         elif depth < 3 and roll < 0.3:
-            table[key] = [random_table(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+            table[key] = [random_table(rng, depth + 1) for _i in range(rng.randint(1, 3))]
         elif depth < 3 and roll < 0.45:
             table[key] = random_array(rng, depth + 1)
         else:
@@ -238,7 +238,7 @@ def random_table(rng, depth):
 
 def random_array(rng, depth):
     items = []
-    for _ in range(rng.randint(0, 4)):
+    for _i in range(rng.randint(0, 4)):
         roll = rng.random()
         if depth < 4 and roll < 0.15:
             items.append(random_array(rng, depth + 1))
@@ -342,7 +342,7 @@ def write_time(rng, value):
     text = "%02d:%02d:%02d" % (value.hour, value.minute, value.second)
     if value.microsecond or rng.random() < 0.2:
         fraction = "%06d" % value.microsecond
-        fraction = fraction.rstrip("0") or "0" if rng.random() < 0.5 else fraction + "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 3)))
+        fraction = fraction.rstrip("0") or "0" if rng.random() < 0.5 else fraction + "".join(rng.choice("0123456789") for _i in range(rng.randint(0, 3)))
         text += "." + fraction
     return text
 
@@ -432,7 +432,7 @@ def unordered_same(left, right):
 
 def generated_documents(count, seed):
     rng = random.Random(seed)
-    for _ in range(count):
+    for _i in range(count):
         document = random_table(rng, 0)
         yield document, write_document(rng, document)
 
@@ -628,11 +628,11 @@ def test_depth_limit_is_exact():
     # Long dotted keys and headers take no recursion.
     document = T.loads("a" + ".a" * 5000 + " = 1\n[" + ".".join(["b"] * 5000) + "]\n")
     node = document
-    for _ in range(5000):
+    for _i in range(5000):
         node = node["a"]
     assert node == {"a": 1}
     node = document
-    for _ in range(5000):
+    for _i in range(5000):
         node = node["b"]
     assert node == {}
 
@@ -669,7 +669,7 @@ FUZZ_SEEDS = fuzz_seeds()
 
 
 def mutate(rng, text):
-    for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 5])):
+    for _i in range(rng.choice([1, 1, 1, 2, 2, 3, 5])):
         roll = rng.random()
         at = rng.randint(0, len(text))
         if roll < 0.25:
@@ -699,7 +699,7 @@ def test_fuzz_mutations_agree_with_tomllib(run):
     rng = random.Random(7919 * run + 1)
     disagreements = []
     accepted = 0
-    for _ in range(FUZZ_PER_RUN):
+    for _i in range(FUZZ_PER_RUN):
         text = mutate(rng, rng.choice(FUZZ_SEEDS))
         expected = reference(text)
         got = ours(text)    # anything but TomlError escapes and fails the test
@@ -716,14 +716,14 @@ def test_fuzz_mutations_agree_with_tomllib(run):
 
 def random_statement(rng):
     def path(length):
-        return ".".join(rng.choice("abc") for _ in range(rng.randint(1, length)))
+        return ".".join(rng.choice("abc") for _i in range(rng.randint(1, length)))
 
     def value(depth):
         roll = rng.random()
         if depth < 3 and roll < 0.3:
-            return "{" + ", ".join("%s = %s" % (path(3), value(depth + 1)) for _ in range(rng.randint(0, 3))) + "}"
+            return "{" + ", ".join("%s = %s" % (path(3), value(depth + 1)) for _i in range(rng.randint(0, 3))) + "}"
         if depth < 3 and roll < 0.45:
-            return "[" + ", ".join(value(depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+            return "[" + ", ".join(value(depth + 1) for _i in range(rng.randint(0, 3))) + "]"
         return "1"
 
     roll = rng.random()
@@ -738,8 +738,8 @@ def random_statement(rng):
 def test_table_rules_agree_with_tomllib(run):
     rng = random.Random(run)
     accepted = 0
-    for _ in range(10000):
-        text = "\n".join(random_statement(rng) for _ in range(rng.randint(1, 8)))
+    for _i in range(10000):
+        text = "\n".join(random_statement(rng) for _i in range(rng.randint(1, 8)))
         accepted += check_same_as_tomllib(text)[0] == "ok"
     assert 1000 < accepted < 9000
 
@@ -958,8 +958,7 @@ def walk_tables(node, path):
     yield path, node
     for key, value in node.items():
         if isinstance(value, dict):
-            for found in walk_tables(value, path + [key]):
-                yield found
+            yield from walk_tables(value, path + [key])
 
 
 def test_set_verifies_its_result(monkeypatch):
@@ -1016,9 +1015,9 @@ def test_reading_a_3000_line_crio_conf_is_fast():
     text = big_crio_conf()
     assert text.count("\n") >= 3000
     assert same(T.loads(text), tomllib.loads(text))
-    best = min(timed(T.loads, text) for _ in range(5))
+    best = min(timed(T.loads, text) for _i in range(5))
     assert best < 0.1, "%.1f ms" % (best * 1000)
-    best = min(timed(lambda t: T.set_string(t, ["crio", "runtime"], "seccomp_profile", "/p"), text) for _ in range(3))
+    best = min(timed(lambda t: T.set_string(t, ["crio", "runtime"], "seccomp_profile", "/p"), text) for _i in range(3))
     assert best < 0.3, "%.1f ms" % (best * 1000)
 
 
