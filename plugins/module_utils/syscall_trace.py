@@ -32,6 +32,11 @@ MAP_KEYS_MAX = 262144
 # runc's init stages name themselves runc:[0:PARENT], runc:[1:CHILD] and runc:[2:INIT]; what they call
 # (mount, pivot_root, sethostname...) sets the container up and runs before its seccomp filter exists.
 RUNTIME_SETUP_COMMS = ("runc:[",)
+# Before it names itself, `runc init` makes sure it runs from a sealed copy of itself (runc 1.1 cloned_binary.c:
+# a read-only bind mount of /proc/self/exe, then umount2), sometimes already inside the container's cgroup. A
+# process whose executable is the OCI runtime is the runtime, not the workload (a workload that runs runc itself,
+# such as Docker in Docker, is not told apart).
+RUNTIME_BINARIES = ("runc", "crun")
 
 
 class TraceError(Exception):
@@ -152,6 +157,8 @@ class Collector:
         owner, exe = self.owner(pid, generation)
         if owner.get("attribution") != "container":
             return  # host processes stay unconfined: not what the rollout changes
+        if os.path.basename(exe or "") in RUNTIME_BINARIES:
+            return  # the runtime itself, before it became runc:[0:PARENT]
         key = (owner.get("container_id"), exe, number, arg if number in self.arg_numbers else None)
         entry = self.entries.get(key)
         if entry is None:

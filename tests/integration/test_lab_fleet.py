@@ -121,6 +121,34 @@ def test_node_facts_read_the_lab_like_any_node(lab, tmp_path):
     assert containerd["audit_sources"]["kmsg"] is True
 
 
+def test_modules_run_with_the_standard_library_only_and_one_that_imports_a_library_fails(lab, tmp_path):
+    """The lab node's module interpreter sees no site packages, as a stock node's Python has none of ours: a module
+    that imports yaml (which the machine's own Python has) fails there, and the collection's modules run."""
+    from lib.ansible_run import run_playbook
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "imports_yaml.py").write_text(
+        "#!/usr/bin/python\nimport yaml\nfrom ansible.module_utils.basic import AnsibleModule\n"
+        "AnsibleModule(argument_spec={}).exit_json(changed=False, yaml=yaml.__version__)\n")
+    playbook = tmp_path / "imports.yml"
+    playbook.write_text(
+        "- hosts: wl-containerd\n  gather_facts: false\n  tasks:\n"
+        "    - imports_yaml:\n      register: third_party\n      ignore_errors: true\n"
+        "    - k8s.seccomp_default.readiness:\n      register: readiness\n"
+        "    - ansible.builtin.copy:\n        content: '{{ {\"third_party\": third_party, \"python\": readiness.checks[0]} | to_json }}'\n"
+        "        dest: '%s/out.json'\n      delegate_to: localhost\n" % tmp_path)
+    run = run_playbook(str(playbook), lab["inventory"], tmp_path, env={"ANSIBLE_LIBRARY": str(library)})
+    assert run.returncode == 0, run.stdout[-3000:]
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["third_party"]["failed"] is True
+    assert "No module named 'yaml'" in out["third_party"]["module_stdout"] + out["third_party"]["module_stderr"]
+    shown = fleet.in_node(lab["nodes"]["wl-containerd"], [fleet.MODULE_PYTHON, "-c", "import sys, json; print(json.dumps(sys.path))"])
+    packages = [path for path in json.loads(shown.stdout) if "-packages" in path]
+    assert packages and all(path.startswith(fleet.MODULE_PYTHON_DIR) for path in packages)  # the venv's own, empty
+    assert all(os.listdir(path) == [] for path in packages if os.path.isdir(path))
+    assert out["python"]["check"] == "python" and out["python"]["status"] == "ok"
+
+
 def test_check_playbook_predicts_what_the_runtime_applied(lab, tmp_path):
     """check.yml over the lab: node state from real node facts, and every container's predicted profile
     (effective_seccomp) is what runc really got (crictl inspect ... .info.runtimeSpec.linux.seccomp)."""
