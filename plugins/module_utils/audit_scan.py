@@ -463,19 +463,25 @@ def scan(sources, cursors, start, attribute, max_entries=MAX_ENTRIES, run=None):
     return result, new_cursors
 
 
-def kernel_lost_counter(run):
-    """`lost` of `auditctl -s` (records the kernel dropped: rate limit, backlog), or None without auditctl."""
+def audit_status(run):
+    """The numbers `auditctl -s` prints (enabled, rate_limit, backlog_limit, lost, backlog...), {} without auditctl."""
     try:
         rc, out, _err = run(["auditctl", "-s"])
     except (OSError, ValueError):
-        return None
+        return {}
     if rc != 0:
-        return None
+        return {}
+    found = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[0] == "lost" and parts[1].isdigit():
-            return int(parts[1])
-    return None
+        if len(parts) == 2 and parts[1].isdigit():
+            found[parts[0]] = int(parts[1])
+    return found
+
+
+def kernel_lost_counter(run):
+    """`lost` of `auditctl -s` (records the kernel dropped: rate limit, backlog), or None without auditctl."""
+    return audit_status(run).get("lost")
 
 
 KMSG_DEVICE = (1, 11)  # the kernel log's character device (Documentation/admin-guide/devices.txt)

@@ -132,7 +132,7 @@ def check_records(facts, needed, run, sources=None):
     kinds = set(kind for kind, _path in sources)
     audit = facts.get("audit_sources") or {}
     if "auditd" in kinds:
-        rate = auditd_rate_limit(run)
+        rate = audit_scan.audit_status(run).get("rate_limit")
         if rate:
             return row("records", "warning", "%s; auditd's rate limit is %d records/s, so records can be lost"
                        % (names, rate), audit_scan.REMEDY_AUDIT)
@@ -141,18 +141,6 @@ def check_records(facts, needed, run, sources=None):
             names, audit.get("printk_ratelimit"), audit.get("printk_ratelimit_burst"))
         return row("records", "warning", why, audit_scan.REMEDY_PRINTK)
     return row("records", "ok", names)
-
-
-def auditd_rate_limit(run):
-    """`rate_limit` of `auditctl -s`, or None."""
-    rc, out, _err = run(["auditctl", "-s"])
-    if rc != 0:
-        return None
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == "rate_limit" and parts[1].isdigit():
-            return int(parts[1])
-    return None
 
 
 def check_bpftrace(needed, bpftrace):

@@ -140,3 +140,12 @@ def test_too_little_free_space_and_an_old_python_block(tmp_path):
     rows = statuses(readiness.assess(facts(), run, ALL, options(tmp_path, min_free_mb=10 ** 12, python_version=(3, 8, 18))))
     assert rows["disk"] == "blocker" and rows["python"] == "blocker"
     assert readiness.check_python((3, 9, 18))["status"] == "ok"
+
+
+def test_auditd_that_rate_limits_records_warns_with_the_remedy():
+    status = "enabled 1\nfailure 1\npid 612\nrate_limit 100\nbacklog_limit 8192\nlost 0\nbacklog 0\n"
+    row = readiness.check_records(facts(), True, lambda argv: (0, status, ""), sources=[("auditd", "/var/log/audit/audit.log")])
+    assert row["status"] == "warning" and "rate limit is 100 records/s" in row["detail"] and "auditctl -r 0" in row["fix"]
+    unlimited = status.replace("rate_limit 100", "rate_limit 0")
+    assert readiness.check_records(facts(), True, lambda argv: (0, unlimited, ""),
+                                   sources=[("auditd", "/var/log/audit/audit.log")])["status"] == "ok"
