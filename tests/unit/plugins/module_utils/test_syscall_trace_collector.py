@@ -3,7 +3,6 @@
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import syscall_trace
 
 
-
 def test_the_runtime_setting_a_container_up_is_not_its_workload(tmp_path):
     """runc 1.1's `runc init` bind-mounts and unmounts a sealed copy of itself before it names itself runc:[0:PARENT],
     sometimes inside the container's cgroup: its mount and umount2 are not the workload's (seen in the demo)."""
