@@ -11,8 +11,10 @@ import hashlib
 import os
 import tempfile
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
-class UnsafePathError(ValueError):
+
+class UnsafePathError(InputError):
     pass
 
 
