@@ -164,5 +164,5 @@ def run_module(module, worker, *args, **kwargs):
         module.fail_json(msg=str(named), error=named.details(), exception=traceback.format_exc())
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="%s: %s: %s (this is a bug in k8s.seccomp_default; please report it with -vvv output)"
-                         % (module._name, type(exc).__name__, short_repr(str(exc), 300)),
+                         % (module._name, type(exc).__name__, str(exc)[:300]),
                          exception=traceback.format_exc())

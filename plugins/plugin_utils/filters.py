@@ -11,7 +11,7 @@ import functools
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, short_repr
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 
 def filter_errors(name):
@@ -31,6 +31,6 @@ def filter_errors(name):
                 raise AnsibleFilterError("k8s.seccomp_default.%s: %s" % (name, exc))
             except Exception as exc:  # pylint: disable=broad-except
                 raise AnsibleFilterError("k8s.seccomp_default.%s: unexpected input (%s: %s); this is a bug, please report it"
-                                         % (name, type(exc).__name__, short_repr(str(exc), 300)))
+                                         % (name, type(exc).__name__, str(exc)[:300]))
         return wrapper
     return decorate
