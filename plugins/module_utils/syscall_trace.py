@@ -18,13 +18,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
+import math
 import os
+import re
 import select
 import signal
+import stat
 import time
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, files, libseccomp, profiles
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, errors, files, libseccomp, profiles
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 FLUSH_SECONDS = 1.0
@@ -38,9 +43,17 @@ RUNTIME_SETUP_COMMS = ("runc:[",)
 # such as Docker in Docker, is not told apart).
 RUNTIME_BINARIES = ("runc", "crun")
 
+# What the tracer writes into its pid file, so that a later run can tell it from a process that got its pid.
+TRACER_NAME = "k8s.seccomp_default.syscall_trace"
+PID_MAX = 4194304  # PID_MAX_LIMIT on 64-bit kernels
+PID_FILE_BYTES = 1024 * 1024
+# A long soak on a busy node keeps many processes in the state; still far below this.
+STATE_FILE_BYTES = 256 * 1024 * 1024
+INT64_MIN, UINT64_MAX = -2 ** 63, 2 ** 64 - 1
 
-class TraceError(Exception):
-    pass
+
+class TraceError(InputError):
+    """The tracer cannot start or run, or its files are not what it wrote."""
 
 
 class Stop(Exception):
@@ -191,7 +204,8 @@ def _spawn(argv, env, stderr_path):
         try:
             os.close(read_end)
             os.dup2(write_end, 1)
-            os.dup2(os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+            # A fresh file: never through a link someone left at this name.
+            os.dup2(os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), 2)
             os.execvpe(argv[0], argv, env)
         finally:
             os._exit(127)
@@ -237,6 +251,8 @@ def run_collector(state_path, profile, bpftrace="bpftrace"):
     collector = Collector(state_path, arg_numbers)
     env = dict(os.environ, BPFTRACE_MAP_KEYS_MAX=str(MAP_KEYS_MAX), BPFTRACE_STRLEN="16")
     stderr_path = state_path + ".stderr"
+    if os.path.lexists(stderr_path):
+        os.unlink(stderr_path)
     pid, output = _spawn([bpftrace, "-e", bpftrace_program(arg_numbers, os.getpid())], env, stderr_path)
     stopped = False
     signal.signal(signal.SIGTERM, _stop)
@@ -260,8 +276,8 @@ def run_collector(state_path, profile, bpftrace="bpftrace"):
     os.close(output)
     error = None
     if not stopped:
-        with open(stderr_path) as handle:
-            error = "bpftrace stopped: %s" % handle.read().strip()[-2000:]
+        with open(stderr_path, "rb") as handle:
+            error = "bpftrace stopped: %s" % handle.read().decode("utf-8", "replace").strip()[-2000:]
     collector.save(False, error)
 
 
@@ -271,22 +287,26 @@ def wait_until_attached(state_path, pid, timeout=30.0):
     while time.time() < deadline:
         state = read_state(state_path)
         if state and not state["running"]:
-            raise TraceError(state.get("error") or "the tracer stopped at once")
+            raise TraceError(state.get("error") or "the tracer stopped at once", path=state_path)
         if not _alive(pid):
-            raise TraceError("the tracer exited at once; see %s" % state_path)
+            raise TraceError("the tracer exited at once, before it saved its state", path=state_path)
         if state and _bpftrace_attached(pid):
             return state
         time.sleep(0.1)
     raise TraceError("bpftrace did not attach within %d s" % timeout)
 
 
+def _children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as handle:
+            return handle.read().split()
+    except (IOError, OSError):
+        return []
+
+
 def _bpftrace_attached(collector_pid):
     """bpftrace is attached once it holds a perf event for the tracepoint (an anon_inode:[perf_event] fd)."""
-    try:
-        children = open("/proc/%d/task/%d/children" % (collector_pid, collector_pid)).read().split()
-    except (IOError, OSError):
-        return False
-    for child in children:
+    for child in _children(collector_pid):
         try:
             for fd in os.listdir("/proc/%s/fd" % child):
                 if "perf_event" in os.readlink("/proc/%s/fd/%s" % (child, fd)):
@@ -297,22 +317,288 @@ def _bpftrace_attached(collector_pid):
 
 
 def _alive(pid):
+    return pid > 0 and process_identity(pid) is not None
+
+
+# --- which process is the tracer ---
+# A pid alone names no process: the pid file outlives reboots and its pid is handed to other processes.
+
+def _boot_id():
     try:
-        os.kill(pid, 0)
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return None
+
+
+def _cmdline(pid):
+    with open("/proc/%s/cmdline" % pid, "rb") as handle:
+        return [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0")[:-1]]
+
+
+def process_identity(pid):
+    """What tells process ``pid`` from any later one with its pid: the boot, its start time (clock ticks after
+    boot, /proc/<pid>/stat field 22), its executable and command line. None when no process (or a zombie) has it."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            fields = handle.read().decode("utf-8", "replace").rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):
+            return None
+        start_time = int(fields[19])
+        cmdline = _cmdline(pid)
+    except (IOError, OSError, IndexError, ValueError):
+        return None
+    try:
+        # An upgraded interpreter shows as "<path> (deleted)" in a tracer started before the upgrade.
+        exe = os.readlink("/proc/%d/exe" % pid)
+        exe = exe[:-len(" (deleted)")] if exe.endswith(" (deleted)") else exe
     except OSError:
-        return False
-    stat = open("/proc/%d/stat" % pid).read() if os.path.exists("/proc/%d/stat" % pid) else ""
-    return ") Z " not in stat
+        exe = None
+    return dict(pid=pid, boot_id=_boot_id(), start_time=start_time, exe=exe, cmdline=cmdline)
 
 
-def read_state(path):
-    data = files.read_bytes(path)
-    if not data:
+def tracer_record():
+    """What this process (the tracer) writes into its pid file."""
+    return dict(process_identity(os.getpid()), tracer=TRACER_NAME)
+
+
+def read_pid_file(path):
+    """The tracer's pid file as written (None when there is none); an ``InputError`` naming it when it is no pid
+    file of ours. A file of the previous version holds only the pid: ``legacy`` is then set."""
+    own_file(path, "the tracer's pid file")
+    text = errors.read_file(path, limit=PID_FILE_BYTES, missing_ok=True)
+    if text is None:
         return None
+    if re.match(r"^\s*[0-9]{1,12}\s*$", text):
+        return dict(pid=_pid(int(text), path), legacy=True)
+    record = _json(text, path, "a pid file the tracer wrote (JSON with pid, start_time, boot_id, exe and cmdline)")
+    if not isinstance(record, dict) or record.get("tracer") != TRACER_NAME:
+        raise InputError("is not a pid file the tracer wrote", path=path, field="tracer",
+                         value=record.get("tracer") if isinstance(record, dict) else record, expected=repr(TRACER_NAME))
+    for field, kinds in (("pid", int), ("start_time", int), ("boot_id", (str, type(None))), ("exe", (str, type(None))),
+                         ("cmdline", list)):
+        errors.expect_type(record.get(field), kinds, field, path)
+    for arg in record["cmdline"]:
+        errors.expect_type(arg, str, "cmdline[]", path)
+    unknown = sorted(set(record) - set(("tracer", "pid", "start_time", "boot_id", "exe", "cmdline")))
+    if unknown:
+        raise InputError("is not a field of the tracer's pid file", path=path, field=unknown[0],
+                         expected="tracer, pid, start_time, boot_id, exe and cmdline")
+    _pid(record["pid"], path)
+    return record
+
+
+def _pid(pid, path):
+    # kill() takes 0 and negative numbers as process groups, -1 as every process: such a pid is never ours.
+    if not 0 < pid <= PID_MAX:
+        raise InputError("is not a process ID", path=path, field="pid", value=pid, expected="1 to %d" % PID_MAX)
+    return pid
+
+
+def check_tracer(record):
+    """(identity, None) when the process the pid file names is the tracer that wrote it; (None, why not) when the
+    file is stale. A file of the previous version is trusted only when the process has a bpftrace child running
+    the program the tracer gives it, which names the tracer's own pid."""
+    pid = record["pid"]
+    live = process_identity(pid)
+    if live is None:
+        return None, "no process %d runs any more" % pid
+    if record.get("legacy"):
+        mark = "tracepoint:raw_syscalls:sys_enter /pid != %d/" % pid
+        for child in _children(pid):
+            try:
+                argv = _cmdline(child)
+            except (IOError, OSError):
+                continue
+            if "-e" in argv[1:-1] and mark in argv[argv.index("-e", 1) + 1]:
+                return live, None
+        return None, "process %d (%s) is not a tracer this module started" % (pid, errors.short_repr(" ".join(live["cmdline"])))
+    if record["boot_id"] and live["boot_id"] and record["boot_id"] != live["boot_id"]:
+        return None, "it was written before the node last booted"
+    for field, what in (("start_time", "start time"), ("exe", "executable"), ("cmdline", "command line")):
+        if live[field] != record[field]:
+            return None, "pid %d now belongs to another process than the tracer that wrote the file (%s; its %s differs)" % (
+                pid, errors.short_repr(" ".join(live["cmdline"])), what)
+    return live, None
+
+
+def _same_process(identity):
+    return process_identity(identity["pid"]) == identity
+
+
+def signal_tracer(identity, signum):
+    """Send ``signum`` to the process ``identity`` describes, only while it is that process; True when sent.
+
+    Through a pidfd where the kernel has them (5.3): it refers to the process checked, not to whoever gets
+    the pid should the tracer exit in between."""
+    handle = None
+    if hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal"):
+        try:
+            handle = os.pidfd_open(identity["pid"])
+        except OSError as exc:
+            if exc.errno == errno.ESRCH:
+                return False
     try:
-        return json.loads(data.decode("utf-8"))
-    except ValueError:
+        if not _same_process(identity):
+            return False
+        if handle is not None:
+            signal.pidfd_send_signal(handle, signum)
+        else:
+            os.kill(identity["pid"], signum)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def stop_tracer(identity, timeout=20.0):
+    """SIGTERM (the tracer then saves its last state), SIGKILL when it is still there after ``timeout``."""
+    signal_tracer(identity, signal.SIGTERM)
+    deadline = time.time() + timeout
+    while _same_process(identity) and time.time() < deadline:
+        time.sleep(0.05)
+    signal_tracer(identity, signal.SIGKILL)
+
+
+# --- the files the tracer keeps ---
+
+def own_file(path, what):
+    """Refuse a link or special file where the tracer keeps its own regular files: it would be replaced or removed."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return
+        raise errors.os_error(exc, path)
+    if stat.S_ISLNK(info.st_mode):
+        raise InputError("is a symlink (to %s), not %s" % (errors.short_repr(os.readlink(path)), what), path=path,
+                         expected="a regular file the tracer writes, or nothing")
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError("is a directory, not %s" % what, path=path)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("is not a regular file (a device, socket or FIFO), not %s" % what, path=path)
+
+
+def _no_constants(name):
+    raise ValueError("%s is not a JSON number" % name)
+
+
+def _json(text, path, expected):
+    if not text.strip():
+        raise InputError("is empty", path=path, expected=expected)
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise InputError("is not JSON: %s" % errors.short_repr(str(exc), 200), path=path, expected=expected)
+
+
+_NUMBER = (int, float)
+_TEXT = (str, type(None))
+_INT = (int, type(None))
+STATE_FIELDS = dict(started=_NUMBER, saved=_NUMBER, running=bool, error=_TEXT, lines=int, entries=list, processes=dict)
+OWNER_FIELDS = dict(attribution=str, container_id=_TEXT, pod_uid=_TEXT)
+ENTRY_FIELDS = dict(OWNER_FIELDS, exe=_TEXT, comm=_TEXT, syscall_nr=int, arg0=_INT, processes=int, first=_NUMBER,
+                    last=_NUMBER)
+PROCESS_FIELDS = dict(OWNER_FIELDS, exe=_TEXT, seen=_NUMBER)
+STATE_REQUIRED = ("started", "saved", "running", "entries")
+
+
+def _check_record(record, fields, where, path, required=()):
+    errors.expect_type(record, dict, where, path)
+    for field in required:
+        if field not in record:
+            raise InputError("is missing", path=path, field="%s.%s" % (where, field) if where else field)
+    for field, value in record.items():
+        at = "%s.%s" % (where, field) if where else field
+        if field not in fields:
+            raise InputError("is not a field the tracer writes", path=path, field=at, expected=", ".join(sorted(fields)))
+        errors.expect_type(value, fields[field], at, path)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError("is not a finite number", path=path, field=at, value=value)
+        if isinstance(value, int) and not INT64_MIN <= value <= UINT64_MAX:
+            raise InputError("is out of range", path=path, field=at, value=value, expected="a 64-bit number")
+
+
+def read_state(path, own=False):
+    """The collector's state file, checked (None when there is none); an ``InputError`` naming the file and the
+    field when it is not a state the collector wrote - read as "no trace", it would hide every traced call.
+    ``own``: the file in the tracer's state_dir, which it replaces and so must be a regular file, not a link."""
+    if own:
+        own_file(path, "the tracer's state file")
+    text = errors.read_file(path, limit=STATE_FILE_BYTES, missing_ok=True)
+    if text is None:
         return None
+    state = _json(text, path, "the JSON state the tracer writes")
+    _check_record(state, STATE_FIELDS, "", path, STATE_REQUIRED)
+    for index, entry in enumerate(state["entries"]):
+        _check_record(entry, ENTRY_FIELDS, "entries[%d]" % index, path, ("syscall_nr",))
+    for pid, process in (state.get("processes") or {}).items():
+        if not pid.isdigit():
+            raise InputError("is not a process ID", path=path, field="processes", value=pid)
+        _check_record(process, PROCESS_FIELDS, "processes.%s" % pid, path)
+    return state
+
+
+# --- the profile the trace is judged against ---
+
+def check_profile(profile, path):
+    """``profile`` when every traced call can be judged by it; else an ``InputError`` naming the field.
+
+    ``decide`` falls back to defaultAction and reads rules as plain OCI: a profile without a valid
+    defaultAction, or in moby's format (includes/excludes it does not apply), would give wrong verdicts."""
+    if not isinstance(profile, dict):
+        raise InputError("is not a seccomp profile", path=path, value=profile,
+                         expected="a JSON object with defaultAction and syscalls")
+    actions = "one of %s" % ", ".join(profiles.ACTIONS)
+    for key in profile:
+        if key not in profiles.OCI_KEYS:
+            raise InputError("is not a key of a plain OCI seccomp profile (the one the containers get)", path=path,
+                             field=key, expected=", ".join(profiles.OCI_KEYS))
+    if "defaultAction" not in profile:
+        raise InputError("is missing: without it every call the rules do not name would be judged 'blocked'",
+                         path=path, field="defaultAction", expected=actions)
+    if profile["defaultAction"] not in profiles.ACTIONS:
+        raise InputError("is not a seccomp action", path=path, field="defaultAction", value=profile["defaultAction"],
+                         expected=actions)
+    rules = errors.expect_type(profile.get("syscalls"), (list, type(None)), "syscalls", path) or []
+    for index, rule in enumerate(rules):
+        where = "syscalls[%d]" % index
+        errors.expect_type(rule, dict, where, path, expected="mapping with names and action")
+        for key in rule:
+            if key not in profiles.OCI_RULE_KEYS:
+                raise InputError("is not a key of a plain OCI rule", path=path, field="%s.%s" % (where, key),
+                                 expected=", ".join(profiles.OCI_RULE_KEYS))
+        names = rule.get("names")
+        if not isinstance(names, list) or not names or not all(isinstance(name, str) and name for name in names):
+            raise InputError("is not a list of syscall names", path=path, field=where + ".names", value=names,
+                             expected="a non-empty list of strings")
+        if rule.get("action") not in profiles.ACTIONS:
+            raise InputError("is not a seccomp action", path=path, field=where + ".action", value=rule.get("action"),
+                             expected=actions)
+        conditions = errors.expect_type(rule.get("args"), (list, type(None)), where + ".args", path) or []
+        for number, condition in enumerate(conditions):
+            _check_condition(condition, "%s.args[%d]" % (where, number), path)
+    return profile
+
+
+def _check_condition(condition, where, path):
+    errors.expect_type(condition, dict, where, path, expected="mapping with index, value and op")
+    for key in condition:
+        if key not in profiles.OCI_ARG_KEYS:
+            raise InputError("is not a key of an argument condition", path=path, field="%s.%s" % (where, key),
+                             expected=", ".join(profiles.OCI_ARG_KEYS))
+    index = condition.get("index")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < profiles.SYSCALL_ARGUMENTS:
+        raise InputError("is not an argument index", path=path, field=where + ".index", value=index, expected="0 to 5")
+    if condition.get("op") not in profiles.OPERATORS:
+        raise InputError("is not a comparison operator", path=path, field=where + ".op", value=condition.get("op"),
+                         expected="one of %s" % ", ".join(profiles.OPERATORS))
+    for key in ("value", "valueTwo"):
+        value = condition.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= UINT64_MAX:
+            raise InputError("is not an unsigned 64-bit number", path=path, field="%s.%s" % (where, key), value=value)
 
 
 def judge(entries, profile, containers=None):

@@ -55,6 +55,13 @@ notes:
     C(/sys/kernel/tracing) when it is not.
   - A process that makes a syscall and exits before the collector reads its cgroup is counted as C(exited) and left out.
   - Syscalls are recorded with this machine's native numbers; 32-bit (compat) processes are not told apart.
+  - The tracer's pid file records the process's start time, boot, executable and command line, and a process is
+    signalled only while it still matches them. A pid file whose process is not that tracer (after a reboot, or with
+    its pid reused) is stale - a warning says so; O(state=stopped) removes the file, O(state=started) starts a new
+    tracer.
+  - A profile, pid file or state file that is not what it should be (not JSON, a field of the wrong type, a profile
+    without C(defaultAction), a directory or symlink in place of a file) fails the task naming the file and the
+    field, with nothing started, signalled or removed.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
@@ -134,6 +141,10 @@ error:
   description: Why the tracer stopped by itself, if it did.
   returned: when O(state=stopped) or O(state=collected)
   type: str
+stale_pid_file:
+  description: Why the pid file in O(state_dir) was not the running tracer's (no process was signalled).
+  returned: when the pid file was stale
+  type: str
 seconds:
   description: How long it traced.
   returned: when O(state=stopped) or O(state=collected)
@@ -142,36 +153,27 @@ seconds:
 
 import json
 import os
-import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, files, libseccomp, syscall_trace, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, files, libseccomp, syscall_trace, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 
-def read_pid(path):
-    data = files.read_bytes(path)
+def load_profile(path):
+    text = errors.read_file(path, missing_ok=True)
+    if text is None:
+        raise InputError("does not exist: install the built-in profiles first, or give the profile the containers get",
+                         path=path)
     try:
-        pid = int(data.decode().strip()) if data else None
-    except ValueError:
-        return None
-    if pid and syscall_trace._alive(pid):
-        return pid
-    return None
+        profile = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError("is not JSON: %s" % errors.short_repr(str(exc), 200), path=path)
+    return syscall_trace.check_profile(profile, path)
 
 
-def load_profile(module, path):
-    data = files.read_bytes(path)
-    if data is None:
-        module.fail_json(msg="profile %s does not exist: install the built-in profiles first" % path)
-    try:
-        return json.loads(data.decode("utf-8"))
-    except ValueError as exc:
-        module.fail_json(msg="profile %s is not JSON: %s" % (path, exc))
-
-
-def start(module, profile, pid_path, state_path, bpftrace):
+def start(profile, pid_path, state_path, bpftrace):
     """Fork the tracer off as a daemon (as async_wrapper does), then wait until bpftrace is attached."""
     if os.path.exists(state_path):
         os.unlink(state_path)
@@ -184,35 +186,99 @@ def start(module, profile, pid_path, state_path, bpftrace):
         for descriptor in (0, 1, 2):
             os.dup2(null, descriptor)
         try:
-            files.atomic_write(pid_path, ("%d\n" % os.getpid()).encode(), 0o600)
+            files.atomic_write(pid_path, (json.dumps(syscall_trace.tracer_record()) + "\n").encode(), 0o600)
             syscall_trace.run_collector(state_path, profile, bpftrace)
         finally:
             os._exit(0)
     os.waitpid(first, 0)
     deadline = time.time() + 10
-    pid = None
-    while pid is None and time.time() < deadline:
-        pid = read_pid(pid_path)
+    record = syscall_trace.read_pid_file(pid_path)
+    while record is None and time.time() < deadline:
         time.sleep(0.05)
-    if pid is None:
-        module.fail_json(msg="the tracer did not start")
+        record = syscall_trace.read_pid_file(pid_path)
+    if record is None:
+        raise syscall_trace.TraceError("the tracer did not start: it wrote no pid file within 10 s", path=pid_path)
     try:
-        syscall_trace.wait_until_attached(state_path, pid)
-    except syscall_trace.TraceError as exc:
-        module.fail_json(msg=str(exc))
-    return pid
+        syscall_trace.wait_until_attached(state_path, record["pid"])
+    except syscall_trace.TraceError:
+        # Nothing is left behind: no tracer half started, and no pid file that a later owner of the pid would inherit.
+        tracer = syscall_trace.check_tracer(record)[0]
+        if tracer:
+            syscall_trace.stop_tracer(tracer)
+        os.unlink(pid_path)
+        raise
+    return record["pid"]
 
 
 def report(module, state, profile):
     try:
         containers = cri.identities_or_warn(module)
     except cri.CriError as exc:
-        module.fail_json(msg="the traced processes cannot be attributed to containers: %s" % exc)
+        raise InputError("the traced processes cannot be attributed to containers: %s" % exc)
     entries = syscall_trace.judge(state.get("entries") or [], profile, containers)
     entries.sort(key=lambda entry: (entry["verdict"] != "blocked", entry.get("pod") or "", entry["syscall"]))
     return dict(entries=entries, blocked=[entry for entry in entries if entry["verdict"] == "blocked"],
                 error=state.get("error"), seconds=round(state.get("saved", 0) - state.get("started", 0), 1),
                 lines=state.get("lines", 0))
+
+
+STALE_THEN = dict(started="a new tracer is started", stopped="the file is removed", collected="it is left as it is")
+
+
+def trace(module):
+    params = module.params
+    state_dir = params["state_dir"]
+    if os.path.lexists(state_dir) and not os.path.isdir(state_dir):
+        raise InputError("is not a directory (option state_dir: where the tracer keeps its pid and state files)",
+                         path=state_dir)
+    pid_path = os.path.join(state_dir, "tracer.pid")
+    state_path = os.path.join(state_dir, "tracer.json")
+    # Everything is read and checked before anything is started, signalled or removed.
+    record = syscall_trace.read_pid_file(pid_path)
+    tracer, stale = syscall_trace.check_tracer(record) if record else (None, None)
+    profile = load_profile(params["profile"])
+    state = syscall_trace.read_state(state_path, own=True)
+    if libseccomp.library() is None:
+        # Without it no syscall number has a name, and every traced call would fall to the default action.
+        raise InputError("%s: the trace's syscall numbers cannot be named, so no call can be judged against %s; "
+                         "install the system libseccomp (libseccomp2 on Debian and Ubuntu, libseccomp on RHEL)"
+                         % (libseccomp.load_error(), params["profile"]))
+    result = {}
+    if stale:
+        result["stale_pid_file"] = stale
+        module.warn("%s is stale, no process was signalled: %s; %s" % (pid_path, stale, STALE_THEN[params["state"]]))
+    if params["state"] == "started":
+        if tracer:
+            module.exit_json(changed=False, running=True, pid=tracer["pid"], **result)
+        if module.check_mode:
+            module.exit_json(changed=True, running=False, **result)
+        try:
+            bpftrace = tools.find_tool("bpftrace", params["bpftrace"])
+        except tools.ToolNotFound as exc:
+            raise InputError("%s (module option bpftrace, variable seccomp_bpftrace)" % exc)
+        syscall_trace.own_file(state_path + ".stderr", "the file the tracer keeps bpftrace's errors in")
+        syscall_trace.ensure_tracefs(tools.runner(module))
+        files.ensure_directories(pid_path, 0o700)
+        if record:
+            os.unlink(pid_path)
+        pid = start(profile, pid_path, state_path, bpftrace)
+        module.exit_json(changed=True, running=True, pid=pid, **result)
+    if state is None and tracer is None:
+        raise InputError("holds no trace: start one with state=started", path=state_dir)
+    changed = False
+    if params["state"] == "stopped" and record:
+        changed = True
+        if not module.check_mode:
+            if tracer:
+                syscall_trace.stop_tracer(tracer)
+                state = syscall_trace.read_state(state_path, own=True)  # its last save
+            os.unlink(pid_path)
+    if state is None:
+        raise InputError("holds no trace: the tracer saved none; start one with state=started", path=state_dir)
+    result.update(report(module, state, profile))
+    running = tracer is not None and syscall_trace.process_identity(tracer["pid"]) == tracer
+    module.exit_json(changed=changed, running=running if params["state"] == "collected" or module.check_mode else False,
+                     **result)
 
 
 def main():
@@ -226,50 +292,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    pid_path = os.path.join(params["state_dir"], "tracer.pid")
-    state_path = os.path.join(params["state_dir"], "tracer.json")
-    pid = read_pid(pid_path)
-    profile = load_profile(module, params["profile"])
-    if libseccomp.library() is None:
-        # Without it no syscall number has a name, and every traced call would fall to the default action.
-        module.fail_json(msg="%s: the trace's syscall numbers cannot be named, so no call can be judged against %s; "
-                             "install the system libseccomp (libseccomp2 on Debian and Ubuntu, libseccomp on RHEL)"
-                             % (libseccomp.load_error(), params["profile"]))
-    if params["state"] == "started":
-        if pid is not None:
-            module.exit_json(changed=False, running=True, pid=pid)
-        if module.check_mode:
-            module.exit_json(changed=True, running=False)
-        try:
-            bpftrace = tools.find_tool("bpftrace", params["bpftrace"])
-        except tools.ToolNotFound as exc:
-            module.fail_json(msg="%s (module option bpftrace, variable seccomp_bpftrace)" % exc)
-        try:
-            syscall_trace.ensure_tracefs(tools.runner(module))
-        except syscall_trace.TraceError as exc:
-            module.fail_json(msg=str(exc))
-        files.ensure_directories(pid_path, 0o700)
-        pid = start(module, profile, pid_path, state_path, bpftrace)
-        module.exit_json(changed=True, running=True, pid=pid)
-    changed = False
-    if params["state"] == "stopped" and pid is not None:
-        changed = True
-        if not module.check_mode:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.time() + 20
-            while syscall_trace._alive(pid) and time.time() < deadline:
-                time.sleep(0.05)
-            if syscall_trace._alive(pid):
-                os.kill(pid, signal.SIGKILL)
-            os.unlink(pid_path)
-    state = syscall_trace.read_state(state_path)
-    if state is None:
-        module.fail_json(msg="no trace in %s: start one with state=started" % params["state_dir"])
-    result = report(module, state, profile)
-    running = syscall_trace._alive(pid) if pid else False
-    module.exit_json(changed=changed, running=running if params["state"] == "collected" or module.check_mode else False,
-                     **result)
+    errors.run_module(module, trace)
 
 
 if __name__ == "__main__":
