@@ -16,7 +16,7 @@ import json
 import os
 import re
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import systemd
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, systemd
 
 GATE = "SeccompDefault"
 API_VERSION = "kubelet.config.k8s.io/v1beta1"
@@ -39,15 +39,16 @@ GATE_STAGES = (
 )
 
 
-class KubeletConfigError(ValueError):
+class KubeletConfigError(errors.InputError):
     """A kubelet configuration we must not touch: names the file, field and value."""
 
 
 def parse_version(text):
     """(major, minor, patch) from 'v1.30.4', 'Kubernetes v1.30.4', '1.30' or '1.30.4-eks-1'."""
-    match = re.search(r"v?(\d+)\.(\d+)(?:\.(\d+))?", str(text or ""))
+    # Parts are bounded: int() of thousands of digits raises (Python's 4300-digit limit) and no version has them.
+    match = re.search(r"(?<!\d)v?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?!\d)", str(text or ""))
     if not match:
-        raise KubeletConfigError("%r is not a Kubernetes version; expected for example v1.30.4" % (text,))
+        raise KubeletConfigError("%s is not a Kubernetes version; expected for example v1.30.4" % errors.short_repr(text))
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
@@ -135,18 +136,21 @@ def drop_in_names(names):
     return sorted((name for name in names if name.endswith(".conf")), key=lambda name: name.split("/"))
 
 
-def list_drop_in_dir(config_dir, read):
+def list_drop_in_dir(config_dir, read, strict=False):
     """[(path relative to ``config_dir``, text)] of every file under it, for ``drop_in_names`` to choose from.
 
     ``read(path)`` returns a file's text (None when it cannot be read). Directory links are not followed,
-    as WalkDir does not follow them.
+    as WalkDir does not follow them. With ``strict``, a directory that cannot be listed is an error naming
+    it (a drop-in we cannot see could override what we write); otherwise it reads as empty.
     """
     found = []
 
     def walk(directory, prefix):
         try:
             names = sorted(os.listdir(directory))
-        except OSError:
+        except OSError as exc:
+            if strict:
+                raise KubeletConfigError(str(errors.os_error(exc, directory, "listed")))
             return
         for name in names:
             path = os.path.join(directory, name)
@@ -172,20 +176,24 @@ FIELD_TYPES = (
 def config_problems(document, name):
     """Problems with a KubeletConfiguration document, each naming the file, field and value."""
     if not isinstance(document, dict):
-        return ["%s: a KubeletConfiguration must be a YAML map, not %s" % (name, type(document).__name__)]
+        return ["%s: a KubeletConfiguration must be a YAML map, not a %s (found %s)"
+                % (name, errors.type_name(document), errors.short_repr(document))]
+
+    def show(key):
+        return errors.short_repr(document[key]) if key in document else "missing"
     problems = []
     if document.get("apiVersion") != API_VERSION:
-        problems.append("%s: apiVersion is %r; expected %r" % (name, document.get("apiVersion"), API_VERSION))
+        problems.append("%s: apiVersion is %s; expected %r" % (name, show("apiVersion"), API_VERSION))
     if document.get("kind") != KIND:
-        problems.append("%s: kind is %r; expected %r" % (name, document.get("kind"), KIND))
+        problems.append("%s: kind is %s; expected %r" % (name, show("kind"), KIND))
     for path, kind, expected in FIELD_TYPES:
         value = document.get(path[0])
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-            problems.append("%s: %s is %r; expected %s" % (name, ".".join(path), value, expected))
-    for gate, value in sorted((document.get("featureGates") or {}).items()) if isinstance(
-            document.get("featureGates"), dict) else ():
+            problems.append("%s: %s is %s; expected %s" % (name, ".".join(path), errors.short_repr(value), expected))
+    gates = document.get("featureGates")
+    for gate, value in sorted(gates.items(), key=lambda item: str(item[0])) if isinstance(gates, dict) else ():
         if not isinstance(value, bool):
-            problems.append("%s: featureGates.%s is %r; expected true or false" % (name, gate, value))
+            problems.append("%s: featureGates.%s is %s; expected true or false" % (name, gate, errors.short_repr(value)))
     return problems
 
 
@@ -240,7 +248,7 @@ def parse_feature_gates(text):
             continue
         key, _sep, value = item.partition("=")
         if value.strip().lower() not in ("true", "false"):
-            raise KubeletConfigError("--feature-gates: %r is not Gate=true or Gate=false" % item)
+            raise KubeletConfigError("--feature-gates: %s is not Gate=true or Gate=false" % errors.short_repr(item))
         gates[key.strip()] = value.strip().lower() == "true"
     return gates
 

@@ -17,7 +17,7 @@ import json
 import os
 import re
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import config_text, kubelet, yaml_reader
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import config_text, errors, files, kubelet, yaml_reader
 
 MANAGED_BY = "# Managed by k8s.seccomp_default (SeccompDefault rollout).\n"
 KUBEADM_PATCH_NAME = "kubeletconfiguration90seccompdefault+merge.yaml"
@@ -62,7 +62,7 @@ class ConfigFile:
 
     def set(self, key, value):
         self.ensure_document()
-        if key in self.document and self.document[key] == value and type(self.document[key]) is type(value):
+        if key in self.document and self.document[key] is value:  # only true and false are written
             return
 
         def change(document):
@@ -126,13 +126,34 @@ def _load(path, text):
         return None
     if text.lstrip().startswith("{"):
         try:  # JSON (EKS, nodeadm): read as JSON, the way the kubelet reads it, duplicate keys refused
-            return json.loads(text, object_pairs_hook=_unique_keys)
+            document = json.loads(text, object_pairs_hook=_unique_keys)
+        except RecursionError:
+            raise kubelet.KubeletConfigError("not valid: the data is nested more than %d levels deep; a kubelet "
+                                             "configuration needs far fewer" % yaml_reader.MAX_DEPTH, path=path)
         except ValueError:
             pass  # a YAML flow mapping that is not JSON: read as YAML below, whose error names the line
+        else:
+            return _shallow(path, document)
     try:
         return yaml_reader.load(text)
     except yaml_reader.YamlError as exc:
-        raise kubelet.KubeletConfigError("%s: not valid YAML: %s" % (path, exc))
+        raise kubelet.KubeletConfigError("not valid YAML: %s" % exc, path=path)
+
+
+def _shallow(path, document):
+    """``document`` if it nests no deeper than YAML may here: deeper data would exhaust the recursion of
+    copying and merging it later (YAML's reader has the same bound)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > yaml_reader.MAX_DEPTH:
+            raise kubelet.KubeletConfigError("not valid: the data is nested more than %d levels deep; a kubelet "
+                                             "configuration needs far fewer" % yaml_reader.MAX_DEPTH, path=path)
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return document
 
 
 def _unique_keys(pairs):
@@ -355,10 +376,17 @@ def kubeadm_patch_files(names):
     return found
 
 
-def list_patches(patches_dir, read):
-    """[(path relative to ``patches_dir``, text)] of the kubeletconfiguration patches under it."""
+def list_patches(patches_dir, read, strict=False):
+    """[(path relative to ``patches_dir``, text)] of the kubeletconfiguration patches under it.
+
+    With ``strict`` a directory under it that cannot be listed is an error naming it: a patch we cannot see
+    could undo the change at the next 'kubeadm upgrade node'."""
     found = []
-    for directory, subdirectories, names in os.walk(patches_dir):
+
+    def refuse(exc):
+        if strict:
+            raise kubelet.KubeletConfigError(str(errors.os_error(exc, exc.filename or patches_dir, "listed")))
+    for directory, subdirectories, names in os.walk(patches_dir, onerror=refuse):
         subdirectories.sort()
         for name in sorted(names):
             if KUBEADM_PATCH_FILE.match(name):
@@ -405,9 +433,12 @@ def _patched_fields(path, patch_type, document):
         if not isinstance(document, list):
             raise kubelet.KubeletConfigError("%s: a +json patch must be a list of RFC 6902 operations" % path)
         changes = []
-        for operation in document:
-            op, target = (operation or {}).get("op"), (operation or {}).get("path")
-            value = None if op == "remove" else (operation or {}).get("value")
+        for index, operation in enumerate(document):
+            if not isinstance(operation, dict):
+                raise kubelet.KubeletConfigError("is not an RFC 6902 operation", path=path, field="[%d]" % index,
+                                                 value=operation, expected="a map with op, path and value")
+            op, target = operation.get("op"), operation.get("path")
+            value = None if op == "remove" else operation.get("value")
             if target == "/seccompDefault" and op in ("add", "replace", "remove"):
                 changes.append(("seccompDefault", value))
             elif target == "/featureGates/%s" % kubelet.GATE and op in ("add", "replace", "remove"):
@@ -461,3 +492,206 @@ def _who_sets_seccomp(base, drop_ins, target, flags, wanted):
             return "%s sets seccompDefault: %s and is applied after %s; change it there or use a later drop-in" % (
                 item.path, str(item.get("seccompDefault")).lower(), target.path if target else "the config")
     return "no file of this layout can change it"
+
+
+# --- the module's input: the node's files and the record of an earlier run, read and checked in one place ---
+
+# A KubeletConfiguration, a drop-in, an environment file or a patch is a few KiB; a larger file is not one of them.
+MAX_CONFIG_BYTES = 1024 * 1024
+RECORD_STATES = ("created", "updated", "removed", "unchanged", "absent", "restored")
+NOTHING_TO_RESTORE = ("unchanged", "absent", "restored")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def read_current(path, encoding="utf-8", limit=MAX_CONFIG_BYTES):
+    """A file's text (bytes with ``encoding=None``), None when it does not exist; through a symlink, whose
+    target must exist. Anything else that is not a readable regular file of sane size is an error naming it."""
+    data = errors.read_file(path, limit=limit, missing_ok=True, encoding=encoding)
+    if data is None and os.path.islink(path):
+        raise kubelet.KubeletConfigError("is a symlink to %s, which does not exist; point it at the file, or remove it"
+                                         % os.readlink(path), path=path)
+    return data
+
+
+def check_drop_in_name(name):
+    """``name`` if it is a plain file name the kubelet reads as a drop-in: it becomes a path under --config-dir."""
+    problem = None
+    if not name.endswith(".conf"):
+        problem = "does not end in .conf; the kubelet reads only *.conf in its --config-dir"
+    elif "/" in name or "\0" in name:
+        problem = "is not a plain file name (it has a '/' or a NUL); it is written in the kubelet's --config-dir"
+    elif len(name.encode("utf-8", "surrogateescape")) > 255:
+        problem = "is longer than the 255 bytes a file name can have"
+    if problem:
+        raise kubelet.KubeletConfigError(problem, field="drop_in_name", value=name, expected="a file name such as 90-seccomp-default.conf")
+    return name
+
+
+def _check_path_params(params):
+    named = [("config", params.get("config")), ("config_dir", params.get("config_dir")), ("patches_dir", params.get("patches_dir"))]
+    named += [("env_files[%d]" % index, path) for index, path in enumerate(params.get("env_files") or [])]
+    for field, path in named:
+        if path is not None and "\0" in path:
+            raise kubelet.KubeletConfigError("has a NUL character, which no path can have", field=field, value=path)
+
+
+def _directory(path, option):
+    """Whether ``path`` is a directory to read (False when it does not exist yet); an error when it is not one."""
+    if not os.path.lexists(path):
+        return False
+    if not os.path.isdir(path):
+        what = "a symlink to %s, which does not exist" % os.readlink(path) if os.path.islink(path) else "not a directory"
+        raise kubelet.KubeletConfigError("is %s; %s must be a directory" % (what, option), path=path)
+    return True
+
+
+def read_layout(params):
+    """The ``layout`` that ``plan`` takes, from the module's parameters and the node's files, all checked.
+
+    Every file the plan depends on is read here (bounded, UTF-8, a regular file); drop-ins are read only
+    when this kubelet reads its --config-dir. Raises ``KubeletConfigError`` naming the file or parameter."""
+    version = params["version"]
+    kubelet.gate_stage(version)  # an unsupported version fails before any file is read
+    _check_path_params(params)
+    check_drop_in_name(params["drop_in_name"])
+    config, config_dir, patches_dir = params["config"], params["config_dir"], params["patches_dir"]
+    drop_ins = []
+    if config_dir and kubelet.drop_ins_supported(version, params["environment"]) and _directory(config_dir, "config_dir"):
+        drop_ins = kubelet.list_drop_in_dir(config_dir, read_current, strict=True)
+    patches = []
+    if params["kubeadm"] and _directory(patches_dir, "patches_dir"):
+        patches = list_patches(patches_dir, read_current, strict=True)
+    return dict(
+        version=version, config=config, config_text=read_current(config) if config else None,
+        config_dir=config_dir, drop_ins=drop_ins, kubeadm=params["kubeadm"], patches_dir=patches_dir,
+        drop_in_name=params["drop_in_name"], environment=params["environment"],
+        kubeadm_version=params["kubeadm_version"], patches=patches,
+        env_files=[(path, read_current(path)) for path in params["env_files"]],
+    )
+
+
+def write_target(path, removing=False):
+    """The file a write to ``path`` really changes, checked before anything is written.
+
+    A symlink stays a symlink: what it points to is written (in its own directory, atomically), as
+    ``lineinfile`` does. A symlink is never removed, nor a path written whose directory cannot be."""
+    target = path
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        if removing:
+            raise kubelet.KubeletConfigError(
+                "is a symlink to %s; the module would remove it, and does not remove links: remove it by hand, or "
+                "point it at a file of your own" % target, path=path)
+    existing = os.path.dirname(target) or "."
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise kubelet.KubeletConfigError("is not a directory, so %s cannot be written under it" % path, path=existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise kubelet.KubeletConfigError("is not writable by this user, so %s cannot be written" % path, path=existing)
+    return target
+
+
+def _bad_entry(where, field, value, expected, problem="is not valid"):
+    return errors.InputError(problem, path=where, field=field, value=value, expected=expected)
+
+
+def check_record(entries):
+    """The ``files`` list an earlier run returned (the ``restore`` option), each field checked: [entry]."""
+    seen = {}
+    for index, entry in enumerate(entries):
+        where = "restore[%d]" % index
+        if not isinstance(entry, dict):
+            raise _bad_entry(where, None, entry, "one entry of the files list this module returned")
+        path = entry.get("path")
+        if not isinstance(path, str) or not path.startswith("/") or "\0" in path or os.path.normpath(path) != path:
+            raise _bad_entry(where, "path", path, "the absolute path of a file, as this module returned it")
+        where = "restore[%d] (%s)" % (index, path)
+        if entry.get("state") not in RECORD_STATES:
+            raise _bad_entry(where, "state", entry.get("state"), "one of %s" % ", ".join(RECORD_STATES))
+        for field in ("before_sha256", "after_sha256"):
+            value = entry.get(field)
+            if value is not None and not (isinstance(value, str) and SHA256.match(value)):
+                raise _bad_entry(where, field, value, "64 lowercase hexadecimal digits, or null")
+        backup = entry.get("backup")
+        if backup is not None and not (isinstance(backup, str) and "\0" not in backup and os.path.normpath(backup) == backup
+                                       and os.path.dirname(backup) == os.path.dirname(path)
+                                       and os.path.basename(backup).startswith(os.path.basename(path) + ".")):
+            raise _bad_entry(where, "backup", backup, "null, or the copy this module kept beside the file (%s.<pid>.<time>~)" % path)
+        for field, top in (("mode", 0o7777), ("uid", 2 ** 32 - 1), ("gid", 2 ** 32 - 1)):
+            value = entry.get(field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top):
+                raise _bad_entry(where, field, value, "a number from 0 to %d, or null" % top)
+        if entry.get("read_by_kubelet") is not None and not isinstance(entry.get("read_by_kubelet"), bool):
+            raise _bad_entry(where, "read_by_kubelet", entry.get("read_by_kubelet"), "true or false")
+        state = entry["state"]
+        if state in NOTHING_TO_RESTORE:
+            continue
+        needed = dict(created=("after_sha256",), updated=("before_sha256", "after_sha256"), removed=("before_sha256",))[state]
+        for field in needed:
+            if entry.get(field) is None:
+                raise _bad_entry(where, field, None, "the checksum the run recorded; without it the file cannot be checked",
+                                 problem="is missing for a file that was %s" % state)
+        if path in seen:
+            raise errors.InputError("is in the list twice (entries %d and %d): give restore the files list of one run"
+                                    % (seen[path], index), path=path)
+        seen[path] = index
+    return entries
+
+
+def _changed_since(entry, current):
+    """Why ``entry``'s file cannot be put back: it is no longer what the recorded run left."""
+    path, state = entry["path"], entry["state"]
+    now = "it does not exist now" if current is None else "its sha256 is now %s" % files.sha256_bytes(current)
+    left = "left no file there" if entry.get("after_sha256") is None else "left sha256 %s" % entry["after_sha256"]
+    if state == "created":
+        advice = "that run created it: delete it by hand if what was changed since is not wanted"
+    elif entry.get("backup"):
+        advice = "merge by hand from the copy taken before that run, %s" % entry["backup"]
+    else:
+        advice = "put back by hand what it held before that run (sha256 %s)" % entry["before_sha256"]
+    return ("%s was changed after the run that recorded it (%s; that run %s), and restoring would lose those changes: "
+            "%s, or remove its entry from restore to keep the file as it is" % (path, now, left, advice))
+
+
+def restore_plan(entries):
+    """[(entry, current bytes or None, bytes to put back or None)] for the ``files`` list of an earlier run.
+
+    A file is put back only when it is exactly what that run left (its ``after_sha256``); one that is
+    already as it was before the run is left alone. Every entry is checked before any is acted on, so a
+    file changed since, a missing or altered backup, or a corrupt entry fails the whole restore with
+    nothing touched."""
+    steps, problems = [], []
+    for entry in check_record(entries):
+        path, state = entry["path"], entry["state"]
+        if state in NOTHING_TO_RESTORE:
+            continue
+        current = read_current(path, encoding=None, limit=errors.MAX_FILE_BYTES)
+        current_sha = files.sha256_bytes(current) if current is not None else None
+        if current_sha == entry.get("before_sha256"):
+            steps.append((entry, current, current))  # already as it was
+            continue
+        if current_sha != entry.get("after_sha256"):
+            problems.append(_changed_since(entry, current))
+            continue
+        if state == "created":
+            if os.path.islink(path):
+                problems.append("%s is a symlink now, and the run that recorded it created a regular file there; "
+                                "remove it by hand if it is not wanted, or remove its entry from restore" % path)
+                continue
+            steps.append((entry, current, None))
+            continue
+        if not entry.get("backup"):
+            problems.append("%s cannot be put back: it was %s without a backup (backup: false); put back by hand what it "
+                            "held (sha256 %s)" % (path, state, entry["before_sha256"]))
+            continue
+        content = read_current(entry["backup"], encoding=None, limit=errors.MAX_FILE_BYTES)
+        if content is None or files.sha256_bytes(content) != entry["before_sha256"]:
+            problems.append("%s cannot be put back: its backup %s %s, not sha256 %s as recorded" % (
+                path, entry["backup"], "is missing" if content is None else "is now sha256 %s" % files.sha256_bytes(content),
+                entry["before_sha256"]))
+            continue
+        steps.append((entry, current, content))
+    if problems:
+        raise errors.InputError("; ".join(problems) + ". Nothing was restored")
+    return steps

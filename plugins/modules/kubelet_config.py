@@ -28,6 +28,15 @@ description:
     file, an unsupported version or a missing file fails the task with nothing written.
   - Writes are atomic; with O(backup) each replaced file is kept beside it, and the result lists what O(restore)
     needs to put every file back byte for byte.
+  - A file that is a symlink stays one - the file it points to is written, atomically in that file's own directory,
+    as C(ansible.builtin.lineinfile) does; a symlink is never replaced by a regular file nor removed (where the
+    module would remove one, it fails naming it). A dangling symlink fails the task, naming the link and its target.
+  - >-
+    Every file is read and checked before anything is written, and every write is checked to be possible; a file
+    that is a directory, a FIFO or device, unreadable, not UTF-8, larger than 1 MiB, behind a path that runs through
+    a file, not valid YAML or JSON (YAML anchors and aliases are refused), or with a field of the wrong type
+    (C(seccompDefault: "yes"), C(featureGates: "x"), a list at the top) fails the task naming the file and the
+    field, with nothing changed.
   - The running kubelet only reads the files when it starts; C(restart_needed) says whether it must be restarted.
 options:
   version:
@@ -106,6 +115,10 @@ options:
     description:
       - The C(files) list returned by an earlier run. Each file is put back as it was (from its backup, or removed if
         that run created it) and checked against its recorded checksum; nothing else is done.
+      - A file is put back or removed only while its content is exactly what that run left (C(after_sha256)); a file
+        already as it was before the run is left alone. If any file was changed since (or its backup is missing or
+        altered, or an entry is malformed), the task fails naming the file and both checksums, and no file is
+        touched - merge the changes by hand from the backup, or remove that entry from the list.
     type: list
     elements: dict
 attributes:
@@ -116,7 +129,7 @@ attributes:
     support: full
     description: Shows each file before and after.
 requirements:
-  - ruamel.yaml on the node (Debian and Ubuntu C(python3-ruamel.yaml)), to edit YAML with its comments kept.
+  - None on the node beyond Python's standard library; YAML is read and edited in place by the collection's own code.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
@@ -172,6 +185,8 @@ files:
     - One entry per file written, removed or restored, with C(path), C(state) (created, updated, removed, restored,
       unchanged), C(backup) (path of the copy, or null), C(before_sha256) and C(after_sha256) (null when absent) and
       C(read_by_kubelet); with C(mode), C(uid) and C(gid) of a file that existed, which O(restore) gives back.
+    - When a write fails part way (a disk full, a file system turned read-only), the task fails with the files
+      changed before it listed here, for O(restore).
   returned: always
   type: list
   elements: dict
@@ -197,56 +212,69 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import files, kubelet, kubelet_config
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files, kubelet_config
 
 
-def current_text(path):
-    data = files.read_bytes(path) if path else None
-    return None if data is None else data.decode("utf-8")
-
-
-def apply(module, path, content, read_by_kubelet, result):
-    state, before = files.planned_change(path, content)
-    entry = dict(path=path, state=state, backup=None, read_by_kubelet=read_by_kubelet,
-                 before_sha256=files.sha256_bytes(before) if before is not None else None,
-                 after_sha256=files.sha256_bytes(content) if content is not None else None)
-    entry.update(files.ownership(path) if before is not None else {})
-    result["files"].append(entry)
-    if state in ("unchanged", "absent"):
-        return
-    result["changed"] = True
-    result["restart_needed"] = result["restart_needed"] or read_by_kubelet
-    result["diff"].append(files.text_diff(path, before, content))
-    if module.check_mode:
-        return
-    if module.params["backup"] and before is not None:
-        entry["backup"] = module.backup_local(path)
+def write(path, target, content, recorded):
+    """Put ``content`` (None: remove) at ``path``; ``target`` is where it really goes (a symlink's file)."""
     if content is None:
         os.unlink(path)
     else:
-        files.atomic_write(path, content, **files.write_ownership(entry if before is not None else None))
+        files.ensure_directories(target)
+        files.atomic_write(target, content, **files.write_ownership(recorded))
+
+
+def written(module, result, path, exc):
+    """Fail on an error met while writing, with what was written before it, which restore can undo."""
+    named = errors.os_error(exc, path, "written")
+    module.fail_json(msg="%s; the files changed before it are in files (give them to restore to undo them)" % named,
+                     error=named.details(), **result)
+
+
+def apply(module, writes, result):
+    """Write every planned change, after checking each one can be written: nothing is half done for a path
+    that could not be."""
+    steps = []
+    for path, content, read_by_kubelet in writes:
+        before = kubelet_config.read_current(path, encoding=None)
+        if before == content or (before is None and content is None):
+            state = "unchanged" if content is not None else "absent"
+        else:
+            state = "removed" if content is None else "created" if before is None else "updated"
+        entry = dict(path=path, state=state, backup=None, read_by_kubelet=read_by_kubelet,
+                     before_sha256=files.sha256_bytes(before) if before is not None else None,
+                     after_sha256=files.sha256_bytes(content) if content is not None else None)
+        entry.update(files.ownership(path) if before is not None else {})
+        target = path if module.check_mode or state in ("unchanged", "absent") else \
+            kubelet_config.write_target(path, removing=content is None)
+        steps.append((entry, target, before, content))
+    for entry, target, before, content in steps:
+        result["files"].append(entry)
+        if entry["state"] in ("unchanged", "absent"):
+            continue
+        result["changed"] = True
+        result["restart_needed"] = result["restart_needed"] or entry["read_by_kubelet"]
+        result["diff"].append(files.text_diff(entry["path"], before, content))
+        if module.check_mode:
+            continue
+        if module.params["backup"] and before is not None:
+            entry["backup"] = module.backup_local(entry["path"])
+        try:
+            write(entry["path"], target, content, entry if before is not None else None)
+        except (IOError, OSError) as exc:
+            written(module, result, entry["path"], exc)
 
 
 def restore(module, entries, result):
-    """Put each file back; check every one before changing any, so a bad list changes nothing."""
-    plan = []
-    for entry in entries:
-        path, state = entry.get("path"), entry.get("state")
-        if state in ("unchanged", "absent", "restored", None):
-            continue
-        if state == "created":
-            content = None
-        else:
-            if not entry.get("backup"):
-                module.fail_json(msg="cannot restore %s: it was %s without a backup (backup: false)" % (path, state), **result)
-            content = files.read_bytes(entry["backup"])
-            if content is None or files.sha256_bytes(content) != entry.get("before_sha256"):
-                module.fail_json(msg="cannot restore %s: its backup %s is missing or no longer matches sha256 %s"
-                                 % (path, entry["backup"], entry.get("before_sha256")), **result)
-        plan.append((entry, content))
-    for entry, content in plan:
-        before = files.read_bytes(entry["path"])
-        restored = dict(path=entry["path"], state="unchanged" if before == content else "restored", backup=entry.get("backup"),
+    """Put each file back as an earlier run recorded it; every entry is checked before any file is touched."""
+    steps = []
+    for entry, before, content in kubelet_config.restore_plan(entries):
+        path = entry["path"]
+        target = path if module.check_mode or before == content else kubelet_config.write_target(path, removing=content is None)
+        steps.append((entry, target, before, content))
+    for entry, target, before, content in steps:
+        path = entry["path"]
+        restored = dict(path=path, state="unchanged" if before == content else "restored", backup=entry.get("backup"),
                         read_by_kubelet=entry.get("read_by_kubelet", True),
                         before_sha256=files.sha256_bytes(before) if before is not None else None,
                         after_sha256=entry.get("before_sha256"))
@@ -255,15 +283,40 @@ def restore(module, entries, result):
             continue
         result["changed"] = True
         result["restart_needed"] = result["restart_needed"] or restored["read_by_kubelet"]
-        result["diff"].append(files.text_diff(entry["path"], before, content))
+        result["diff"].append(files.text_diff(path, before, content))
         if module.check_mode:
             continue
-        if content is None:
-            os.unlink(entry["path"])
-        else:
-            # The mode and owner the file had before we first changed it (recorded then), else as it is now.
-            recorded = entry if entry.get("mode") is not None else files.ownership(entry["path"]) if before is not None else None
-            files.atomic_write(entry["path"], content, **files.write_ownership(recorded))
+        # The mode and owner the file had before we first changed it (recorded then), else as it is now.
+        recorded = entry if entry.get("mode") is not None else files.ownership(path) if before is not None else None
+        try:
+            write(path, target, content, recorded)
+        except (IOError, OSError) as exc:
+            written(module, result, path, exc)
+
+
+def run(module):
+    params = module.params
+    result = dict(changed=False, files=[], restart_needed=False, diff=[])
+    if params["restore"] is not None:
+        restore(module, params["restore"], result)
+        module.exit_json(**result)
+
+    layout = kubelet_config.read_layout(params)
+    plan = kubelet_config.plan(layout, seccomp_default=params["seccomp_default"], method=params["method"],
+                               remove_gate=params["remove_gate"])
+    patch_dir = params["patches_dir"]
+    writes = [(path, content, not (plan["method"] == "kubeadm_patch" and os.path.dirname(path) == patch_dir))
+              for path, content in plan["writes"]]
+    apply(module, writes, result)
+    if plan["lasting"].get("survives") is False:
+        module.warn(plan["lasting"]["note"])
+    result.update(
+        method=plan["method"], reason=plan["reason"], lasting=plan["lasting"],
+        seccomp_default=dict(before=plan["seccomp_default_before"], after=plan["seccomp_default_after"],
+                             config_after=plan["after"].get("seccompDefault") is True),
+        feature_gate=dict(before=plan["gate_before"], after=plan["gate_after"], removed_from=plan["removed_gate_from"]),
+    )
+    module.exit_json(**result)
 
 
 def main():
@@ -286,46 +339,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    result = dict(changed=False, files=[], restart_needed=False, diff=[])
-    if params["restore"] is not None:
-        restore(module, params["restore"], result)
-        module.exit_json(**result)
-
-    if not params["drop_in_name"].endswith(".conf") or "/" in params["drop_in_name"]:
-        module.fail_json(msg="drop_in_name %r: must be a file name ending in .conf (the kubelet reads only *.conf)"
-                         % params["drop_in_name"], **result)
-    config_dir = params["config_dir"]
-    drop_ins = kubelet.list_drop_in_dir(config_dir, current_text) if config_dir and os.path.isdir(config_dir) else []
-    layout = dict(
-        version=params["version"], config=params["config"], config_text=current_text(params["config"]),
-        config_dir=config_dir, drop_ins=drop_ins, kubeadm=params["kubeadm"], patches_dir=params["patches_dir"],
-        drop_in_name=params["drop_in_name"], environment=params["environment"],
-        kubeadm_version=params["kubeadm_version"],
-        patches=kubelet_config.list_patches(params["patches_dir"], current_text) if params["kubeadm"] else [],
-        env_files=[(path, current_text(path)) for path in params["env_files"]],
-    )
-    try:
-        plan = kubelet_config.plan(layout, seccomp_default=params["seccomp_default"], method=params["method"],
-                                   remove_gate=params["remove_gate"])
-    except kubelet.KubeletConfigError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except UnicodeDecodeError as exc:
-        module.fail_json(msg="a kubelet configuration file is not UTF-8 text: %s" % exc, **result)
-
-    patch_dir = params["patches_dir"]
-    for path, content in plan["writes"]:
-        read_by_kubelet = not (plan["method"] == "kubeadm_patch" and os.path.dirname(path) == patch_dir)
-        if content is not None and not module.check_mode:
-            files.ensure_directories(path)
-        apply(module, path, content, read_by_kubelet, result)
-    result.update(
-        method=plan["method"], reason=plan["reason"], lasting=plan["lasting"],
-        seccomp_default=dict(before=plan["seccomp_default_before"], after=plan["seccomp_default_after"],
-                             config_after=plan["after"].get("seccompDefault") is True),
-        feature_gate=dict(before=plan["gate_before"], after=plan["gate_after"], removed_from=plan["removed_gate_from"]),
-    )
-    module.exit_json(**result)
+    errors.run_module(module, run)
 
 
 if __name__ == "__main__":
