@@ -71,7 +71,8 @@ class InputError(ValueError):
         where = ": ".join(str(part) for part in (self.path, self.field) if part not in (None, ""))
         text = "%s: %s" % (where, self.problem) if where else str(self.problem)
         if self.value is not UNSET:
-            text += " (found %s %s)" % (type_name(self.value), short_repr(self.value))
+            found = type_name(self.value) if self.value is None else "%s %s" % (type_name(self.value), short_repr(self.value))
+            text += " (found %s)" % found
         if self.expected:
             text += "; expected %s" % self.expected
         return text
@@ -120,11 +121,19 @@ def read_file(path, limit=MAX_FILE_BYTES, missing_ok=False, encoding="utf-8"):
         raise InputError("is not a regular file (a device, socket or FIFO)", path=path)
     if info.st_size > limit:
         raise InputError("is %d bytes, larger than the %d this file can be" % (info.st_size, limit), path=path)
+    # In chunks: /proc and /sys handlers allocate a buffer of the size asked for, and answer a 4 MiB read with ENOMEM.
+    chunks, size = [], 0
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            while size <= limit:
+                chunk = handle.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
     except OSError as exc:
         raise os_error(exc, path)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise InputError("grew past %d bytes while it was read" % limit, path=path)
     if encoding is None:

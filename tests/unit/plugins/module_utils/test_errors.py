@@ -48,7 +48,7 @@ def test_an_unreadable_file_is_named_as_such():
 @pytest.mark.parametrize("value, kinds, text", [
     ("ptrace", list, "default/web: spec.syscalls: is not a list (found string 'ptrace')"),
     (True, int, "default/web: spec.syscalls: is not a number (found boolean True)"),
-    (None, dict, "default/web: spec.syscalls: is not a mapping (found null None)"),
+    (None, dict, "default/web: spec.syscalls: is not a mapping (found null)"),
     ("x" * 500, dict, "default/web: spec.syscalls: is not a mapping (found string '" + "x" * 76 + "...)"),
 ])
 def test_expect_type_names_object_field_and_value(value, kinds, text):
