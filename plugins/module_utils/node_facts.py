@@ -7,6 +7,12 @@ Everything comes from the places an operator would look: the kubelet process (/p
 unit and environment files, its configuration files, the runtime's binaries and configuration,
 /proc/sys and the log files. Commands are run through ``run`` (argv -> (rc, stdout, stderr)) so
 that the module decides how.
+
+Files that cannot be read are treated by what they decide. The kubelet's unit, drop-ins, environment files,
+--config file and --config-dir drop-ins decide what the kubelet runs with: one that exists but cannot be read
+(a directory, a FIFO, unreadable, not UTF-8, oversized) raises ``errors.InputError`` naming it, as facts
+without it would describe another kubelet. The runtime's configuration is reported under ``runtime.problems``
+and through ``warn``; /proc and /sys files are informational and read as absent when they cannot be read.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,11 +21,12 @@ __metaclass__ = type
 
 import os
 import re
+import stat
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, files, kubelet, kubelet_config, libseccomp,
-                                                                          node_layouts, runtimes, systemd)
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, errors, files, kubelet, kubelet_config,
+                                                                          libseccomp, node_layouts, runtimes, systemd)
 
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 KUBEADM_DROP_IN = "10-kubeadm.conf"
@@ -28,7 +35,52 @@ RUNTIME_DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
 LOG_REQUIREMENTS = {"kernel": (4, 14), "libseccomp": (2, 4, 0), "runc": (1, 0, 0)}
 
 
-read_text = files.read_text
+def read_text(path, limit=1024 * 1024):
+    """A /proc or /sys file's text (undecodable bytes replaced), or None when it cannot be read: informational.
+
+    Read in small chunks: /proc/sys answers a single large read() with ENOMEM, and its files report size 0.
+    Anything but a regular file (a FIFO would block) is not read.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        chunks, size = [], 0
+        with open(path, "rb") as handle:
+            while size <= limit:
+                chunk = handle.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except (IOError, OSError):
+        return None
+    return b"".join(chunks)[:limit].decode("utf-8", "replace")
+
+
+def ignore(message):
+    """The default ``warn``: what is worth a warning is also in the facts (``problems``)."""
+
+
+def config_text(path):
+    """A file that decides what the kubelet runs with: its text, None when missing, else an error naming it."""
+    return errors.read_file(path, missing_ok=True)
+
+
+def unit_reader(warn):
+    """``reader`` for systemd.read_unit: a drop-in entry that is not a regular file is skipped, as systemd skips it;
+    the unit file and a regular drop-in that cannot be read are refused by name."""
+    def read(path):
+        try:
+            info = os.stat(path)
+        except OSError:
+            info = None
+        is_drop_in = os.path.basename(os.path.dirname(path)).endswith(".d")
+        if is_drop_in and info is not None and not stat.S_ISREG(info.st_mode):
+            warn("%s: is a %s, not a unit drop-in file; skipped, as systemd skips it"
+                 % (path, "directory" if stat.S_ISDIR(info.st_mode) else "special file (FIFO, socket or device)"))
+            return None
+        return config_text(path)
+    return read
 
 
 # --- the kubelet process and unit ---
@@ -77,10 +129,10 @@ def kubelet_command(argv):
     return []
 
 
-def read_unit(root="/", name="kubelet.service"):
+def read_unit(root="/", name="kubelet.service", warn=ignore):
     """The unit as systemd assembles it, with the environment and argv a start would give the kubelet now."""
-    unit = systemd.read_unit(name, root=root)
-    environment, problems = systemd.unit_environment(unit, root=root)
+    unit = systemd.read_unit(name, root=root, reader=unit_reader(warn))
+    environment, problems = systemd.unit_environment(unit, root=root, reader=config_text)
     command = systemd.expand_command(unit["exec_start"], environment) if unit["exec_start"] else []
     unit.update(service_environment=environment, problems=problems, command=command, argv=kubelet_command(command))
     return unit
@@ -137,12 +189,31 @@ def kubelet_binary(pid, running_argv, planned_argv, root="/"):
 # --- config files ---
 
 def config_layout(flags, version, environment, root_dir, root="/"):
-    """Paths and texts of the kubelet's configuration, in the shape kubelet_config.plan reads."""
+    """Paths and texts of the kubelet's configuration, in the shape kubelet_config.plan reads.
+
+    The kubelet reads every *.conf under --config-dir and stops on one it cannot read: ``unreadable`` keeps why
+    each could not be read, for _merged_config to refuse when this kubelet reads the directory.
+    """
     config = flags.get("--config")
     config_dir = flags.get("--config-dir")
-    drop_ins = kubelet.list_drop_in_dir(files.rooted(root, config_dir), read_text) if config_dir else []
-    return dict(version=version, config=config, config_text=read_text(files.rooted(root, config)) if config else None,
-                config_dir=config_dir, drop_ins=drop_ins, environment=environment, root_dir=root_dir)
+    drop_ins = []
+    unreadable = {}
+    if config_dir:
+        directory = files.rooted(root, config_dir)
+        if os.path.lexists(directory) and not os.path.isdir(directory):
+            raise errors.InputError("is not a directory", path=directory, field="the kubelet's --config-dir",
+                                    expected="a directory of *.conf drop-ins")
+
+        def read(path):
+            try:
+                return errors.read_file(path)
+            except errors.InputError as exc:
+                unreadable[os.path.relpath(path, directory)] = exc
+                return None
+        drop_ins = kubelet.list_drop_in_dir(directory, read)
+    return dict(version=version, config=config, config_text=config_text(files.rooted(root, config)) if config else None,
+                config_dir=config_dir, drop_ins=drop_ins, environment=environment, root_dir=root_dir,
+                unreadable=unreadable)
 
 
 def drop_ins_read(version, environment, config_dir, running):
@@ -155,12 +226,12 @@ def drop_ins_read(version, environment, config_dir, running):
     return True if running else None
 
 
-def gather_kubelet(run, root="/", processes=True):
+def gather_kubelet(run, root="/", processes=True, warn=ignore):
     """The kubelet as it runs, or as its unit would start it; what the files decide is read even when no binary
     answers, and ``unknown`` says what could not be told."""
     pids = kubelet_processes() if processes else []
     pid = pids[0] if pids else None
-    unit = read_unit(root)
+    unit = read_unit(root, warn=warn)
     running_argv = kubelet_command(process_argv(pid)) if pid else []
     planned_argv = unit["argv"]
     argv = running_argv or planned_argv
@@ -202,7 +273,7 @@ def gather_kubelet(run, root="/", processes=True):
     drop_ins = drop_ins_read(version, environment, layout["config_dir"], pid is not None)
     if drop_ins is None:
         facts["unknown"].append("whether the kubelet reads --config-dir %s (its version decides)" % layout["config_dir"])
-    merged = _merged_config(layout, drop_ins is not False, facts["problems"])
+    merged = _merged_config(layout, drop_ins is not False, facts["problems"], warn)
     flag_gates = {}
     try:
         flag_gates = kubelet.parse_feature_gates(flags.get(kubelet.FEATURE_GATES_FLAG))
@@ -211,8 +282,11 @@ def gather_kubelet(run, root="/", processes=True):
     config_gate = (merged.get("featureGates") or {}).get(kubelet.GATE) if isinstance(merged.get("featureGates"), dict) else None
     flag_seccomp = kubelet.flag_is_true(flags.get(kubelet.SECCOMP_DEFAULT_FLAG))
     config_seccomp = merged.get("seccompDefault") is True
-    healthz_address = merged.get("healthzBindAddress") or kubelet.DEFAULT_HEALTHZ[0]
-    healthz_port = merged.get("healthzPort", kubelet.DEFAULT_HEALTHZ[1])
+    problems = facts["problems"]
+    healthz_address = _setting(merged, "healthzBindAddress", str, kubelet.DEFAULT_HEALTHZ[0], problems, warn, "an IP address") \
+        or kubelet.DEFAULT_HEALTHZ[0]
+    healthz_port = _setting(merged, "healthzPort", int, kubelet.DEFAULT_HEALTHZ[1], problems, warn, "a port number")
+    endpoint = _setting(merged, "containerRuntimeEndpoint", str, None, problems, warn, "a unix:// endpoint")
     host = "[%s]" % healthz_address if ":" in healthz_address else healthz_address
     config_files = [path for path in [layout["config"]] if path]
     if drop_ins is not False:
@@ -223,17 +297,17 @@ def gather_kubelet(run, root="/", processes=True):
         seccomp_default=dict(effective=flag_seccomp or config_seccomp, flag=flag_seccomp, config=config_seccomp),
         healthz=dict(address=healthz_address, port=healthz_port,
                      url="http://%s:%s/healthz" % (host, healthz_port) if healthz_port else None),
-        port=merged.get("port", kubelet.DEFAULT_PORT),
+        port=_setting(merged, "port", int, kubelet.DEFAULT_PORT, problems, warn, "a port number"),
         # Where this node's own kubelet API answers: its `address`, unless that is every address (kubespray binds
         # the node IP only, where 127.0.0.1 is refused).
-        api_host=_api_host(merged.get("address")),
-        static_pod_path=merged.get("staticPodPath"),
+        api_host=_api_host(_setting(merged, "address", str, None, problems, warn, "an IP address")),
+        static_pod_path=_setting(merged, "staticPodPath", str, None, problems, warn, "a path"),
         # The kubelet's own credentials (system:node:<name>): they list the node's pods from the API server.
         kubeconfig=flags.get("--kubeconfig"),
         container_runtime_endpoint=flags.get("--container-runtime-endpoint")
-        or merged.get("containerRuntimeEndpoint") or RUNTIME_DEFAULT_ENDPOINT,
+        or endpoint or RUNTIME_DEFAULT_ENDPOINT,
         container_runtime_endpoint_source="flag" if flags.get("--container-runtime-endpoint") else (
-            "config" if merged.get("containerRuntimeEndpoint") else "default"),
+            "config" if endpoint else "default"),
         drop_ins_supported=drop_ins,
         feature_gate=dict(stage=None, default=None, locked=None, value=flag_gates.get(kubelet.GATE, config_gate),
                           in_flags=kubelet.GATE in flag_gates, in_config=config_gate is not None, problem=None),
@@ -261,9 +335,12 @@ def _api_host(address):
     return "[%s]" % address if ":" in address else address
 
 
-def _merged_config(layout, read_drop_ins, problems):
+def _merged_config(layout, read_drop_ins, problems, warn=ignore):
+    """The configuration the kubelet runs with. A file that is not a KubeletConfiguration map is left out of the
+    merge (the kubelet would refuse to start on it) and named under ``problems``, as is any field of the wrong type."""
     base = None
     drop_ins = []
+    found = []
     try:
         if layout["config"]:
             if layout["config_text"] is None:
@@ -275,16 +352,37 @@ def _merged_config(layout, read_drop_ins, problems):
             for name in kubelet.drop_in_names(list(texts)):
                 path = os.path.join(layout["config_dir"], name)
                 if texts[name] is None:
+                    if name in layout.get("unreadable", {}):
+                        raise layout["unreadable"][name]
                     problems.append("%s: a drop-in the kubelet reads cannot be read" % path)
                     continue
                 document = kubelet_config.load_plain(path, texts[name])
                 if document is not None:
                     drop_ins.append((path, document))
     except kubelet.KubeletConfigError as exc:
-        problems.append(str(exc))
+        found.append(str(exc))
     for path, document in ([(layout["config"], base)] if base is not None else []) + drop_ins:
-        problems.extend(kubelet.config_problems(document, path))
-    return kubelet.merged_config(base, drop_ins)
+        found.extend(kubelet.config_problems(document, path))
+    for problem in found:
+        warn(problem)
+    problems.extend(found)
+    return kubelet.merged_config(base if isinstance(base, dict) else None,
+                                 [(path, document) for path, document in drop_ins if isinstance(document, dict)])
+
+
+def _setting(merged, key, kind, default, problems, warn, expected):
+    """A merged setting of the type the kubelet reads, else ``default`` and a problem saying which value was ignored."""
+    value = merged.get(key)
+    if value is None:
+        return default
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return value
+    problem = ("the kubelet's configuration: %s is %s; expected %s (the kubelet would not start with it; %r is reported)"
+               % (key, errors.short_repr(value), expected, default))
+    if not any(": %s is " % key in item for item in problems):  # config_problems named it already
+        problems.append(problem)
+        warn(problem)
+    return default
 
 
 # --- container runtime ---
@@ -297,26 +395,44 @@ def runtime_name(endpoint):
     return "unknown"
 
 
-def gather_runtime(endpoint, run):
+def gather_runtime(endpoint, run, root="/", warn=ignore):
+    """The runtime the kubelet's endpoint names, and what its configuration decides about seccomp.
+
+    Its files are informational here: one that cannot be read or is not what the runtime reads is reported under
+    ``problems`` (readiness refuses such a node) and through ``warn``, and the facts it would give stay unknown.
+    """
     name = runtime_name(endpoint)
     facts = dict(name=name, endpoint=endpoint, version=None, config_files=[], seccomp_profile=None,
                  seccomp_profile_source=None, problems=[])
     facts["seccomp"] = None
+
+    def read(path):
+        return runtimes.read_config(files.rooted(root, path))
     try:
         if name == "containerd":
             facts["version"] = _first_version(run(["containerd", "--version"]))
-            facts["config_files"] = [path for path in [runtimes.CONTAINERD_CONFIG] if os.path.exists(path)]
-            facts["seccomp"] = runtimes.containerd_seccomp_settings(
-                runtimes.CONTAINERD_CONFIG, runtimes.files.read_bytes(runtimes.CONTAINERD_CONFIG))
+            config = files.rooted(root, runtimes.CONTAINERD_CONFIG)
+            facts["config_files"] = [runtimes.CONTAINERD_CONFIG] if os.path.lexists(config) else []
+            facts["seccomp"] = runtimes.containerd_seccomp_settings(config, runtimes.read_config(config), read=read)
+            facts["seccomp"]["config"] = _node_path(root, facts["seccomp"]["config"]) if facts["seccomp"]["config"] else None
         elif name == "cri-o":
             facts["version"] = _first_version(run(["crio", "--version"]))
-            facts["config_files"] = runtimes.crio_config_files()
-            facts["seccomp_profile"], facts["seccomp_profile_source"] = runtimes.crio_seccomp_profile(
-                facts["config_files"])
-            facts["seccomp"] = runtimes.crio_seccomp_settings(facts["config_files"])
-    except runtimes.RuntimeConfigError as exc:
+            paths = runtimes.crio_config_files(files.rooted(root, runtimes.CRIO_CONFIG), files.rooted(root, runtimes.CRIO_DROP_IN_DIR))
+            facts["config_files"] = [_node_path(root, path) for path in paths]
+            facts["seccomp_profile"], source = runtimes.crio_seccomp_profile(paths)
+            facts["seccomp_profile_source"] = _node_path(root, source) if source else None
+            facts["seccomp"] = runtimes.crio_seccomp_settings(paths)
+    except errors.InputError as exc:
         facts["problems"] = [str(exc)]
+        warn("container runtime %s: %s" % (name, exc))
     return facts
+
+
+def _node_path(root, path):
+    """The node's own name for ``path`` read under ``root``."""
+    if root in ("/", "", None):
+        return path
+    return "/" + os.path.relpath(path, root)
 
 
 def _first_version(result):
@@ -378,14 +494,14 @@ def health(url, timeout):
     return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
 
 
-def gather_with_health(run, timeout=5):
-    """gather(), and whether the kubelet answers healthy now, with its unit's state."""
-    facts = gather(run)
+def gather_with_health(run, timeout=5, root="/", warn=ignore):
+    """gather(), and whether the kubelet answers healthy now, with its unit's state (None for a copy under ``root``)."""
+    facts = gather(run, root=root, warn=warn)
     kubelet = facts["kubelet"]
     url = (kubelet.get("healthz") or {}).get("url")
     kubelet["healthy"], kubelet["health_error"] = health(url, timeout) if kubelet["running"] else (
         False, "no kubelet process is running")
-    kubelet["service"] = unit_state(run)
+    kubelet["service"] = unit_state(run) if root in ("/", "", None) else None
     return facts
 
 
@@ -427,9 +543,12 @@ def _int(text):
         return None
 
 
-def gather(run):
-    facts = dict(kubelet=gather_kubelet(run))
-    facts["runtime"] = gather_runtime(facts["kubelet"].get("container_runtime_endpoint") or RUNTIME_DEFAULT_ENDPOINT, run)
+def gather(run, root="/", warn=ignore):
+    """Everything node_facts reports. With ``root`` (a copy of a node's files) the kubelet's and the runtime's files
+    are read under it and no process is looked for; the kernel, libraries and logs are still this machine's."""
+    facts = dict(kubelet=gather_kubelet(run, root=root, processes=root in ("/", "", None), warn=warn))
+    facts["runtime"] = gather_runtime(facts["kubelet"].get("container_runtime_endpoint") or RUNTIME_DEFAULT_ENDPOINT, run,
+                                      root=root, warn=warn)
     facts["kernel"] = gather_kernel()
     facts["libseccomp"] = dict(version=libseccomp.version())
     facts["runc"] = gather_runc(run)

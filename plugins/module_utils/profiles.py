@@ -27,6 +27,7 @@ import re
 import tempfile
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, type_name
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.moby_default import moby_default
 
 
@@ -48,6 +49,17 @@ CRI_DEFAULT_CAPABILITIES = (
     "CAP_SYS_CHROOT",
     "CAP_KILL",
     "CAP_AUDIT_WRITE",
+)
+
+# Every capability of linux/capability.h (0-40). A name outside it matches no rule of a moby profile.
+LINUX_CAPABILITIES = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+    "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 )
 
 # OCI architecture name -> (AUDIT_ARCH value, which is also libseccomp's token; the name moby's
@@ -132,19 +144,37 @@ NR_SCMP_ERROR = libseccomp.NR_SCMP_ERROR
 _KERNEL_RE = re.compile(r"^(\d+)\.(\d+)")
 
 
-class ProfileError(ValueError):
-    """A profile that cannot be used; ``problems`` are the findings, each naming field and value."""
+class ProfileError(InputError):
+    """A profile that cannot be used; ``problems`` are the findings, each naming field and value.
 
-    def __init__(self, source, problems):
+    ``source`` is where the profile came from (a file, a profile name, an option); with ``heading`` None the
+    problems are about that option's value rather than about a profile.
+    """
+
+    def __init__(self, source, problems, heading="is not a valid seccomp profile"):
         self.source = source
         self.problems = list(problems)
-        super(ProfileError, self).__init__(
-            "%s is not a valid seccomp profile:\n%s" % (source, "\n".join("- " + p for p in self.problems))
-        )
+        self.heading = heading
+        if heading:
+            text = "%s:\n%s" % (heading, "\n".join("- " + p for p in self.problems))
+        else:
+            text = "; ".join(self.problems)
+        super(ProfileError, self).__init__(text, path=source)
+
+    def __str__(self):
+        return "%s %s" % (self.source, self.problem) if self.heading else "%s: %s" % (self.source, self.problem)
 
 
-def _show(value):
-    return json.dumps(value, sort_keys=True) if not isinstance(value, str) else repr(value)
+def _show(value, limit=120):
+    """A value as the user wrote it (JSON), cut short: a hostile profile can hold megabytes in one field."""
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value, sort_keys=True)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _is_uint(value, limit=MAX_UINT64):
@@ -161,6 +191,8 @@ def load_profile_text(text, source):
         return json.loads(text)
     except ValueError as exc:
         raise ProfileError(source, ["not JSON: %s" % exc])
+    except RecursionError:
+        raise ProfileError(source, ["not a profile: its JSON is nested too deeply to read"])
 
 
 def unwrap_profile(data, source):
@@ -169,7 +201,7 @@ def unwrap_profile(data, source):
     Returns ``(profile, origin)``; origin says where in the input the profile was found.
     """
     if not isinstance(data, dict):
-        raise ProfileError(source, ["top level: expected a JSON object, got %s" % type(data).__name__])
+        raise ProfileError(source, ["top level: expected a JSON object, got %s" % type_name(data)])
     origin = "profile"
     if isinstance(data.get("info"), dict) and isinstance(data["info"].get("runtimeSpec"), dict):
         data, origin = data["info"]["runtimeSpec"], "crictl inspect output"
@@ -179,10 +211,15 @@ def unwrap_profile(data, source):
         return data, origin
     if origin == "profile":
         origin = "runtime spec"
-    seccomp = (data.get("linux") or {}).get("seccomp")
+    linux = data.get("linux")
+    if linux is not None and not isinstance(linux, dict):
+        raise ProfileError(source, ["linux: %s in this %s is not an object" % (_show(linux), origin)])
+    seccomp = (linux or {}).get("seccomp")
     if seccomp is None:
         raise ProfileError(source, ["linux.seccomp: absent in this %s; the container ran without a seccomp profile "
                                     "(Unconfined or privileged), so there is nothing to copy" % origin])
+    if not isinstance(seccomp, dict):
+        raise ProfileError(source, ["linux.seccomp: %s in this %s is not an object" % (_show(seccomp), origin)])
     return seccomp, origin + " linux.seccomp"
 
 
@@ -202,16 +239,106 @@ def parse_profile(data, source="profile"):
     The returned profile is a deep copy: callers may change it freely.
     """
     if isinstance(data, bytes):
-        data = data.decode("utf-8")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProfileError(source, ["not UTF-8 text (byte %d)" % exc.start])
     if isinstance(data, str):
         data = load_profile_text(data, source)
     profile, origin = unwrap_profile(data, source)
+    problems = shape_problems(profile)
+    if problems:
+        raise ProfileError(source, problems)
     profile = copy.deepcopy(profile)
     fmt = profile_format(profile)
     problems = _check_moby_structure(profile) if fmt == "moby" else []
     if problems:
         raise ProfileError(source, problems)
     return profile, fmt, origin
+
+
+def shape_problems(profile):
+    """Fields of the wrong JSON type (a list that is a string, an object that is a number), each named.
+
+    Checked before anything else reads the profile: every later check and the resolution may then rely
+    on the types. A field that is null counts as absent, as Go's encoding/json reads it.
+    """
+    if not isinstance(profile, dict):
+        return ["top level: expected a JSON object, got %s" % type_name(profile)]
+    problems = []
+    for key in ("defaultAction", "listenerPath", "listenerMetadata", "defaultErrno"):
+        _expect_string(profile, key, key, problems)
+    for key in ("architectures", "flags"):
+        _expect_strings(profile, key, key, problems)
+    arch_map = profile.get("archMap")
+    if arch_map is not None and not isinstance(arch_map, list):
+        problems.append("archMap: %s is not a list" % _show(arch_map))
+    for i, entry in enumerate(arch_map if isinstance(arch_map, list) else []):
+        if not isinstance(entry, dict):
+            problems.append("archMap[%d]: %s is not an object with architecture and subArchitectures" % (i, _show(entry)))
+            continue
+        _expect_string(entry, "architecture", "archMap[%d].architecture" % i, problems)
+        _expect_strings(entry, "subArchitectures", "archMap[%d].subArchitectures" % i, problems)
+    rules = profile.get("syscalls")
+    if rules is not None and not isinstance(rules, list):
+        problems.append("syscalls: %s is not a list" % _show(rules))
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            problems.append("syscalls[%d]: expected an object with names and action, got %s" % (i, _show(rule)))
+            continue
+        _expect_string(rule, "name", "syscalls[%d].name" % i, problems)
+        if rule.get("names") is not None and not isinstance(rule["names"], list):
+            problems.append("syscalls[%d].names: %s is not a list of syscall names" % (i, _show(rule["names"])))
+        if rule.get("args") is not None and not isinstance(rule["args"], list):
+            problems.append("syscalls[%d].args: %s is not a list of conditions" % (i, _show(rule["args"])))
+        for which in ("includes", "excludes"):
+            condition = rule.get(which)
+            if condition is None:
+                continue
+            if not isinstance(condition, dict):
+                problems.append("syscalls[%d].%s: expected an object with %s" % (i, which, ", ".join(MOBY_FILTER_KEYS)))
+                continue
+            for key in ("caps", "arches"):
+                _expect_strings(condition, key, "syscalls[%d].%s.%s" % (i, which, key), problems)
+    return problems
+
+
+def _expect_string(data, key, where, problems):
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        problems.append("%s: %s is not a string" % (where, _show(value)))
+
+
+def _expect_strings(data, key, where, problems):
+    value = data.get(key)
+    if value is None:
+        return
+    if not isinstance(value, list):
+        problems.append("%s: %s is not a list" % (where, _show(value)))
+        return
+    for item in value:
+        if not isinstance(item, str):
+            problems.append("%s: %s is not a string" % (where, _show(item)))
+
+
+def capability_warnings(capabilities, where="capabilities", effect="the profiles are resolved as if it were not given"):
+    """A warning for names that are not Linux capabilities (a typo, most often), or []."""
+    unknown = sorted(set(cap for cap in normalize_capabilities(capabilities) if cap not in LINUX_CAPABILITIES))
+    if not unknown:
+        return []
+    text = "%s %s not a Linux capability; %s" % (", ".join(unknown), "is" if len(unknown) == 1 else "are", effect)
+    return ["%s: %s" % (where, text) if where else text]
+
+
+def profile_warnings(profile):
+    """Warnings about a parsed moby profile that do not stop its use: capabilities that do not exist."""
+    found = []
+    for i, rule in enumerate(profile.get("syscalls") or []):
+        for which in ("includes", "excludes"):
+            caps = (rule.get(which) or {}).get("caps") or []
+            found.extend(capability_warnings([c for c in caps if c.startswith("CAP_")], "syscalls[%d].%s.caps" % (i, which),
+                                             "no container has it, so this condition never holds for it"))
+    return found
 
 
 def _check_moby_structure(profile):
@@ -269,13 +396,16 @@ def _check_moby_structure(profile):
 
 def native_architecture(arch):
     """Map 'x86_64', 'amd64', 'aarch64', 'SCMP_ARCH_AARCH64', ... to the OCI architecture name."""
+    if not isinstance(arch, str):
+        raise ProfileError("arch", ["%s is not an architecture name (a string such as x86_64)" % _show(arch)], heading=None)
     if arch in ARCHITECTURES:
         return arch
     for name, (dummy, native, machines) in ARCHITECTURES.items():
         if arch == native or arch in machines:
             return name
     valid = sorted(set(m for spec in ARCHITECTURES.values() for m in spec[2]))
-    raise ProfileError("arch", ["%s is not an architecture; valid: %s or an SCMP_ARCH_* name" % (_show(arch), ", ".join(valid))])
+    raise ProfileError("arch", ["%s is not an architecture; valid: %s or an SCMP_ARCH_* name" % (_show(arch), ", ".join(valid))],
+                       heading=None)
 
 
 def normalize_capabilities(capabilities):
@@ -297,7 +427,7 @@ def parse_kernel(kernel):
         return None
     match = _KERNEL_RE.match(str(kernel))
     if not match:
-        raise ProfileError("kernel", ["%s is not a kernel release such as 6.1 or 6.1.0-18-amd64" % _show(kernel)])
+        raise ProfileError("kernel", ["%s is not a kernel release such as 6.1 or 6.1.0-18-amd64" % _show(kernel)], heading=None)
     return int(match.group(1)), int(match.group(2))
 
 
@@ -359,8 +489,8 @@ def normalize_oci(profile):
     out = {}
     for key in OCI_KEYS:
         value = profile.get(key)
-        if key == "syscalls":
-            value = [_normalize_rule(rule) for rule in value or []]
+        if key == "syscalls" and isinstance(value, list):
+            value = [_normalize_rule(rule) for rule in value]
         if value not in (None, [], {}, "") or key == "defaultAction":
             out[key] = value
     return out
@@ -372,7 +502,7 @@ def _normalize_rule(rule):
     out = {}
     for key in OCI_RULE_KEYS:
         value = rule.get(key)
-        if key == "args" and value:
+        if key == "args" and value and isinstance(value, list):
             value = [_normalize_arg(arg) for arg in value]
         if value not in (None, []) or key in ("names", "action"):
             out[key] = value
@@ -428,11 +558,16 @@ def derive_builtin_profiles(resolved):
     }
 
 
-def builtin_profiles(base=None, arch="x86_64", capabilities=None, kernel=None, source="base profile"):
-    """Parse and resolve ``base`` (default: moby's default profile) and derive the three profiles."""
+def builtin_profiles(base=None, arch="x86_64", capabilities=None, kernel=None, source="base profile", warnings=None):
+    """Parse and resolve ``base`` (default: moby's default profile) and derive the three profiles.
+
+    ``warnings``, a list, receives (source, text) for what does not stop the derivation.
+    """
     if base is None:
         base, source = moby_default(), "moby default profile"
     profile, fmt, dummy = parse_profile(base, source)
+    if warnings is not None and fmt == "moby":
+        warnings.extend((source, text) for text in profile_warnings(profile))
     resolved = resolve_profile(profile, fmt, arch=arch, capabilities=capabilities, kernel=kernel, source=source)
     ensure_valid(resolved, source, compile_filter=False)
     return derive_builtin_profiles(resolved)
@@ -443,18 +578,26 @@ def builtin_file_name(subdir, name):
     return "%s/%s.json" % (subdir, name)
 
 
-def localhost_profiles(builtin, subdir, custom, base=None, base_source="base", arch="x86_64", capabilities=None, kernel=None):
+def localhost_profiles(builtin, subdir, custom, base=None, base_source="base", arch="x86_64", capabilities=None, kernel=None,
+                       warnings=None):
     """[(localhostProfile name, plain OCI profile)] for the chosen built-ins and the custom profiles.
 
     Custom profiles in moby format are resolved too: containerd ignores archMap, includes and
-    excludes in Localhost files (k8s-facts 6.4).  Raises ProfileError.
+    excludes in Localhost files (k8s-facts 6.4).  Raises ProfileError.  ``warnings``, a list, receives
+    (source, text) for what is installed all the same (capabilities that do not exist).
     """
+    warnings = [] if warnings is None else warnings
+    if capabilities is not None:
+        warnings.extend(("capabilities", text) for text in capability_warnings(capabilities, where=None))
     wanted = []
     if builtin:
-        derived = builtin_profiles(base, arch=arch, capabilities=capabilities, kernel=kernel, source=base_source)
+        derived = builtin_profiles(base, arch=arch, capabilities=capabilities, kernel=kernel, source=base_source,
+                                   warnings=warnings)
         wanted.extend((builtin_file_name(subdir, name), derived[name]) for name in builtin)
     for name, content in sorted(custom.items()):
         profile, fmt, dummy = parse_profile(content, name)
+        if fmt == "moby":
+            warnings.extend((name, text) for text in profile_warnings(profile))
         wanted.append((name, resolve_profile(profile, fmt, arch=arch, capabilities=capabilities, kernel=kernel, source=name)))
     return wanted
 
@@ -465,9 +608,10 @@ def localhost_profiles(builtin, subdir, custom, base=None, base_source="base", a
 
 def check_structure(profile):
     """Errors and warnings about a plain OCI profile that need no libseccomp."""
-    errors, warnings = [], []
-    if not isinstance(profile, dict):
-        return ["top level: expected a JSON object, got %s" % type(profile).__name__], warnings
+    warnings = []
+    errors = shape_problems(profile)
+    if errors:
+        return errors, warnings
     for key in profile:
         if key not in OCI_KEYS:
             hint = " (a moby-format key: resolve the profile first, containerd ignores it)" if key in MOBY_KEYS else ""
@@ -484,7 +628,7 @@ def check_structure(profile):
         elif default in ACTIONS and default not in ERRNO_ACTIONS:
             errors.append("defaultErrnoRet: %s is set but defaultAction %s returns no errno; it only applies to %s"
                           % (_show(value), default, " and ".join(ERRNO_ACTIONS)))
-    arches = profile.get("architectures", [])
+    arches = profile.get("architectures") or []
     if not isinstance(arches, list):
         errors.append("architectures: %s is not a list" % _show(arches))
         arches = []
@@ -494,7 +638,7 @@ def check_structure(profile):
     for flag in profile.get("flags") or []:
         if flag not in FLAGS:
             errors.append("flags: %s is not a seccomp filter flag; valid: %s" % (_show(flag), ", ".join(FLAGS)))
-    rules = profile.get("syscalls", [])
+    rules = profile.get("syscalls") or []
     if not isinstance(rules, list):
         return errors + ["syscalls: %s is not a list" % _show(rules)], warnings
     unconditional = {}
@@ -580,7 +724,7 @@ def _check_rule(i, rule, profile):
         for key in ("value", "valueTwo"):
             if key in arg and not _is_uint(arg[key]):
                 errors.append("%s.%s: %s is not an unsigned 64-bit number" % (at, key, _show(arg[key])))
-        if arg.get("op") not in OPERATORS:
+        if not isinstance(arg.get("op"), str) or arg["op"] not in OPERATORS:
             errors.append("%s.op: %s is not a comparison operator; valid: %s" % (at, _show(arg.get("op")), ", ".join(OPERATORS)))
     return errors
 

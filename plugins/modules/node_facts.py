@@ -45,6 +45,14 @@ options:
         reading an injected fact as a top-level variable).
     type: bool
     default: true
+  root:
+    description:
+      - Read the node's files under this directory instead of C(/) - a copy of a node's files, such as a backup or a
+        mounted disk. The kubelet's unit, environment and configuration files and the container runtime's
+        configuration are read there; no kubelet process is looked for, the unit's state is not read, and the
+        kernel, libseccomp, runc and the logs are still this machine's.
+    type: path
+    default: /
 attributes:
   check_mode:
     support: full
@@ -57,6 +65,17 @@ attributes:
     description: Sets the fact C(seccomp_node).
 notes:
   - Reads C(/proc) of every process, so it needs root on the node.
+  - Files that decide what the kubelet runs with - its systemd unit and drop-ins, their C(EnvironmentFile=) files
+    (C(kubeadm-flags.env), C(/etc/default/kubelet), ...), its C(--config) file and the C(*.conf) files of its
+    C(--config-dir) - must be readable. One that is a directory, a FIFO, unreadable, not UTF-8 or larger than 4 MiB
+    makes the module fail naming it, as facts read without it would describe another kubelet. A unit drop-in entry
+    that is not a regular file is skipped with a warning, as systemd skips it.
+  - A kubelet configuration that is not valid YAML or JSON, is not a map, or has a field of the wrong type is
+    reported under C(kubelet.problems) and as a warning; that field's default is reported in its place.
+  - The container runtime's files (containerd's C(config.toml) and C(base_runtime_spec), CRI-O's C(crio.conf) and
+    C(crio.conf.d/*)) only inform. One that cannot be read, is not valid TOML or JSON, or has a table or value of
+    the wrong type is reported under C(runtime.problems) and as a warning, and the module carries on.
+  - Files of C(/proc) and C(/sys) that cannot be read are reported as absent.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
@@ -141,25 +160,29 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, node_facts, tools
+
+
+def discover(module):
+    params = module.params
+    run = tools.runner(module)
+    if params["check_health"]:
+        facts = node_facts.gather_with_health(run, params["timeout"], root=params["root"], warn=module.warn)
+    else:
+        facts = node_facts.gather(run, root=params["root"], warn=module.warn)
+    facts = json.loads(json.dumps(facts))
+    if params["as_fact"]:
+        module.exit_json(changed=False, ansible_facts=dict(seccomp_node=facts))
+    module.exit_json(changed=False, seccomp_node=facts)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(check_health=dict(type="bool", default=True), timeout=dict(type="int", default=5),
-                           as_fact=dict(type="bool", default=True)),
+                           as_fact=dict(type="bool", default=True), root=dict(type="path", default="/")),
         supports_check_mode=True,
     )
-
-    run = tools.runner(module)
-    if module.params["check_health"]:
-        facts = node_facts.gather_with_health(run, module.params["timeout"])
-    else:
-        facts = node_facts.gather(run)
-    facts = json.loads(json.dumps(facts))
-    if module.params["as_fact"]:
-        module.exit_json(changed=False, ansible_facts=dict(seccomp_node=facts))
-    module.exit_json(changed=False, seccomp_node=facts)
+    errors.run_module(module, discover)
 
 
 if __name__ == "__main__":
