@@ -519,8 +519,16 @@ def unit_state(run, unit="kubelet.service"):
     if rc != 0:
         return None
     values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    counts = {}
+    for field in ("NRestarts", "MainPID"):
+        text = (values.get(field) or "0").strip()
+        # systemd prints a small decimal; anything else is not systemctl's answer, and int() of 4300+ digits raises.
+        if not (text.isdigit() and len(text) <= 20):
+            raise errors.InputError("is not a count", path="systemctl show %s" % unit, field=field, value=text,
+                                    expected="a decimal number as systemd prints it")
+        counts[field] = int(text)
     return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
-                n_restarts=int(values.get("NRestarts") or 0), main_pid=int(values.get("MainPID") or 0))
+                n_restarts=counts["NRestarts"], main_pid=counts["MainPID"])
 
 
 def gather_audit_sources():
