@@ -14,6 +14,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+try:  # Python 3
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
+    raise
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+
+
+def health_url(url, option):
+    """``url`` when it is an http(s) URL with a host; the kubelet's /healthz is nothing else, and a typo would
+    otherwise read as a kubelet that never became healthy."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # pylint: disable=pointless-statement  # a port that is not a number raises here
+    except ValueError as exc:
+        raise errors.InputError("is not a URL (%s)" % exc, field=option, value=url, expected="http://<host>:<port>/healthz")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.InputError("is not an http(s) URL with a host", field=option, value=url,
+                                expected="http://<host>:<port>/healthz")
+    return url
+
 
 def container_name(container):
     labels = container.get("labels") or {}

@@ -171,9 +171,10 @@ def access(cert, key, kubeconfig, controller_kubeconfig):
     """How the node's pods and the kubelet's /configz will be read: ``kubelet`` (its API, with a client certificate
     that has nodes/proxy), ``api_server`` (pods with the kubelet's own credentials; /configz through the API
     server's proxy with the controller's kubeconfig) or None (no way), and why."""
-    if all(path and os.access(path, os.R_OK) for path in (cert, key)):
+    problem = kube_api.unreadable(cert) or kube_api.unreadable(key)
+    if not problem:
         return dict(pods="kubelet", configz="kubelet", why="kubelet API with %s" % cert)
-    notes = ["%s not readable" % cert]
+    notes = [problem]
     pods = None
     if kubeconfig:
         try:

@@ -14,12 +14,14 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+
 TOOL_DIRS = ("/usr/local/bin", "/usr/bin", "/opt/bin", "/usr/local/sbin", "/usr/sbin", "/sbin", "/bin")
 NOT_FOUND = 127  # the shell's exit status for a command it cannot find
 
 
-class ToolNotFound(Exception):
-    pass
+class ToolNotFound(InputError):
+    """A tool that is not where it was looked for; the message names every place."""
 
 
 def find_tool(name, explicit=None, dirs=TOOL_DIRS, path=None):

@@ -99,7 +99,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_facts, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, node_facts, node_watch, tools
 
 ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
 
@@ -113,7 +113,8 @@ def journal(module, unit, lines):
     if not journalctl:
         return []
     _rc, out, _err = module.run_command([journalctl, "-u", unit, "-n", str(lines), "--no-pager", "-o", "cat"])
-    return out.splitlines()
+    # run_command keeps bytes that are not UTF-8 as lone surrogates; the controller is shown U+FFFD instead.
+    return out.encode("utf-8", "surrogateescape").decode("utf-8", "replace").splitlines()
 
 
 def kubelet_error(lines):
@@ -127,19 +128,16 @@ def kubelet_error(lines):
     return None
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
-            timeout=dict(type="int", default=120),
-            stable_seconds=dict(type="int", default=3),
-            restarts_before=dict(type="int"),
-            unit=dict(type="str", default="kubelet.service"),
-            journal_lines=dict(type="int", default=20),
-        ),
-        supports_check_mode=True,
-    )
+def check_params(params):
+    node_watch.health_url(params["url"], "url")
+    for name in ("timeout", "stable_seconds", "restarts_before", "journal_lines"):
+        if params[name] is not None and params[name] < 0:
+            raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
+
+
+def wait_for_health(module):
     params = module.params
+    check_params(params)
     start = time.time()
     healthy_since = None
     state = None
@@ -167,6 +165,21 @@ def main():
     error = kubelet_error(lines) or "the kubelet did not answer %s within %ds" % (params["url"], params["timeout"])
     result.update(error=error, journal=lines)
     module.fail_json(msg="kubelet is not healthy: %s" % error, **result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+            timeout=dict(type="int", default=120),
+            stable_seconds=dict(type="int", default=3),
+            restarts_before=dict(type="int"),
+            unit=dict(type="str", default="kubelet.service"),
+            journal_lines=dict(type="int", default=20),
+        ),
+        supports_check_mode=True,
+    )
+    errors.run_module(module, wait_for_health)
 
 
 if __name__ == "__main__":

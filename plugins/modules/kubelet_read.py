@@ -106,40 +106,59 @@ source:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import kube_api
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kube_api
+
+# A host goes into https://<host>:<port>; these would make it another URL.
+NOT_IN_HOST = set("/?#@ \t\r\n")
+
+
+def check_params(params):
+    host = params["kubelet_host"]
+    if not host or set(host) & NOT_IN_HOST:
+        raise errors.InputError("is not a host name or address", field="kubelet_host", value=host)
+    if not 0 < params["kubelet_port"] < 65536:
+        raise errors.InputError("is not a TCP port", field="kubelet_port", value=params["kubelet_port"], expected="1-65535")
+    if params["timeout"] < 1:
+        raise errors.InputError("must be at least 1 second", field="timeout", value=params["timeout"])
 
 
 def choose(params):
+    """(via, why the kubelet's API is not used): ``auto`` takes the kubelet's API when its client certificate and key
+    are readable files."""
     if params["via"] != "auto":
-        return params["via"]
-    if all(path and os.access(path, os.R_OK) for path in (params["client_cert"], params["client_key"])):
-        return "kubelet"
-    return "api_server"
+        return params["via"], None
+    problem = kube_api.unreadable(params["client_cert"]) or kube_api.unreadable(params["client_key"])
+    return ("api_server" if problem else "kubelet"), problem
 
 
 def read(params, run):
-    via = choose(params)
+    via, problem = choose(params)
+    check = kube_api.pod_list if params["what"] == "pods" else kube_api.configz
     if via == "kubelet":
         credentials = kube_api.client_certificate(
             params["client_cert"], params["client_key"], "https://%s:%d" % (_host(params["kubelet_host"]), params["kubelet_port"]),
             ca_file=params["ca_path"], verify=bool(params["ca_path"]), user="client certificate")
-        return via, credentials, kube_api.get_json(credentials, "/" + params["what"], timeout=params["timeout"])
+        return via, credentials, kube_api.get_json(credentials, "/" + params["what"], timeout=params["timeout"], check=check)
     if not params["kubeconfig"] or not params["node_name"]:
         raise kube_api.KubeApiError(
-            "no credentials to read %s: %s is not readable, and no kubeconfig and node name were given for the API "
-            "server" % ("/" + params["what"], params["client_cert"]))
+            "no credentials to read %s: %s, and no kubeconfig and node name were given for the API server"
+            % ("/" + params["what"], problem or "via is api_server"))
     credentials = kube_api.load_kubeconfig(params["kubeconfig"], params["context"], run)
     if params["what"] == "pods":
-        return via, credentials, kube_api.node_pods(credentials, params["node_name"])
-    return via, credentials, kube_api.proxied_configz(credentials, params["node_name"])
+        return via, credentials, kube_api.node_pods(credentials, params["node_name"], params["timeout"])
+    return via, credentials, kube_api.proxied_configz(credentials, params["node_name"], params["timeout"])
 
 
 def _host(host):
     return "[%s]" % host if ":" in host else host
+
+
+def read_document(module):
+    check_params(module.params)
+    via, credentials, document = read(module.params, module.run_command)
+    module.exit_json(changed=False, json=document, via=via, source=credentials.describe())
 
 
 def main():
@@ -158,13 +177,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        via, credentials, document = read(module.params, module.run_command)
-    except kube_api.KubeApiError as exc:
-        module.fail_json(msg="reading %s of %s: %s" % (module.params["what"], module.params["node_name"] or "the node", exc))
-    if not isinstance(document, dict):
-        module.fail_json(msg="%s answered %s, not a JSON object" % (credentials.describe(), type(document).__name__))
-    module.exit_json(changed=False, json=document, via=via, source=credentials.describe())
+    errors.run_module(module, read_document)
 
 
 if __name__ == "__main__":

@@ -134,44 +134,42 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, files, node_facts, node_watch, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, node_facts, node_watch, tools
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            start=dict(type="bool", default=False),
-            since=dict(type="int"),
-            wait=dict(type="int", default=0),
-            baseline=dict(type="list", elements="str", default=[]),
-            restarts_before=dict(type="int", default=0),
-            max_restarts=dict(type="int", default=0),
-            healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
-            unit=dict(type="str", default="kubelet.service"),
-            kernel_state_dir=dict(type="path"),
-            cursor_name=dict(type="str", default="stage3"),
-            **cri.ARGUMENT_SPEC
-        ),
-        required_if=[("start", False, ("since",))],
-        supports_check_mode=True,
-    )
-    params = module.params
-    crictl = cri.Crictl.for_module(module)
+def cursor_path(params):
+    """The kernel record cursor's file, or None; a cursor that is not a readable regular file is refused before the
+    watch reads or writes anything."""
+    if not params["kernel_state_dir"]:
+        return None
     problem = files.relative_name_problem(params["cursor_name"] + ".json")
     if problem:
-        module.fail_json(msg="cursor_name %r: %s" % (params["cursor_name"], problem))
-    cursor_file = os.path.join(params["kernel_state_dir"] or "", params["cursor_name"] + ".json")
+        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"])
+    cursor_file = os.path.join(params["kernel_state_dir"], params["cursor_name"] + ".json")
+    if os.path.exists(params["kernel_state_dir"]) and not os.path.isdir(params["kernel_state_dir"]):
+        raise errors.InputError("is not a directory", path=params["kernel_state_dir"], field="kernel_state_dir")
+    errors.read_file(cursor_file, missing_ok=True)
+    return cursor_file
 
+
+def watch(module):
+    params = module.params
+    node_watch.health_url(params["healthz_url"], "healthz_url")
+    for name in ("wait", "restarts_before", "max_restarts"):
+        if params[name] < 0:
+            raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
+    cursor_file = cursor_path(params)
+    crictl = cri.Crictl.for_module(module)
     run = tools.runner(module)
 
     def kernel(reset):
-        if not params["kernel_state_dir"]:
+        if not cursor_file:
             return dict(records=None, entries=[])
         try:
             attribute = audit_scan.ProcessTable(containers=crictl.identities())
             _before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=reset)
-        except (audit_scan.ScanError, cri.CriError) as exc:
-            module.fail_json(msg="reading the kernel's seccomp records: %s" % exc)
+        except audit_scan.ScanError as exc:
+            raise errors.InputError("reading the kernel's seccomp records: %s" % exc)
         if not module.check_mode:
             files.ensure_directories(cursor_file, 0o700)
             files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
@@ -179,14 +177,12 @@ def main():
 
     if params["start"]:
         since = time.time_ns()
+        service = node_facts.unit_state(run, params["unit"])
         kernel(reset=True)
-        module.exit_json(changed=False, since=since, service=node_facts.unit_state(run, params["unit"]))
+        module.exit_json(changed=False, since=since, service=service)
 
-    time.sleep(max(0, params["wait"]))
-    try:
-        containers = crictl.containers()
-    except cri.CriError as exc:
-        module.fail_json(msg=str(exc))
+    time.sleep(params["wait"])
+    containers = crictl.containers()
     restarted = node_watch.restarted(containers, params["since"], params["baseline"])
     service = node_facts.unit_state(run, params["unit"])
     answers_ok = node_facts.healthz(params["healthz_url"])
@@ -211,6 +207,27 @@ def main():
     if problems:
         module.fail_json(msg="; ".join(problems), **result)
     module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            start=dict(type="bool", default=False),
+            since=dict(type="int"),
+            wait=dict(type="int", default=0),
+            baseline=dict(type="list", elements="str", default=[]),
+            restarts_before=dict(type="int", default=0),
+            max_restarts=dict(type="int", default=0),
+            healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+            unit=dict(type="str", default="kubelet.service"),
+            kernel_state_dir=dict(type="path"),
+            cursor_name=dict(type="str", default="stage3"),
+            **cri.ARGUMENT_SPEC
+        ),
+        required_if=[("start", False, ("since",))],
+        supports_check_mode=True,
+    )
+    errors.run_module(module, watch)
 
 
 if __name__ == "__main__":

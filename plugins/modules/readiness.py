@@ -132,7 +132,25 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, kube_api, node_facts, readiness, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, kube_api, node_facts, readiness, tools
+
+
+def assess(module):
+    params = module.params
+    for name in ("min_free_mb", "timeout"):
+        if params[name] < 0:
+            raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
+    run = tools.runner(module)
+    facts = node_facts.gather_with_health(run, params["timeout"])
+    found = readiness.access(params["client_cert"], params["client_key"], facts["kubelet"].get("kubeconfig"),
+                             params["controller_kubeconfig"])
+    rows = readiness.assess(facts, run, params["stages"], params, found)
+    blockers = readiness.blockers(rows)
+    for row in rows:
+        if row["status"] == "warning":
+            module.warn("readiness %s: %s (%s)" % (row["check"], row["detail"], row["fix"]))
+    module.exit_json(changed=False, ready=not blockers, checks=rows, blockers=blockers, access=found,
+                     seccomp_node=json.loads(json.dumps(facts)))
 
 
 def main():
@@ -154,15 +172,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    run = tools.runner(module)
-    facts = node_facts.gather_with_health(run, params["timeout"])
-    found = readiness.access(params["client_cert"], params["client_key"], facts["kubelet"].get("kubeconfig"),
-                             params["controller_kubeconfig"])
-    rows = readiness.assess(facts, run, params["stages"], params, found)
-    blockers = readiness.blockers(rows)
-    module.exit_json(changed=False, ready=not blockers, checks=rows, blockers=blockers, access=found,
-                     seccomp_node=json.loads(json.dumps(facts)))
+    errors.run_module(module, assess)
 
 
 if __name__ == "__main__":

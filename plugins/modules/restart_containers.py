@@ -20,6 +20,8 @@ description:
     listed.
   - Fails as soon as a successor exits - a container that crashes under its new profile - instead of waiting out the
     kubelet's back-off.
+  - Nothing is stopped unless every item of O(containers) and the whole C(crictl ps) listing are what they should be;
+    otherwise the task fails naming the item, or the crictl command and the field.
 options:
   containers:
     description: The containers - each C(pod_uid) (or C(namespace) and C(pod)) and C(container) (its name).
@@ -68,21 +70,37 @@ crashed:
   returned: on failure
   type: list
   elements: dict
+stopped:
+  description: IDs of the containers already stopped when crictl failed while they were restarted.
+  returned: when crictl fails after the first stop
+  type: list
+  elements: str
 """
 
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.cri import identity
 
+KEYS = ("pod_uid", "namespace", "pod", "container")
 
-def listing(module, crictl):
-    try:
-        return crictl.containers()
-    except cri.CriError as exc:
-        module.fail_json(msg=str(exc))
+
+def wanted_containers(items):
+    """The ``containers`` option, checked: a misspelt key would silently match another pod's container."""
+    for index, wanted in enumerate(items):
+        field = "containers[%d]" % index
+        unknown = sorted(set(wanted) - set(KEYS))
+        if unknown:
+            raise errors.InputError("has keys this module does not know: %s" % ", ".join(unknown), field=field,
+                                    value=wanted, expected="keys among %s" % ", ".join(KEYS))
+        for key in KEYS:
+            if wanted.get(key) is not None:
+                errors.expect_type(wanted[key], str, "%s.%s" % (field, key))
+        if not wanted.get("container") or not (wanted.get("pod_uid") or wanted.get("pod")):
+            raise errors.InputError("needs container and pod_uid (or namespace and pod)", field=field, value=wanted)
+    return items
 
 
 def matches(wanted, found):
@@ -97,18 +115,17 @@ def running(containers):
     return [c for c in containers if c.get("state") in ("CONTAINER_RUNNING", "RUNNING")]
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
-                           timeout=dict(type="int", default=180), **cri.ARGUMENT_SPEC),
-        supports_check_mode=True,
-    )
+def restart(module):
+    """Everything is read and checked - the option, crictl and its whole listing - before the first stop."""
+    params = module.params
+    wanted_containers(params["containers"])
+    if params["timeout"] < 1:
+        raise errors.InputError("must be at least 1 second: containers are stopped, then waited for", field="timeout",
+                                value=params["timeout"])
     crictl = cri.Crictl.for_module(module)
-    current = running(listing(module, crictl))
+    current = running(crictl.containers())
     plan, not_running = [], []
-    for wanted in module.params["containers"]:
-        if not wanted.get("container") or not (wanted.get("pod_uid") or wanted.get("pod")):
-            module.fail_json(msg="containers: each item needs container and pod_uid (or namespace and pod), got %r" % (wanted,))
+    for wanted in params["containers"]:
         found = [c for c in current if matches(wanted, identity(c))]
         if found:
             plan.extend(found)
@@ -119,16 +136,23 @@ def main():
         module.exit_json(changed=bool(plan), restarted=[dict(identity(c), old_id=c["id"], new_id=None) for c in plan],
                          not_running=not_running)
     started = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
+    stopped = []
     for container in plan:
         try:
             crictl.stop(container["id"])
         except cri.CriError as exc:
-            module.fail_json(msg=str(exc), restarted=restarted)
-    deadline = time.time() + module.params["timeout"]
+            module.fail_json(msg="%s; stopped before it: %s" % (exc, ", ".join(stopped) or "none"), error=exc.details(),
+                             restarted=restarted, stopped=stopped)
+        stopped.append(container["id"])
+    deadline = time.time() + params["timeout"]
     waiting = list(plan)
     crashed = []
     while waiting and time.time() < deadline:
-        everything = listing(module, crictl)
+        try:
+            everything = crictl.containers()
+        except cri.CriError as exc:
+            module.fail_json(msg="%s; after stopping %s" % (exc, ", ".join(stopped)), error=exc.details(),
+                             restarted=restarted, stopped=stopped, not_running=not_running)
         now = running(everything)
         still = []
         for container in waiting:
@@ -151,9 +175,18 @@ def main():
             not_running=not_running)
     if waiting:
         module.fail_json(msg="no running successor within %d s for %s" % (
-            module.params["timeout"], ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in waiting)),
+            params["timeout"], ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in waiting)),
             restarted=restarted, not_running=not_running)
     module.exit_json(changed=True, restarted=restarted, not_running=not_running)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
+                           timeout=dict(type="int", default=180), **cri.ARGUMENT_SPEC),
+        supports_check_mode=True,
+    )
+    errors.run_module(module, restart)
 
 
 if __name__ == "__main__":
