@@ -43,13 +43,20 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.durations import DurationError, seconds
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, short_repr
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
 
+@filter_errors("duration_seconds")
 def duration_seconds(value, name="duration"):
+    if not isinstance(name, str) or not name:
+        raise InputError("is not a variable name", field="name", value=name, expected="a string, such as 'seccomp_audit_soak'")
     try:
         return seconds(value)
     except DurationError as exc:
-        raise AnsibleFilterError("%s=%s %s" % (name, value, exc))
+        # The message starts with the variable, as the user wrote it: "seccomp_audit_soak=10x is not a duration".
+        shown = value if isinstance(value, str) and len(value) <= 80 else short_repr(value)
+        raise AnsibleFilterError("%s=%s %s" % (name, shown, exc.problem))
 
 
 class FilterModule(object):

@@ -19,6 +19,8 @@ description:
   - The seccomp annotations have had no effect since Kubernetes 1.27; they only produce a warning.
   - Accepts a Pod, or a workload object (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) whose pod
     template is checked.
+  - The object is checked first; a field of the wrong type (a string where the API has a mapping or a list) fails
+    with an error that names the object, the field path and the value.
 positional: _input, seccomp_default, kubelet_root_dir, runtime
 options:
   _input:
@@ -26,7 +28,10 @@ options:
     type: dict
     required: true
   seccomp_default:
-    description: Whether the node's kubelet has C(seccompDefault) on (flag or config).
+    description:
+      - Whether the node's kubelet has C(seccompDefault) on (flag or config).
+      - The strings Ansible reads as booleans (C(-e seccomp_default=false) gives the string V(false)) are taken as
+        such; any other value is refused.
     type: bool
     default: false
   kubelet_root_dir:
@@ -83,16 +88,13 @@ _value:
       elements: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_seccomp
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import EffectiveError, effective_seccomp
 
-
+@filter_errors("effective_seccomp")
 def effective_seccomp_filter(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet", runtime=None):
-    try:
-        return effective_seccomp(pod, seccomp_default=seccomp_default, kubelet_root_dir=kubelet_root_dir, runtime=runtime)
-    except EffectiveError as exc:
-        raise AnsibleFilterError(str(exc))
+    return effective_seccomp(pod, seccomp_default=seccomp_default, kubelet_root_dir=kubelet_root_dir, runtime=runtime)
 
 
 class FilterModule(object):

@@ -85,20 +85,13 @@ _value:
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (
-    EffectiveError, is_one_object, pods_in)
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.pod_security import pss_seccomp
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.pod_security import pss_seccomp_all
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
 
+@filter_errors("pss_seccomp")
 def pss_seccomp_filter(data, level="restricted", version="latest"):
-    try:
-        if is_one_object(data):
-            return pss_seccomp(data, level, version)
-        return [pss_seccomp(obj, level, version) for obj in pods_in(data)]
-    except EffectiveError as exc:
-        raise AnsibleFilterError(str(exc))
+    return pss_seccomp_all(data, level, version)
 
 
 class FilterModule(object):

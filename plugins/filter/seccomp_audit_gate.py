@@ -82,16 +82,13 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import audit_gate
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import GateError, audit_gate
 
-
+@filter_errors("seccomp_audit_gate")
 def seccomp_audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=True):
-    try:
-        return audit_gate(findings, pods, kubelet_root_dir, complete)
-    except GateError as exc:
-        raise AnsibleFilterError("seccomp_audit_gate: %s" % exc)
+    return audit_gate(findings, pods, kubelet_root_dir, complete)
 
 
 class FilterModule(object):

@@ -51,16 +51,13 @@ _value:
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import targets
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import GateError, targets
 
-
+@filter_errors("seccomp_audit_targets")
 def seccomp_audit_targets(impact):
-    try:
-        return targets(impact)
-    except GateError as exc:
-        raise AnsibleFilterError("seccomp_audit_targets: %s" % exc)
+    return targets(impact)
 
 
 class FilterModule(object):

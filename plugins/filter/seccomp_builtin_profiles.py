@@ -98,7 +98,10 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.profiles import ProfileError, builtin_profiles
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
 
 def _omitted(value):
@@ -108,13 +111,27 @@ def _omitted(value):
     return isinstance(value, str) and value.startswith("__omit_place_holder__")  # older ansible-core
 
 
+def _arguments(arch, capabilities, kernel):
+    """The arguments checked: a capability list that is a list of names, a kernel release that is text."""
+    pod_shape.text(arch, "arch", expected="an architecture name such as x86_64 or aarch64", required=True)
+    if capabilities is not None and not isinstance(capabilities, str):
+        # A comma-separated string is taken as a list of names; a list must hold names only.
+        pod_shape.names(capabilities, "capabilities", what="capability name")
+    if kernel is not None and (isinstance(kernel, bool) or not isinstance(kernel, (str, int, float))):
+        raise InputError("is not a kernel release", field="kernel", value=kernel,
+                         expected="a release such as 6.1 or 6.1.0-18-amd64, or null")
+
+
+@filter_errors("seccomp_builtin_profiles")
 def seccomp_builtin_profiles(base, arch="x86_64", capabilities=None, kernel=None):
+    arch = "x86_64" if _omitted(arch) else arch
     capabilities = None if _omitted(capabilities) else capabilities
     kernel = None if _omitted(kernel) else kernel
+    _arguments(arch, capabilities, kernel)
     try:
         return builtin_profiles(base, arch=arch, capabilities=capabilities, kernel=kernel)
     except ProfileError as exc:
-        raise AnsibleFilterError(str(exc))
+        raise AnsibleFilterError("k8s.seccomp_default.seccomp_builtin_profiles: %s" % exc)
 
 
 class FilterModule(object):

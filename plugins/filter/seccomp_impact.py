@@ -76,17 +76,13 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import EffectiveError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.impact import seccomp_impact
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
 
+@filter_errors("seccomp_impact")
 def seccomp_impact_filter(pods, nodes):
-    try:
-        return seccomp_impact(pods, nodes)
-    except EffectiveError as exc:
-        raise AnsibleFilterError(str(exc))
+    return seccomp_impact(pods, nodes)
 
 
 class FilterModule(object):

@@ -62,17 +62,13 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import EffectiveError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.policy_report import policy_report
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
 
+@filter_errors("seccomp_policy_report")
 def seccomp_policy_report_filter(results, source="k8s.seccomp_default", timestamp=None):
-    try:
-        return policy_report(results, source=source, timestamp=timestamp)
-    except EffectiveError as exc:
-        raise AnsibleFilterError(str(exc))
+    return policy_report(results, source=source, timestamp=timestamp)
 
 
 class FilterModule(object):

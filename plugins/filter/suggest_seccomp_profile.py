@@ -23,7 +23,8 @@ options:
     type: dict
     required: true
   syscalls:
-    description: Syscall names to allow.
+    description: Syscall names to allow. A string alone is refused (it is not read as a list of its letters), as is a
+      list holding anything but syscall names.
     type: list
     elements: str
     required: true
@@ -48,15 +49,17 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import GateError, suggest_profile
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import suggest_profile
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.profiles import ProfileError
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
 
 
+@filter_errors("suggest_seccomp_profile")
 def suggest_seccomp_profile(base, syscalls):
     try:
         return suggest_profile(base, syscalls)
-    except (GateError, ProfileError) as exc:
-        raise AnsibleFilterError("suggest_seccomp_profile: %s" % exc)
+    except ProfileError as exc:
+        raise AnsibleFilterError("k8s.seccomp_default.suggest_seccomp_profile: %s" % exc)
 
 
 class FilterModule(object):

@@ -13,39 +13,70 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (effective_seccomp, pods_in,
-                                                                                    runtime_rules)
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_of, pods_in, runtime_rules
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, short_repr
+
+INSPECT = "`crictl inspect` output (a mapping with status and info)"
 
 
-class AppliedError(ValueError):
+class AppliedError(InputError):
     pass
 
 
 def expected_profiles(pods, seccomp_default, kubelet_root_dir, runtime=None):
-    """(pod UID, container name) -> the effective profile entry, for the pods in ``pods``."""
+    """(pod UID, container name) -> the effective profile entry, for the pods in ``pods``; every argument checked."""
+    seccomp_default = pod_shape.argument_bool(seccomp_default, "seccomp_default")
+    kubelet_root_dir = pod_shape.argument_path(kubelet_root_dir, "kubelet_root_dir", "/var/lib/kubelet")
+    rules = runtime_rules(runtime)
     expected = {}
-    runtime = runtime_rules(runtime)
     for pod in pods_in(pods):
         meta = pod.get("metadata") or {}
-        for entry in effective_seccomp(pod, seccomp_default, kubelet_root_dir, runtime):
+        for entry in effective_of(pod, seccomp_default, kubelet_root_dir, rules):
             expected[(meta.get("uid"), entry["name"])] = dict(entry, pod=meta.get("name"),
                                                               namespace=meta.get("namespace") or "default")
     return expected
 
 
-def compare(inspected, pods, seccomp_default, kubelet_root_dir="/var/lib/kubelet", runtime=None):
+def compare(inspected, pods, seccomp_default, kubelet_root_dir="/var/lib/kubelet", runtime=None, sources=None):
     """Each running container (``crictl inspect`` documents) with what it has, what it should have, and whether
     they agree. Containers of pods not in ``pods`` are listed with expected None. ``runtime``: node_facts' runtime
-    facts, for filters the runtime adds itself (privileged_seccomp_profile, a base_runtime_spec's seccomp)."""
-    expected = expected_profiles(pods, seccomp_default, kubelet_root_dir, runtime)
+    facts, for filters the runtime adds itself (privileged_seccomp_profile, a base_runtime_spec's seccomp).
+    ``sources``: where each document came from (``crictl inspect <id>``), for the errors."""
+    return compare_expected(inspected, expected_profiles(pods, seccomp_default, kubelet_root_dir, runtime), sources)
+
+
+def inspected_seccomp(document, where):
+    """(status, labels, seccomp filter or None) of one ``crictl inspect`` document, its shape checked."""
+    if not isinstance(document, dict):
+        raise AppliedError("expected %s" % INSPECT, path=where, value=document)
+    if "status" not in document:
+        keys = ", ".join(sorted(map(str, document))) or "none"
+        raise AppliedError("expected %s, got a mapping with keys %s" % (INSPECT, short_repr(keys)), path=where)
+    status = pod_shape.mapping(document["status"], "status", where, expected="the container's status (a mapping)",
+                               required=True)
+    pod_shape.text(status.get("id"), "status.id", where)
+    labels = pod_shape.mapping(status.get("labels"), "status.labels", where, expected="a mapping of strings, or null")
+    for key in ("io.kubernetes.container.name", "io.kubernetes.pod.uid", "io.kubernetes.pod.name",
+                "io.kubernetes.pod.namespace"):
+        pod_shape.text(labels.get(key), "status.labels[%s]" % key, where)
+    pod_shape.text(pod_shape.mapping(status.get("metadata"), "status.metadata", where).get("name"),
+                   "status.metadata.name", where)
+    field, value = "info", document.get("info")
+    for key in ("runtimeSpec", "linux", "seccomp"):
+        value = pod_shape.mapping(value, field, where).get(key)
+        field += "." + key
+    seccomp = pod_shape.mapping(value, field, where, expected="the OCI seccomp filter (a mapping) or null")
+    pod_shape.text(seccomp.get("defaultAction"), field + ".defaultAction", where)
+    return status, labels, seccomp or None
+
+
+def compare_expected(inspected, expected, sources=None):
+    """``compare`` against ``expected_profiles``: the module works the profiles out before it asks crictl."""
     rows = []
-    for document in inspected:
-        if not isinstance(document, dict) or "status" not in document:
-            raise AppliedError("expected `crictl inspect` output (a dict with status and info), got %r" % (document,))
-        status = document.get("status") or {}
-        labels = status.get("labels") or {}
-        spec = (document.get("info") or {}).get("runtimeSpec") or {}
-        seccomp = (spec.get("linux") or {}).get("seccomp")
+    for index, document in enumerate(pod_shape.sequence(inspected, "inspected", expected="a list of " + INSPECT)):
+        where = sources[index] if sources else "inspected[%d]" % index
+        status, labels, seccomp = inspected_seccomp(document, where)
         name = labels.get("io.kubernetes.container.name") or (status.get("metadata") or {}).get("name")
         uid = labels.get("io.kubernetes.pod.uid")
         want = expected.get((uid, name))
@@ -53,7 +84,8 @@ def compare(inspected, pods, seccomp_default, kubelet_root_dir="/var/lib/kubelet
                    namespace=labels.get("io.kubernetes.pod.namespace"), pod_uid=uid, container_id=status.get("id"),
                    applied="seccomp" if seccomp else "none",
                    default_action=seccomp.get("defaultAction") if seccomp else None,
-                   expected=want["type"] if want else None, source=want["source"] if want else None)
+                   expected=want["type"] if want else None, source=want["source"] if want else None,
+                   warnings=list(want["warnings"]) if want else [])
         if want is None:
             row["ok"] = None
         elif want["type"] in ("RuntimeDefault", "Localhost"):

@@ -16,9 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_seccomp, pods_in
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape, profiles
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_of, pods_in
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, short_repr
 
 APART_REASONS = {
     "host": "a host process: not in a container",
@@ -26,9 +28,13 @@ APART_REASONS = {
     "unmanaged": "a container the node's CRI runtime does not run",
     "unknown": "not attributed (attribute: false)",
 }
+VERDICTS = ("allowed", "blocked", "conditional", "unknown")
+FINDING_TEXTS = ("attribution", "action", "pod_uid", "namespace", "pod", "container", "container_id", "exe", "syscall")
+# Syscall names as libseccomp and the kernel's tables spell them (_llseek, rt_sigreturn, io_uring_setup).
+SYSCALL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
-class GateError(ValueError):
+class GateError(InputError):
     pass
 
 
@@ -37,12 +43,32 @@ def containers_after(pods, kubelet_root_dir):
     after = {}
     for pod in pods_in(pods):
         meta = pod.get("metadata") or {}
-        for entry in effective_seccomp(pod, True, kubelet_root_dir):
+        for entry in effective_of(pod, True, kubelet_root_dir):
             found = dict(entry, pod=meta.get("name"), namespace=meta.get("namespace") or "default", pod_uid=meta.get("uid"))
             if meta.get("uid"):
                 after[(meta["uid"], entry["name"])] = found
             after[((found["namespace"], meta.get("name")), entry["name"])] = found
     return after
+
+
+def check_findings(findings):
+    """The entries of audit_scan or syscall_trace, each a mapping whose fields have the types those modules give."""
+    if not isinstance(findings, (list, tuple)):
+        raise GateError("findings must be the entries list of audit_scan or syscall_trace", value=findings,
+                        expected="a list such as seccomp_scan.entries")
+    for index, finding in enumerate(findings):
+        where = "findings[%d]" % index
+        if not isinstance(finding, dict):
+            raise GateError("each finding must be a dict (an audit_scan or syscall_trace entry)", field=where,
+                            value=finding, expected="a mapping with attribution, container, syscall and action or verdict")
+        for key in FINDING_TEXTS:
+            pod_shape.text(finding.get(key), "%s.%s" % (where, key))
+        for key in ("count", "processes"):
+            pod_shape.count(finding.get(key), "%s.%s" % (where, key))
+        if "verdict" in finding and finding["verdict"] not in VERDICTS:
+            raise GateError("is not a verdict of syscall_trace", field=where + ".verdict", value=finding["verdict"],
+                            expected="one of %s" % ", ".join(VERDICTS))
+    return findings
 
 
 def _would_block(finding):
@@ -56,15 +82,13 @@ def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=Tru
     """Split ``findings`` into blocking, review (undecidable) and apart; group the blocking ones per workload.
 
     ``complete`` false (records were throttled or lost) fails the gate even without a blocking finding: a
-    missing record cannot be told from a clean workload.
+    missing record cannot be told from a clean workload. Every argument is checked before anything is decided.
     """
-    if not isinstance(findings, list):
-        raise GateError("findings must be the entries list of audit_scan or syscall_trace, got %s" % type(findings).__name__)
-    after = containers_after(pods, kubelet_root_dir)
+    check_findings(findings)
+    complete = pod_shape.argument_bool(complete, "complete")
+    after = containers_after(pods, pod_shape.argument_path(kubelet_root_dir, "kubelet_root_dir", "/var/lib/kubelet"))
     blocking, review, apart = [], [], []
     for finding in findings:
-        if not isinstance(finding, dict):
-            raise GateError("each finding must be a dict (an audit_scan or syscall_trace entry), got %r" % (finding,))
         verdict = _would_block(finding)
         if verdict == "allowed":
             continue
@@ -90,22 +114,36 @@ def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=Tru
                                                "rules could not be matched" % finding.get("syscall")))
         else:
             blocking.append(finding)
-    return dict(passed=not blocking and bool(complete), complete=bool(complete), blocking=blocking, review=review,
+    return dict(passed=not blocking and complete, complete=complete, blocking=blocking, review=review,
                 apart=apart, workloads=workloads(blocking))
 
 
 def targets(impact):
     """The containers that change profile, from seccomp_impact entries: what complain mode must watch start."""
-    if not isinstance(impact, list):
-        raise GateError("expected the list seccomp_impact returns, got %s" % type(impact).__name__)
+    if not isinstance(impact, (list, tuple)):
+        raise GateError("expected the list seccomp_impact returns", value=impact,
+                        expected="the list of entries k8s.seccomp_default.seccomp_impact returns")
     found = []
-    for entry in impact:
-        if not isinstance(entry, dict) or "changes" not in entry or "resource" not in entry:
-            raise GateError("expected seccomp_impact entries (with resource and changes), got %r" % (entry,))
-        resource = entry["resource"]
-        for change in entry["changes"]:
+    for index, entry in enumerate(impact):
+        where = "[%d]" % index
+        if not isinstance(entry, dict):
+            raise GateError("expected seccomp_impact entries (with resource and changes)", field=where, value=entry)
+        if "changes" not in entry or "resource" not in entry:
+            keys = ", ".join(sorted(str(key) for key in entry)) or "none"
+            raise GateError("expected seccomp_impact entries (with resource and changes), got a mapping with keys %s"
+                            % short_repr(keys), field=where)
+        resource = pod_shape.mapping(entry["resource"], where + ".resource",
+                                     expected="the pod (a mapping with name, namespace and uid)", required=True)
+        for key in ("uid", "namespace", "name"):
+            pod_shape.text(resource.get(key), "%s.resource.%s" % (where, key))
+        changes = pod_shape.sequence(entry["changes"], where + ".changes", expected="a list of containers that change")
+        for number, change in enumerate(changes):
+            field = "%s.changes[%d]" % (where, number)
+            change = pod_shape.mapping(change, field, expected="a container that changes (a mapping with a name)",
+                                       required=True)
             found.append(dict(pod_uid=resource.get("uid"), namespace=resource.get("namespace") or "default",
-                              pod=resource.get("name"), container=change["name"]))
+                              pod=resource.get("name"), container=pod_shape.text(
+                                  change.get("name"), field + ".name", expected="the container's name", required=True)))
     return found
 
 
@@ -127,18 +165,27 @@ def workloads(blocking):
     return [grouped[key] for key in sorted(grouped, key=lambda key: tuple(part or "" for part in key))]
 
 
+def syscall_names(syscalls, field="syscalls"):
+    """A list of syscall names; a string alone is refused, not taken for the list of its letters."""
+    for index, name in enumerate(pod_shape.names(syscalls, field, what="syscall name")):
+        if not SYSCALL_NAME.match(name):
+            raise GateError("is not a syscall name", field="%s[%d]" % (field, index), value=name,
+                            expected="a name such as unshare or rt_sigreturn (lower-case letters, digits and _)")
+    return sorted(set(syscalls or []))
+
+
 def suggest_profile(base, syscalls, source="suggested profile"):
     """``base`` (kubernetes/default) that also allows exactly ``syscalls``, validated like every profile.
 
     Rules that decide on arguments or deny one of these syscalls are narrowed to the other names, so the
-    new allow rule is the only rule for them.
+    new allow rule is the only rule for them. ``base`` is checked before it is read, so a rule of the wrong
+    shape is named by ``profiles`` instead of failing half-way.
     """
     if not isinstance(base, dict) or "defaultAction" not in base:
-        raise GateError("the base profile must be an OCI seccomp profile (a dict with defaultAction), got %r"
-                        % (type(base).__name__,))
-    wanted = sorted(set(name for name in syscalls or [] if name))
-    if not all(isinstance(name, str) for name in wanted):
-        raise GateError("syscalls must be names, got %r" % (wanted,))
+        raise GateError("the base profile must be an OCI seccomp profile (a dict with defaultAction)", value=base,
+                        expected="the content of kubernetes/default.json")
+    wanted = syscall_names(syscalls)
+    profiles.ensure_valid(base, "the base profile", compile_filter=False)
     profile = copy.deepcopy(base)
     rules = []
     for rule in profile.get("syscalls") or []:

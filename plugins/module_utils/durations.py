@@ -9,22 +9,26 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
+# At most 9 digits (over 31 years in seconds): enough for any soak, and never a number too long to convert.
+_DURATION = re.compile(r"^\s*([0-9]{1,9})\s*([smh]?)\s*$")
+FORMS = "seconds, or a number with s, m or h (such as 90s or 10m)"
 
 
-class DurationError(ValueError):
+class DurationError(InputError):
     pass
 
 
 def seconds(value):
     if isinstance(value, bool):
-        raise DurationError("is not a duration: give seconds, or a number with s, m or h (such as 90s or 10m)")
+        raise DurationError("is not a duration: give " + FORMS, value=value, expected=FORMS)
     if isinstance(value, int):
         if value < 0:
-            raise DurationError("is negative: give 0 or more seconds")
+            raise DurationError("is negative: give 0 or more seconds", value=value, expected=FORMS)
         return value
-    match = _DURATION.match(str(value))
+    match = _DURATION.match(value) if isinstance(value, str) else None
     if not match:
-        raise DurationError("is not a duration: give seconds, or a number with s, m or h (such as 90s or 10m)")
+        raise DurationError("is not a duration: give " + FORMS, value=value, expected=FORMS)
     return int(match.group(1)) * UNITS[match.group(2)]

@@ -12,37 +12,33 @@ __metaclass__ = type
 
 import re
 
-CONTAINER_LISTS = (("init", "initContainers"), ("regular", "containers"), ("ephemeral", "ephemeralContainers"))
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.pod_shape import (CONTAINER_LISTS, POD_TEMPLATES,
+                                                                                    ShapeError)
+
 KNOWN_TYPES = ("RuntimeDefault", "Localhost", "Unconfined")
 POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
 CONTAINER_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
-# Workload kind -> path of keys from the object to its pod template.
-POD_TEMPLATES = {
-    "Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"), "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"), "ReplicationController": ("spec", "template"), "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"), "PodTemplate": ("template",),
-}
 
 WORKLOAD_API_VERSIONS = {
     "Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
     "ReplicationController": "v1", "Job": "batch/v1", "CronJob": "batch/v1", "PodTemplate": "v1",
 }
 
-
-class EffectiveError(ValueError):
-    pass
+# The name the effective-profile rules and their callers know; every error here is about the input's shape.
+EffectiveError = ShapeError
 
 
 def pod_of(obj):
-    """The Pod, or the pod template of a workload object, as a Pod-shaped dict."""
-    if not isinstance(obj, dict):
-        raise EffectiveError("expected a Pod or a workload object, got %s" % type(obj).__name__)
-    kind = obj.get("kind", "Pod")
+    """The Pod, or the pod template of a workload object, as a Pod-shaped dict; the object is checked first."""
+    return template_of(pod_shape.check_object(obj))
+
+
+def template_of(obj):
+    """The pod of an object ``pods_in`` or ``pod_of`` has checked."""
+    kind = obj.get("kind") or "Pod"
     if kind == "Pod":
         return obj
-    if kind not in POD_TEMPLATES:
-        raise EffectiveError("%s %s has no pod template; expected a Pod or one of %s" % (
-            kind, (obj.get("metadata") or {}).get("name", ""), ", ".join(sorted(POD_TEMPLATES))))
     template = obj
     for key in POD_TEMPLATES[kind]:
         template = (template or {}).get(key)
@@ -50,45 +46,23 @@ def pod_of(obj):
 
 
 def pods_in(data):
-    """Every Pod or workload object in the input, as users have it.
+    """Every Pod or workload object in the input, as users have it, each checked (module_utils/pod_shape).
 
     A Pod or workload object; a `v1 List` or typed list (PodList, DeploymentList, ...) as `kubectl get -o json`
     or the API returns it; the result of kubernetes.core.k8s_info (its `resources`); or a list of any of these.
     Objects of other kinds inside a collection (Services in `kubectl get all`) carry no containers and are skipped.
     """
-    found = []
-    _collect(data, None, found, top=True)
-    return found
+    return pod_shape.objects(data)
 
 
 def is_one_object(data):
     """Whether the input is a single Pod or workload object rather than a collection of them."""
     if not isinstance(data, dict) or "items" in data or "resources" in data:
         return False
-    return data.get("kind", "Pod") == "Pod" or data.get("kind") in POD_TEMPLATES
-
-
-def _collect(data, list_kind, found, top=False):
-    if isinstance(data, list):
-        for item in data:
-            _collect(item, list_kind, found)
-        return
-    if not isinstance(data, dict):
-        raise EffectiveError("expected a Pod, a workload object, a List of them or a k8s_info result, got %s %r"
-                             % (type(data).__name__, data if not isinstance(data, str) else data[:80]))
     kind = data.get("kind")
-    if "resources" in data and kind is None:
-        _collect(data["resources"] or [], None, found)
-        return
-    if "items" in data and (kind is None or kind == "List" or kind.endswith("List")):
-        item_kind = kind[:-len("List")] if kind and kind != "List" else None
-        _collect(data["items"] or [], item_kind or None, found)
-        return
-    kind = kind or list_kind or ("Pod" if "spec" in data else None)
-    if kind == "Pod" or kind in POD_TEMPLATES:
-        found.append(data if data.get("kind") == kind else dict(data, kind=kind))
-    elif top:
-        pod_of(dict(data, kind=kind))  # raises with the kinds that would do
+    if kind is None:
+        return "spec" in data or "metadata" in data
+    return isinstance(kind, str) and (kind == "Pod" or kind in POD_TEMPLATES)
 
 
 def resource_ref(obj):
@@ -126,24 +100,51 @@ def localhost_name_problem(name):
     return None
 
 
-def runtime_rules(runtime):
+def runtime_rules(runtime, field="runtime"):
     """What a node's runtime adds to the kubelet's rules, from node_facts' ``runtime`` (or None: nothing).
 
     CRI-O 1.33+ ``privileged_seccomp_profile`` gives privileged containers that profile; a containerd runtime handler
     whose ``base_runtime_spec`` holds a seccomp filter keeps it for containers that request none (Unconfined,
     privileged); CRI-O 1.34+ lets a handler replace what RuntimeDefault means (k8s-facts.md 5).
     """
-    if isinstance(runtime, dict) and "base_seccomp" in runtime:
-        return runtime  # converted already
-    seccomp = runtime.get("seccomp") if isinstance(runtime, dict) and "seccomp" in runtime else runtime
-    if not isinstance(seccomp, dict):
+    if runtime is None:
         return None
-    handlers = seccomp.get("handlers") or {}
-    return dict(privileged_profile=seccomp.get("privileged_seccomp_profile"),
-                default_handler=seccomp.get("default_handler") or "runc",
-                base_seccomp=sorted(name for name, handler in handlers.items() if (handler or {}).get("base_seccomp")),
-                handler_profiles=dict((name, handler["seccomp_profile"]) for name, handler in handlers.items()
-                                      if (handler or {}).get("seccomp_profile")))
+    runtime = pod_shape.mapping(runtime, field, expected="the runtime facts of k8s.seccomp_default.node_facts "
+                                                         "(seccomp_node.runtime), or null")
+    if "base_seccomp" in runtime:
+        return _converted_rules(runtime, field)
+    if "seccomp" in runtime:
+        field += ".seccomp"
+        if runtime["seccomp"] is None:
+            return None
+        seccomp = pod_shape.mapping(runtime["seccomp"], field, expected="the runtime's seccomp settings (a mapping) or null")
+    else:
+        seccomp = runtime
+    handlers = pod_shape.mapping(seccomp.get("handlers"), field + ".handlers",
+                                 expected="a mapping of runtime handler name to its settings, or null")
+    base_seccomp, handler_profiles = [], {}
+    for name, handler in handlers.items():
+        where = "%s.handlers.%s" % (field, name)
+        handler = pod_shape.mapping(handler, where, expected="the handler's settings (a mapping) or null")
+        if pod_shape.flag(handler.get("base_seccomp"), where + ".base_seccomp"):
+            base_seccomp.append(name)
+        profile = pod_shape.text(handler.get("seccomp_profile"), where + ".seccomp_profile")
+        if profile:
+            handler_profiles[name] = profile
+    return dict(privileged_profile=pod_shape.text(seccomp.get("privileged_seccomp_profile"),
+                                                  field + ".privileged_seccomp_profile"),
+                default_handler=pod_shape.text(seccomp.get("default_handler"), field + ".default_handler") or "runc",
+                base_seccomp=sorted(base_seccomp), handler_profiles=handler_profiles)
+
+
+def _converted_rules(rules, field):
+    """Rules ``runtime_rules`` returned already, handed back in: checked, not converted again."""
+    pod_shape.text(rules.get("privileged_profile"), field + ".privileged_profile")
+    pod_shape.text(rules.get("default_handler"), field + ".default_handler", required=True)
+    pod_shape.names(rules.get("base_seccomp"), field + ".base_seccomp", what="runtime handler name")
+    for name, profile in pod_shape.mapping(rules.get("handler_profiles"), field + ".handler_profiles").items():
+        pod_shape.text(profile, "%s.handler_profiles.%s" % (field, name), required=True)
+    return rules
 
 
 def effective_seccomp(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kubelet", runtime=None):
@@ -151,17 +152,25 @@ def effective_seccomp(pod, seccomp_default=False, kubelet_root_dir="/var/lib/kub
 
     ``runtime``: node_facts' runtime facts (or ``runtime_rules`` of them), for what the runtime itself changes.
     The pod's runtime handler is taken to be its runtimeClassName (RuntimeClass handlers usually share the name).
+    Every argument is checked; a wrong shape is an ``EffectiveError`` naming the object, field and value.
     """
-    pod = pod_of(pod)
+    seccomp_default = pod_shape.argument_bool(seccomp_default, "seccomp_default")
+    kubelet_root_dir = pod_shape.argument_path(kubelet_root_dir, "kubelet_root_dir", "/var/lib/kubelet")
+    return effective_of(pod_of(pod), seccomp_default, kubelet_root_dir, runtime_rules(runtime))
+
+
+def effective_of(obj, seccomp_default, kubelet_root_dir, rules=None):
+    """``effective_seccomp`` of an object ``pods_in`` or ``pod_of`` checked, with arguments checked already and
+    ``rules`` from ``runtime_rules``: what callers that checked their input once use for each pod."""
+    pod = template_of(obj)
     spec = pod.get("spec") or {}
     annotations = (pod.get("metadata") or {}).get("annotations") or {}
     windows = ((spec.get("os") or {}).get("name") or "").lower() == "windows"
     pod_profile = (spec.get("securityContext") or {}).get("seccompProfile")
-    rules = runtime_rules(runtime)
     entries = []
     for kind, key in CONTAINER_LISTS:
         for container in spec.get(key) or []:
-            entry = _container_entry(container, kind, pod_profile, annotations, windows, bool(seccomp_default),
+            entry = _container_entry(container, kind, pod_profile, annotations, windows, seccomp_default,
                                      kubelet_root_dir)
             if rules:
                 _runtime_entry(entry, rules, spec.get("runtimeClassName") or rules["default_handler"])

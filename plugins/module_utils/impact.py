@@ -7,39 +7,46 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (
-    EffectiveError, effective_seccomp, pods_in, resource_ref, runtime_rules)
+    EffectiveError, effective_of, pods_in, resource_ref, runtime_rules)
 
 DEFAULT_ROOT_DIR = "/var/lib/kubelet"
 # Pods that ended keep no running containers, and the kubelet does not start them again.
 FINISHED_PHASES = ("Succeeded", "Failed")
+NODE_STATES = ("true/false, {seccomp_default: true/false} or the node facts of k8s.seccomp_default.node_facts "
+               "(seccomp_node)")
 
 
 def node_state(name, value):
-    """(seccomp_default, kubelet_root_dir, runtime facts or None) from node facts, {seccomp_default: ...} or a bare
+    """(seccomp_default, kubelet_root_dir, runtime rules or None) from node facts, {seccomp_default: ...} or a bare
     bool."""
+    field = "nodes.%s" % name
     if isinstance(value, bool):
         return value, DEFAULT_ROOT_DIR, None
     if isinstance(value, dict):
         kubelet = value.get("kubelet")
         if isinstance(kubelet, dict):  # k8s.seccomp_default.node_facts
-            setting = kubelet.get("seccomp_default")
-            root_dir = kubelet.get("root_dir") or DEFAULT_ROOT_DIR
+            where, setting = field + ".kubelet.seccomp_default", kubelet.get("seccomp_default")
+            root_dir = pod_shape.text(kubelet.get("root_dir"), field + ".kubelet.root_dir") or DEFAULT_ROOT_DIR
         else:
-            setting = value.get("seccomp_default", False)
-            root_dir = value.get("kubelet_root_dir") or DEFAULT_ROOT_DIR
+            pod_shape.mapping(kubelet, field + ".kubelet", expected="the kubelet facts of node_facts (a mapping) or null")
+            where, setting = field + ".seccomp_default", value.get("seccomp_default", False)
+            root_dir = pod_shape.text(value.get("kubelet_root_dir"), field + ".kubelet_root_dir") or DEFAULT_ROOT_DIR
         if isinstance(setting, dict):
-            setting = setting.get("effective")
-        if isinstance(setting, bool):
-            return setting, root_dir, runtime_rules(value.get("runtime"))
-    raise EffectiveError("node %r: expected true/false, {seccomp_default: true/false} or the node facts of "
-                         "k8s.seccomp_default.node_facts, got %r" % (name, value))
+            where, setting = where + ".effective", setting.get("effective")
+        if not isinstance(setting, bool):
+            raise EffectiveError("node %r: expected %s" % (name, NODE_STATES), field=where, value=setting,
+                                 expected="true or false")
+        return setting, root_dir, runtime_rules(value.get("runtime"), field + ".runtime")
+    raise EffectiveError("node %r: expected %s" % (name, NODE_STATES), field=field, value=value)
 
 
 def seccomp_impact(pods, nodes):
     """Per pod placed on a node of `nodes`: containers whose profile changes, and those that stay Unconfined."""
     if not isinstance(nodes, dict):
-        raise EffectiveError("nodes: expected a mapping of node name to its state, got %s" % type(nodes).__name__)
+        raise EffectiveError("expected a mapping of node name to its state, such as {node-1: true, node-2: "
+                             "seccomp_node}", field="nodes", value=nodes)
     states = dict((name, node_state(name, value)) for name, value in nodes.items())
     entries = []
     for pod in pods_in(pods):
@@ -48,16 +55,17 @@ def seccomp_impact(pods, nodes):
         node = (pod.get("spec") or {}).get("nodeName")
         if node not in states or (pod.get("status") or {}).get("phase") in FINISHED_PHASES:
             continue
-        seccomp_default, root_dir, runtime = states[node]
-        entry = pod_impact(pod, node, seccomp_default, root_dir, runtime)
+        seccomp_default, root_dir, rules = states[node]
+        entry = pod_impact(pod, node, seccomp_default, root_dir, rules)
         if entry["changes"] or entry["unconfined"]:
             entries.append(entry)
     return entries
 
 
-def pod_impact(pod, node, seccomp_default, root_dir, runtime=None):
-    before = effective_seccomp(pod, False, root_dir, runtime)
-    after = effective_seccomp(pod, True, root_dir, runtime)
+def pod_impact(pod, node, seccomp_default, root_dir, rules=None):
+    """The impact entry of one checked pod (from ``pods_in``); ``rules`` from ``runtime_rules``."""
+    before = effective_of(pod, False, root_dir, rules)
+    after = effective_of(pod, True, root_dir, rules)
     changes, unconfined = [], []
     for old, new in zip(before, after):
         if old["type"] != new["type"]:

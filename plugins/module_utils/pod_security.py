@@ -15,8 +15,11 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import short_repr
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import (
-    CONTAINER_LISTS, CONTAINER_ANNOTATION, POD_ANNOTATION, EffectiveError, pod_of, resource_ref)
+    CONTAINER_LISTS, CONTAINER_ANNOTATION, POD_ANNOTATION, EffectiveError, is_one_object, pods_in, resource_ref,
+    template_of)
 
 LEVELS = ("privileged", "baseline", "restricted")
 VALID_TYPES = ("RuntimeDefault", "Localhost")
@@ -25,22 +28,53 @@ REASON = "seccompProfile"
 
 def parse_version(version):
     """'latest' or 'v1.N' / '1.N' -> None (latest) or the minor number N."""
-    text = str(version or "latest").strip()
+    if version is None:
+        return None
+    if not isinstance(version, str):
+        # YAML reads an unquoted 1.30 as the number 1.3: the minor version is lost before it arrives here.
+        raise EffectiveError("Pod Security Standards version %s is not valid: it is not a string; quote it, such as "
+                             "'v1.30' (YAML reads 1.30 as the number 1.3)" % short(version), field="version")
+    text = version.strip() or "latest"
     if text == "latest":
         return None
-    match = re.match(r"^v?1\.(\d+)$", text)
+    match = re.match(r"^v?1\.(\d{1,4})$", text)
     if not match:
-        raise EffectiveError("Pod Security Standards version %r is not valid; use 'latest' or 'v1.N' such as 'v1.30'"
-                             % (version,))
+        raise EffectiveError("Pod Security Standards version %s is not valid; use 'latest' or 'v1.N' such as 'v1.30'"
+                             % short(version), field="version")
     return int(match.group(1))
+
+
+def check_level(level):
+    if not isinstance(level, str) or level not in LEVELS:
+        raise EffectiveError("Pod Security Standards level %s is not valid; use one of %s" % (short(level), ", ".join(LEVELS)),
+                             field="level")
+    return level
+
+
+def short(value):
+    return short_repr(value, 60)
+
+
+def pss_seccomp_all(data, level="restricted", version="latest"):
+    """The check of one Pod or workload object, or a list of checks for a collection, arguments checked first."""
+    check_level(level)
+    parse_version(version)
+    if is_one_object(data):
+        return pss_seccomp(data, level, version)
+    return [_check(obj, level, version) for obj in pods_in(data)]
 
 
 def pss_seccomp(obj, level="restricted", version="latest"):
     """The PSS seccomp check of one Pod or workload template at `level` and policy `version`."""
-    if level not in LEVELS:
-        raise EffectiveError("Pod Security Standards level %r is not valid; use one of %s" % (level, ", ".join(LEVELS)))
+    check_level(level)
+    parse_version(version)
+    return _check(pod_shape.check_object(obj), level, version)
+
+
+def _check(obj, level, version):
+    """The check of an object ``pods_in`` or ``pod_of`` checked."""
     minor = parse_version(version)
-    pod = pod_of(obj)
+    pod = template_of(obj)
     spec = pod.get("spec") or {}
     result = dict(resource=resource_ref(obj), node=spec.get("nodeName"), level=level,
                   version="latest" if minor is None else "v1.%d" % minor, check=None, allowed=True, exempt=False,
