@@ -12,38 +12,292 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import json
 import os
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+
 SCHEMA = "k8s.seccomp_default/rollout-report/v1"
 STAGE_FILES = (("stage1", "feature_gate"), ("stage2", "audit"), ("stage3", "enforce"))
+RECORD_FILES = dict([(stage, kind) for kind, stage in STAGE_FILES], preflight="stage1")
 STAGE_TITLES = {"feature_gate": "stage 1", "audit": "stage 2", "enforce": "stage 3"}
 READINESS_FILE = "readiness.json"
+RUN_FILE = "run.json"
 # The readiness checks as table columns, and how each status shows in a cell.
 READINESS_COLUMNS = (("connection", "connection"), ("python", "python"), ("kubelet", "kubelet"), ("kubelet_health", "health"), ("runtime", "runtime"),
                      ("crictl", "crictl"), ("log_action", "log"), ("libseccomp", "libseccomp"), ("records", "records"),
                      ("bpftrace", "bpftrace"), ("credentials", "creds"), ("disk", "disk"))
 READINESS_CELLS = {"ok": "ok", "blocker": "BLOCKER", "warning": "warn", "repair": "repair", "n/a": "-"}
+UNREADABLE = "record unreadable"
+
+# A name that becomes a file or directory name in the report directory (a host, a run id). 200 bytes leaves room
+# for ".stageN.json" and atomic_write's temporary name within the 255 bytes a file name can have.
+NAME_BYTES = 200
+NAME_RULE = ("1-%d bytes of text without '/', NUL or control characters, not starting with '.' (an inventory "
+             "hostname, an IP address or a run id)" % NAME_BYTES)
 
 
-def read_json(path):
-    with open(path) as handle:
-        return json.load(handle)
+def name_problem(name):
+    """Why ``name`` cannot be one file name in the report directory, or None."""
+    if not isinstance(name, str):
+        return "is not a string"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "is not valid text"
+    if not name:
+        return "is empty"
+    if "/" in name or "\0" in name:
+        return "contains '/' or NUL, which would make it a path, not a name"
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        return "contains a control character"
+    if name.startswith("."):
+        # also refuses '.' and '..'; dot-files are how atomic_write's temporary files look, and are not read
+        return "starts with '.'"
+    if size > NAME_BYTES:
+        return "is %d bytes long" % size
+    return None
+
+
+def check_name(name, field, path=None):
+    problem = name_problem(name)
+    if problem:
+        raise InputError(problem, path=path, field=field, value=name, expected=NAME_RULE)
+    return name
+
+
+# Shapes: what a value read from a record, run.json or readiness.json must be for the report to use it. Only what
+# the report reads is checked; a field that is only printed may be anything.
+
+NULL = type(None)
+KIND_NAMES = {str: "string", bool: "boolean", int: "integer", float: "number", list: "list", dict: "mapping", NULL: "null"}
+
+
+class Kinds(object):
+    def __init__(self, *kinds):
+        self.kinds = kinds
+        names = " or ".join(KIND_NAMES[kind] for kind in kinds)
+        self.expected = ("an " if names[0] in "aeiou" else "a ") + names
+
+    def check(self, value, field, path):
+        if not isinstance(value, self.kinds) or (isinstance(value, bool) and bool not in self.kinds):
+            raise InputError("is not %s" % self.expected, path=path, field=field, value=value, expected=self.expected)
+        return value
+
+
+class OneOf(object):
+    def __init__(self, values, nullable=False):
+        self.values = tuple(values)
+        self.nullable = nullable
+        self.expected = "one of %s" % ", ".join(self.values) + (" or null" if nullable else "")
+
+    def check(self, value, field, path):
+        if value is None and self.nullable:
+            return value
+        if not isinstance(value, str) or value not in self.values:
+            raise InputError("is not a value it can have", path=path, field=field, value=value, expected=self.expected)
+        return value
+
+
+class Name(object):
+    expected = NAME_RULE
+
+    def check(self, value, field, path):
+        return check_name(value, field, path)
+
+
+class Anything(object):
+    expected = "any value"
+
+    def check(self, value, field, path):
+        return value
+
+
+class ListOf(object):
+    def __init__(self, item):
+        self.item = item
+        self.expected = "a list, each item %s" % item.expected
+
+    def check(self, value, field, path):
+        if not isinstance(value, list):
+            raise InputError("is not a list", path=path, field=field, value=value, expected=self.expected)
+        for number, item in enumerate(value):
+            self.item.check(item, "%s[%d]" % (field, number), path)
+        return value
+
+
+class Mapping(object):
+    """A mapping whose listed ``fields`` have their shapes (``required`` ones must be there), or, with
+    ``values``, a mapping of any keys whose every value has that shape."""
+
+    def __init__(self, fields=None, required=(), values=None, nullable=False, expected="a mapping"):
+        self.fields = fields or {}
+        self.required = required
+        self.values = values
+        self.nullable = nullable
+        self.expected = expected + (" or null" if nullable else "")
+
+    def check(self, value, field, path):
+        if value is None and self.nullable:
+            return value
+        if not isinstance(value, dict):
+            raise InputError("is not a mapping", path=path, field=field, value=value, expected=self.expected)
+        for key in self.required:
+            if key not in value:
+                raise InputError("is missing", path=path, field=_join(field, key),
+                                 expected="%s (%s)" % (self.fields[key].expected, self.expected))
+        for key, shape in self.fields.items():
+            if key in value:
+                shape.check(value[key], _join(field, key), path)
+        if self.values is not None:
+            for key, item in value.items():
+                self.values.check(item, _join(field, key), path)
+        return value
+
+
+def _join(field, key):
+    return "%s.%s" % (field, key) if field else key
+
+
+TEXT = Kinds(str)
+TEXT_OR_NULL = Kinds(str, NULL)
+FLAG = Kinds(bool)
+COUNT = Kinds(int)
+TEXTS = ListOf(TEXT)
+LIST = Kinds(list)
+STAGE_NAMES = ("feature_gate", "audit", "enforce")
+
+# The results each stage's record has (docs/rollout-report.schema.json lists them all; the roles write these).
+RESULTS = {
+    "preflight": ("stopped",),
+    "feature_gate": ("changed", "unchanged", "failed", "skipped"),
+    "audit": ("passed", "stopped", "planned", "skipped"),
+    "enforce": ("enforced", "rolled back", "not retried", "planned", "skipped"),
+}
+EARLIER = Mapping({"run_id": TEXT_OR_NULL, "at": TEXT_OR_NULL, "details": Kinds(dict, NULL)}, nullable=True,
+                  expected="a mapping (the node's state entry of the run that did the stage)")
+# "error" is only printed, and a failed task's result can put a mapping there: it is not checked.
+COMMON = {"host": Name(), "stage": OneOf(RESULTS), "recorded_at": TEXT, "batch": ListOf(TEXT), "check_mode": FLAG,
+          "reason": TEXT, "earlier": EARLIER}
+WORKLOAD = Mapping({"namespace": TEXT_OR_NULL, "pod": TEXT_OR_NULL, "container": TEXT_OR_NULL, "syscalls": TEXTS, "executables": TEXTS},
+                   required=("namespace", "pod", "container", "syscalls"))
+CONTAINER = Mapping({"container": TEXT, "ok": Kinds(bool, NULL)})
+STAGE_FIELDS = {
+    "preflight": {},
+    "feature_gate": {"changed_files": TEXTS, "restored": TEXTS, "kubelet_restarted": FLAG, "healthy_after_restore": FLAG,
+                     "lasting": Mapping({"survives": Kinds(bool, NULL), "note": TEXT_OR_NULL}, nullable=True)},
+    "audit": {"passed": FLAG, "complete": FLAG, "workloads": ListOf(WORKLOAD), "containers_watched": LIST, "apart": LIST,
+              "throttling": Mapping({"detected": Kinds(bool, NULL)}, nullable=True), "suggested_profiles": TEXT_OR_NULL},
+    "enforce": {"changed_files": TEXTS, "restored": TEXTS, "healthy_after_rollback": FLAG, "containers": ListOf(CONTAINER),
+                "recreated": LIST, "not_recreated": LIST, "verified": COUNT},
+}
+RECORD = Mapping(COMMON, required=("host", "stage", "recorded_at", "batch"), expected="a mapping (a node's record of one stage)")
+
+RUN = Mapping({"id": Name(), "started": TEXT, "stages": ListOf(OneOf(STAGE_NAMES)), "serial": Anything(),
+               "check_mode": FLAG, "hosts": TEXTS, "preflight_only": FLAG},
+              required=("id", "started", "stages", "serial", "check_mode", "hosts"),
+              expected="a mapping (the run: id, started, stages, serial, check_mode, hosts)")
+CHECK = Mapping({"check": TEXT, "status": OneOf(READINESS_CELLS), "detail": TEXT, "fix": TEXT_OR_NULL},
+                required=("check", "status", "detail"))
+READINESS = Mapping({"policy": OneOf(("stop", "skip_unready")), "stages": ListOf(OneOf(STAGE_NAMES)), "checked_at": TEXT,
+                     "left_out": TEXTS,
+                     "nodes": Mapping(values=Mapping({"ready": FLAG, "checks": ListOf(CHECK)}, required=("ready", "checks")))},
+                    required=("policy", "stages", "nodes"),
+                    expected="a mapping (the readiness: policy, stages, nodes)")
+
+
+def check_record(record, field="", path=None):
+    """``record`` if the report can use it: the fields every record has, its stage's result and the fields of that stage."""
+    if not isinstance(record, dict):
+        RECORD.check(record, field, path)
+    stage = COMMON["stage"].check(record.get("stage"), _join(field, "stage"), path)
+    OneOf(RESULTS[stage]).check(record.get("result"), _join(field, "result"), path)
+    RECORD.check(record, field, path)
+    Mapping(STAGE_FIELDS[stage]).check(record, field, path)
+    return record
+
+
+def check_run(run, field="", path=None):
+    return RUN.check(run, field, path)
+
+
+def check_readiness(readiness, field="", path=None):
+    return READINESS.check(readiness, field, path)
+
+
+def read_json(path, missing_ok=False):
+    """A JSON file's data (None when missing and ``missing_ok``); InputError naming the file for anything else."""
+    text = errors.read_file(path, missing_ok=missing_ok)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError("is not JSON (%s)" % exc, path=path, expected="the JSON this collection writes")
+
+
+def read_run(report_dir):
+    path = os.path.join(report_dir, RUN_FILE)
+    run = read_json(path, missing_ok=True)
+    return None if run is None else check_run(run, path=path)
+
+
+def read_readiness(report_dir):
+    path = os.path.join(report_dir, READINESS_FILE)
+    readiness = read_json(path, missing_ok=True)
+    return None if readiness is None else check_readiness(readiness, path=path)
+
+
+def record_name(host, stage):
+    """The file name of ``host``'s record of ``stage`` under nodes/."""
+    return "%s.%s.json" % (host, RECORD_FILES[stage])
+
+
+def read_records(report_dir):
+    """({host: {stage: record}}, [unreadable]) from nodes/<host>.<stageN>.json (preflight writes stage1 with
+    stage=preflight).
+
+    A record that cannot be used - not JSON, not a file, a field of the wrong type, not the host or stage its name
+    says - is not used; it is listed in ``unreadable`` (dict(path, host, problem)), and its host is kept so that the
+    report shows the node rather than leaving it out.
+    """
+    nodes, unreadable = {}, []
+    directory = os.path.join(report_dir, "nodes")
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        if exc.errno == 2:
+            return nodes, unreadable
+        raise errors.os_error(exc, directory)
+    real_directory = os.path.realpath(directory)
+    for name in names:
+        if name.startswith(".") or not name.endswith(".json"):
+            continue  # temporary files of atomic_write, and what is not a record
+        path = os.path.join(directory, name)
+        host, _sep, kind = name[:-len(".json")].rpartition(".")
+        stage = dict(STAGE_FILES).get(kind)
+        if stage is None or name_problem(host):
+            host = None
+        try:
+            if host is None:
+                raise InputError("is not named <host>.stage1.json, .stage2.json or .stage3.json", path=path)
+            nodes.setdefault(host, {})
+            if os.path.dirname(os.path.realpath(path)) != real_directory:
+                raise InputError("is a symlink to %s, outside %s" % (os.path.realpath(path), directory), path=path)
+            record = check_record(read_json(path), path=path)
+            if record["host"] != host or record_name(host, record["stage"]) != name:
+                raise InputError("is the record of %s %s, not what its name says" % (record["host"], record["stage"]), path=path)
+        except InputError as exc:
+            unreadable.append(dict(path=path, host=host, problem=str(exc)))
+            continue
+        nodes[host]["preflight" if record["stage"] == "preflight" else stage] = record
+    return nodes, unreadable
 
 
 def node_records(report_dir):
-    """{host: {stage: record}} from nodes/<host>.<stageN>.json (preflight writes stage1 with stage=preflight)."""
-    nodes = {}
-    for path in sorted(glob.glob(os.path.join(report_dir, "nodes", "*.json"))):
-        name = os.path.basename(path)[:-len(".json")]
-        host, _sep, kind = name.rpartition(".")
-        stage = dict(STAGE_FILES).get(kind)
-        if not host or stage is None:
-            continue
-        record = read_json(path)
-        nodes.setdefault(host, {})["preflight" if record.get("stage") == "preflight" else stage] = record
-    return nodes
+    """{host: {stage: record}} of the records that can be used (see ``read_records``)."""
+    return read_records(report_dir)[0]
 
 
 def batches(nodes):
@@ -91,12 +345,17 @@ def status(stages, ready=True, preflight_only=False):
     return "not reached", False
 
 
-def build(report_dir, generated):
-    run_path = os.path.join(report_dir, "run.json")
-    run = read_json(run_path) if os.path.exists(run_path) else None
-    nodes = node_records(report_dir)
-    readiness_path = os.path.join(report_dir, READINESS_FILE)
-    readiness = read_json(readiness_path) if os.path.exists(readiness_path) else None
+def build(report_dir, generated, warn=None):
+    """The report of ``report_dir`` (see SCHEMA). run.json and readiness.json must be sound (InputError naming the
+    file); a node record that is not is left out with ``warn`` naming it, and its node shows as "record unreadable"."""
+    run = read_run(report_dir)
+    readiness = read_readiness(report_dir)
+    nodes, unreadable = read_records(report_dir)
+    for entry in unreadable:
+        shown = " and shows %s as '%s'" % (entry["host"], UNREADABLE) if entry["host"] else ""
+        (warn or _ignore)("%s; the report leaves this record out%s. Move the file aside, or run the stage on the node "
+                          "again to write it anew" % (entry["problem"], shown))
+    broken = set(entry["host"] for entry in unreadable if entry["host"])
     assessed = (readiness or {}).get("nodes") or {}
     hosts = sorted(set(nodes) | set((run or {}).get("hosts") or []) | set(assessed))
     batch_list = batches(nodes)
@@ -104,6 +363,9 @@ def build(report_dir, generated):
     for host in hosts:
         stages = nodes.get(host, {})
         phrase, failed = status(stages, (assessed.get(host) or {}).get("ready", True), bool((run or {}).get("preflight_only")))
+        if host in broken:
+            # What the readable records say would be wrong: the unreadable one may be the node's last stage.
+            phrase, failed = UNREADABLE, True
         entries[host] = {
             "status": phrase,
             "failed": failed,
@@ -132,7 +394,13 @@ def build(report_dir, generated):
         "batches": batch_list,
         "nodes": entries,
         "suggested_profiles": suggested,
+        "unreadable": [dict(path=os.path.relpath(entry["path"], report_dir), host=entry["host"], problem=entry["problem"])
+                       for entry in unreadable],
     }
+
+
+def _ignore(_message):
+    pass
 
 
 def readiness_table(readiness):
@@ -168,21 +436,39 @@ def _cell(value):
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+# Records are checked (check_record) for the type of every field they have; one written by an older version or by
+# hand may lack fields, which then read as "not recorded" rather than as a claim.
+
+def _error(r):
+    return "%s" % (r.get("error") or "(no error recorded)")
+
+
+def _earlier(r):
+    earlier = r.get("earlier") or {}
+    return "run %s (%s)" % (earlier.get("run_id"), earlier.get("at"))
+
+
+def _files(r, field):
+    return ", ".join(r.get(field) or []) or "(none recorded)"
+
+
 def _stage1_what(r):
     if r["result"] == "stopped":
-        return "stopped by preflight: " + r["error"]
+        return "stopped by preflight: " + _error(r)
     if r["result"] == "skipped":
-        return "done in run %s (%s)" % (r["earlier"].get("run_id"), r["earlier"].get("at"))
+        return "done in " + _earlier(r)
     if r["result"] == "failed":
         return "kubelet refused the new configuration: %s; restored %s byte for byte, %s" % (
-            r["error"], ", ".join(r["restored"]), "kubelet healthy again" if r["healthy_after_restore"] else "kubelet STILL UNHEALTHY")
+            _error(r), _files(r, "restored"), "kubelet healthy again" if r.get("healthy_after_restore") else "kubelet STILL UNHEALTHY")
+    if r.get("changed_files") is None:
+        return "changed files not recorded"
     if not r["changed_files"]:
         return "nothing to change; kubelet not restarted"
-    if r["check_mode"]:
+    if r.get("check_mode"):
         return "would change " + ", ".join(r["changed_files"])
     lasting = r.get("lasting") or {}
-    lost = "; NOT LASTING: %s" % lasting["note"] if lasting.get("survives") is False else ""
-    if r["kubelet_restarted"]:
+    lost = "; NOT LASTING: %s" % lasting.get("note") if lasting.get("survives") is False else ""
+    if r.get("kubelet_restarted"):
         return "changed %s; kubelet restarted, healthy, /configz verified%s" % (", ".join(r["changed_files"]), lost)
     return "changed %s (kubeadm patch only); kubelet not restarted%s" % (", ".join(r["changed_files"]), lost)
 
@@ -192,7 +478,9 @@ def _stage1_rows(report):
     for host, entry in sorted(report["nodes"].items()):
         r = entry["stages"].get("preflight") or entry["stages"].get("feature_gate")
         if r is None:
-            if not entry["stages"]:
+            if entry["status"] == UNREADABLE:
+                rows.append("| %s | | | | | | | %s | see the records that could not be read, below |" % (host, UNREADABLE))
+            elif not entry["stages"]:
                 rows.append("| %s | | | | | | | not reached | the rollout stopped before this node's batch |" % host)
             continue
         rows.append("| %s | %s | %s | %s | %s | %s | %s | %s%s | %s |" % (
@@ -211,34 +499,33 @@ def _stage2_rows(report):
     rows = []
     for host, r in _records(report, "audit"):
         if r["result"] == "skipped":
-            rows.append("| %s | %s | | | | passed in run %s (%s) | - | | |" % (
-                host, r.get("runtime", ""), r["earlier"].get("run_id"), r["earlier"].get("at")))
+            rows.append("| %s | %s | | | | passed in %s | - | | |" % (host, r.get("runtime", ""), _earlier(r)))
             continue
         verdict = "planned" if r["result"] == "planned" else (
-            "may enforce" if r["passed"] else ("STOPPED" if r["complete"] else "STOPPED (records incomplete)"))
-        blocked = "; ".join("%s/%s %s (%s): %s" % (w["namespace"], w["pod"], w["container"], ", ".join(w["executables"]),
-                                                   ", ".join(w["syscalls"])) for w in r["workloads"]) or "-"
+            "may enforce" if r.get("passed") else ("STOPPED" if r.get("complete") else "STOPPED (records incomplete)"))
+        blocked = "; ".join("%s/%s %s (%s): %s" % (w["namespace"], w["pod"], w["container"], ", ".join(w.get("executables") or []),
+                                                   ", ".join(w["syscalls"])) for w in r.get("workloads") or []) or "-"
         throttled = r.get("throttling") or {}
-        records = r["records"] if r["records"] is not None else "trace: %s lines" % r["traced_lines"]
+        records = r.get("records") if r.get("records") is not None else "trace: %s lines" % r.get("traced_lines")
         if throttled.get("detected"):
             records = "%s (lower bound: %s)" % (records, throttled.get("remedy"))
         rows.append("| %s | %s | %s | %s s | %d | %s%s | %s | %d | %s |" % (
-            host, r["runtime"], r["mode"], r["soak_seconds"], len(r["containers_watched"]), verdict,
-            " (check mode)" if r["check_mode"] else "", _cell(blocked), len(r["apart"]), _cell(records)))
+            host, r.get("runtime", ""), r.get("mode", ""), r.get("soak_seconds", "?"), len(r.get("containers_watched") or []), verdict,
+            " (check mode)" if r.get("check_mode") else "", _cell(blocked), len(r.get("apart") or []), _cell(records)))
     return rows
 
 
 def _stage3_what(r):
     if r["result"] in ("rolled back", "not retried") and r.get("earlier"):
-        return "rolled back in run %s (%s): %s; not enabled again (seccomp_enforce_retry_rolled_back=true asks for it)" % (
-            r["earlier"].get("run_id"), r["earlier"].get("at"), (r["earlier"].get("details") or {}).get("error"))
+        return "rolled back in %s: %s; not enabled again (seccomp_enforce_retry_rolled_back=true asks for it)" % (
+            _earlier(r), (r["earlier"].get("details") or {}).get("error"))
     if r["result"] == "rolled back":
         return "rolled back: %s; restored %s; %s" % (
-            r["error"], ", ".join(r["restored"]), "kubelet healthy" if r["healthy_after_rollback"] else "kubelet NOT healthy")
+            _error(r), _files(r, "restored"), "kubelet healthy" if r.get("healthy_after_rollback") else "kubelet NOT healthy")
     if r["result"] == "skipped":
-        return "enforced in run %s (%s)" % (r["earlier"].get("run_id"), r["earlier"].get("at"))
-    checkable = [c for c in r["containers"] if c["ok"] is not None]
-    if r["result"] == "enforced" and r["verified"] == len(checkable):
+        return "enforced in " + _earlier(r)
+    checkable = [c for c in r.get("containers") or [] if c.get("ok") is not None]
+    if r["result"] == "enforced" and r.get("verified") == len(checkable):
         return "every running container has the profile it should"
     return ""
 
@@ -246,7 +533,7 @@ def _stage3_what(r):
 def _stage3_rows(report):
     rows = []
     for host, r in _records(report, "enforce"):
-        mismatches = [c["container"] for c in r.get("containers", []) if c["ok"] is False]
+        mismatches = [str(c.get("container")) for c in r.get("containers") or [] if c.get("ok") is False]
         not_recreated = r.get("not_recreated") or []
         rows.append("| %s | %s%s | %s | %d%s | %s of %d running%s | %s s | %s |" % (
             host, r["result"], " (check mode)" if r.get("check_mode") else "", ", ".join(r.get("changed_files") or []) or "-",
@@ -271,6 +558,11 @@ def markdown(report):
     for host, entry in sorted(report["nodes"].items()):
         numbers = "/".join(str(entry["batches"].get(stage, "-")) for stage in ("feature_gate", "audit", "enforce"))
         lines.append("| %s | %s | %s | %s |" % (host, numbers, entry["status"], "yes" if entry["failed"] else ""))
+    unreadable = report.get("unreadable") or []
+    if unreadable:
+        lines += ["", "# Records that could not be read", "",
+                  "Left out of this report; move each aside, or run its stage on the node again to write it anew:", ""]
+        lines += ["- %s" % _cell(entry["problem"]) for entry in unreadable]
     readiness = report.get("readiness")
     if readiness:
         left_out = readiness.get("left_out") or []

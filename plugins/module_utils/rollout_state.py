@@ -11,7 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import Kinds, ListOf, Mapping, OneOf
 
 SCHEMA = "k8s.seccomp_default/node-state/v1"
 STAGES = ("feature_gate", "audit", "enforce")
@@ -22,30 +26,67 @@ RESULTS = {
     "enforce": (("enforced",), ("in progress", "rolled back", "not retried")),
 }
 HISTORY = 20
+# The sha256 of the state as it was written, kept in the file: an edit by hand or a damaged file does not match it.
+SEAL = "sha256"
+FRESH = "the state file this collection writes (move this one aside to start the node afresh)"
 
 
-class StateError(ValueError):
-    pass
+class StateError(InputError):
+    def __str__(self):
+        if self.path is None or self.field is not None:
+            return super(StateError, self).__str__()
+        # About the file as a whole, which is the subject of the sentence: "<file> is not the JSON ...".
+        return "%s %s" % (self.path, InputError(self.problem, value=self.value, expected=self.expected))
+
+
+def _entry(stage):
+    return Mapping({"result": OneOf(RESULTS[stage][0] + RESULTS[stage][1]), "at": Kinds(str, type(None)),
+                    "run_id": Kinds(str, type(None)), "details": Kinds(dict, type(None))},
+                   required=("result",), expected="a mapping (result, at, run_id, details)")
 
 
 def empty():
     return {"schema": SCHEMA, "stages": {}, "history": []}
 
 
+def seal(state):
+    """The sha256 of ``state`` without its seal, over a canonical form (the same data always gives the same seal)."""
+    data = dict((key, value) for key, value in state.items() if key != SEAL)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def load(data, path):
     """The state in ``data`` (bytes or None for no file yet), refusing what this collection did not write."""
+    return load_checked(data, path)[0]
+
+
+def load_checked(data, path):
+    """(state, edited): the state in ``data``, checked field by field, and whether its content is no longer what
+    this collection recorded (its seal does not match). A file without a seal was written by an older version."""
     if data is None:
-        return empty()
+        return empty(), False
     try:
         state = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise StateError("%s is not the JSON this collection writes (%s); move it aside to start the node afresh" % (path, exc))
+        raise StateError("is not the JSON this collection writes (%s)" % exc, path=path, expected=FRESH)
     if not isinstance(state, dict) or state.get("schema") != SCHEMA:
         found = state.get("schema") if isinstance(state, dict) else type(state).__name__
-        raise StateError("%s has schema %r; this collection reads %s" % (path, found, SCHEMA))
-    state.setdefault("stages", {})
-    state.setdefault("history", [])
-    return state
+        raise StateError("has schema %r; this collection reads %s" % (found, SCHEMA), path=path, expected=FRESH)
+    stages = Mapping(expected="a mapping of stage to its last result").check(state.setdefault("stages", {}), "stages", path)
+    for stage, entry in stages.items():
+        if stage not in RESULTS:
+            raise InputError("is not a stage", path=path, field="stages", value=stage, expected="one of %s" % ", ".join(STAGES))
+        _entry(stage).check(entry, "stages.%s" % stage, path)
+    history = ListOf(Mapping(expected="a mapping (stage, result, at, run_id, details)")).check(
+        state.setdefault("history", []), "history", path)
+    for number, entry in enumerate(history):
+        field = "history[%d]" % number
+        OneOf(STAGES).check(entry.get("stage"), field + ".stage", path)
+        _entry(entry["stage"]).check(entry, field, path)
+    recorded = state.pop(SEAL, None)
+    if recorded is not None and not isinstance(recorded, str):
+        raise InputError("is not a string", path=path, field=SEAL, value=recorded, expected="the sha256 this collection wrote")
+    return state, recorded is not None and recorded != seal(state)
 
 
 def check_result(stage, result):
@@ -75,7 +116,7 @@ def done(state, stage):
 
 
 def dumps(state):
-    return (json.dumps(state, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return (json.dumps(dict(state, **{SEAL: seal(state)}), indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _when(entry):

@@ -23,6 +23,12 @@ description:
     earlier run in O(dir) is moved under C(history/<its run id>/) first.
   - Runs on the controller (C(delegate_to - localhost)). Concurrent calls from the hosts of a batch are serialised
     with a lock; every file is written atomically.
+  - O(host) and the run's C(id) become file names, so they must be 1-200 bytes without C(/), NUL or control
+    characters and must not start with C(.). Nothing is written through a symlink that leads out of O(dir).
+  - The record, O(start) and O(readiness) are checked against C(docs/rollout-report.schema.json) before anything is
+    written; a wrong type fails naming the field and the value. A broken C(run.json) or C(readiness.json) fails
+    naming the file. An other node's record that cannot be read is left out with a warning naming the file, and
+    that node shows as C(record unreadable) rather than disappearing from the report.
 options:
   dir:
     description: The report directory on the controller.
@@ -93,23 +99,36 @@ rebuilt:
   description: Whether this call rebuilt the report; false when a rebuild that began after the record was written had read it.
   returned: always
   type: bool
+unreadable:
+  description:
+    - The node records the report left out because they cannot be used - not JSON, not a regular file, a field of the
+      wrong type - each with C(path) (relative to O(dir)), C(host) and C(problem). Each is also a warning, and its
+      node's status is C(record unreadable).
+  returned: always
+  type: list
+  elements: dict
 """
 
 import datetime
+import errno
 import fcntl
 import json
 import os
+import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown, read_json
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown
 
-STAGE_FILE = {"preflight": "stage1", "feature_gate": "stage1", "audit": "stage2", "enforce": "stage3"}
 RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "nodes", "suggested-profiles")
 BUILT = ".built"  # the boot and CLOCK_MONOTONIC time at which the last rebuild began reading the records
+LOCK = ".lock"
+WRITTEN = ("report.json", "summary.md", BUILT, LOCK, rollout_report.RUN_FILE, rollout_report.READINESS_FILE)
+INSIDE = "a file or directory inside the report directory (a symlink to elsewhere is never written through)"
 
 
 def clock():
@@ -128,12 +147,42 @@ def rebuilt_since(directory, written):
         return False
 
 
-def rebuild(directory):
+def inside(directory, name, kind="file"):
+    """The path of ``name`` in the report directory, refused when it leads out of it through a symlink, or when what
+    is there is not a ``kind`` ('file' or 'directory') that can be replaced or written into."""
+    path = os.path.join(directory, name)
+    try:
+        files.path_under(directory, name)
+    except files.UnsafePathError:
+        raise InputError("is a symlink to %s, outside the report directory %s" % (os.path.realpath(path), os.path.realpath(directory)),
+                         path=path, expected=INSIDE)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return path
+        raise errors.os_error(exc, path, "used")
+    if kind == "directory" and not stat.S_ISDIR(info.st_mode):
+        raise InputError("is not a directory", path=path, expected="a directory (move what is there aside)")
+    if kind == "file" and not stat.S_ISREG(info.st_mode):
+        raise InputError("is a directory, not a file" if stat.S_ISDIR(info.st_mode) else "is not a regular file", path=path,
+                         expected="a regular file, rewritten by each rebuild (move what is there aside)")
+    return path
+
+
+def write(path, data):
+    try:
+        files.atomic_write(path, data)
+    except (IOError, OSError) as exc:
+        raise errors.os_error(exc, path, "written")
+
+
+def rebuild(module, directory):
     began = clock()
-    report = build(directory, now())
-    atomic_write(os.path.join(directory, "report.json"), dump(report))
-    atomic_write(os.path.join(directory, "summary.md"), markdown(report).encode("utf-8"))
-    atomic_write(os.path.join(directory, BUILT), ("%s %d\n" % began).encode("utf-8"))
+    report = build(directory, now(), warn=module.warn)
+    write(inside(directory, "report.json"), dump(report))
+    write(inside(directory, "summary.md"), markdown(report).encode("utf-8"))
+    write(inside(directory, BUILT), ("%s %d\n" % began).encode("utf-8"))
     return report
 
 
@@ -145,27 +194,141 @@ def dump(value):
     return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def start_run(directory, run):
-    """Move an earlier run's report under history/<its id>/, then write run.json."""
-    run_path = os.path.join(directory, "run.json")
-    if os.path.exists(run_path):
-        with open(run_path) as handle:
-            earlier = json.load(handle).get("id") or "unknown"
-        if earlier != run.get("id"):
-            target = os.path.join(directory, "history", earlier)
-            os.makedirs(target, exist_ok=True)
-            for name in RUN_ENTRIES:
-                if os.path.exists(os.path.join(directory, name)):
-                    os.rename(os.path.join(directory, name), os.path.join(target, name))
-    else:
+def earlier_run_id(directory):
+    """The id of the run whose report is in ``directory`` (None without run.json): it names a directory in history/."""
+    path = os.path.join(directory, rollout_report.RUN_FILE)
+    earlier = rollout_report.read_json(path, missing_ok=True)
+    if earlier is None:
+        return None
+    if not isinstance(earlier, dict):
+        raise InputError("is not a mapping", path=path, value=earlier, expected="the run this collection writes; move the file aside")
+    return rollout_report.check_name(earlier.get("id") or "unknown", "id", path)
+
+
+def history_target(directory, name):
+    """history/<name>, or history/<name>.N when that is taken: an earlier move is never mixed with this one."""
+    inside(directory, "history", "directory")
+    candidate, number = name, 1
+    while os.path.lexists(os.path.join(directory, "history", candidate)):
+        number += 1
+        candidate = "%s.%d" % (name, number)
+    return os.path.join(directory, "history", candidate)
+
+
+def start_run(directory, run, earlier):
+    """Move an earlier run's report (of run ``earlier``) under history/<its id>/, then write run.json."""
+    loose = [name for name in RUN_ENTRIES if os.path.lexists(os.path.join(directory, name))]
+    if earlier is not None and earlier == run["id"]:
+        loose = []
+    if loose:
         # Records of a rollout without run.json (an older version, or the roles used on their own) go too.
-        loose = [name for name in RUN_ENTRIES if os.path.exists(os.path.join(directory, name))]
-        if loose:
-            target = os.path.join(directory, "history", "before-" + run.get("id", "run"))
-            os.makedirs(target, exist_ok=True)
-            for name in loose:
+        target = history_target(directory, earlier if earlier is not None else "before-" + run["id"])
+        try:
+            os.makedirs(target)
+        except (IOError, OSError) as exc:
+            raise errors.os_error(exc, target, "created")
+        for name in loose:
+            try:
                 os.rename(os.path.join(directory, name), os.path.join(target, name))
-    atomic_write(run_path, dump(run))
+            except (IOError, OSError) as exc:
+                raise InputError("cannot be moved to %s: %s" % (target, exc.strerror or exc), path=os.path.join(directory, name))
+    write(inside(directory, rollout_report.RUN_FILE), dump(run))
+
+
+def check_params(params):
+    """The parameters, checked: what becomes a file name, and each document as the report reads it back."""
+    if params["record"] is not None:
+        rollout_report.check_name(params["host"], "host")
+        record = dict(params["record"], host=params["host"], recorded_at=now(), batch=params["batch"] or [params["host"]])
+        params["record"] = rollout_report.check_record(record, "record")
+    if params["start"] is not None:
+        rollout_report.check_run(params["start"], "start")
+    if params["readiness"] is not None:
+        rollout_report.check_readiness(params["readiness"], "readiness")
+
+
+def check_directory(directory, params):
+    """Refuse, before anything is written, a report directory the call could not finish in."""
+    try:
+        info = os.stat(directory)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise errors.os_error(exc, directory, "used")
+    else:
+        if not stat.S_ISDIR(info.st_mode):
+            raise InputError("is not a directory", path=directory, field="dir", expected="a directory, or a path where one can be made")
+    for name in WRITTEN:
+        inside(directory, name)
+    inside(directory, "nodes", "directory")
+    if params["record"] is not None:
+        inside(directory, os.path.join("nodes", rollout_report.record_name(params["host"], params["record"]["stage"])))
+    if params["start"] is not None:
+        inside(directory, "history", "directory")
+        return earlier_run_id(directory)
+    # What the rebuild reads of the run: a broken run.json or readiness.json fails here, with nothing written.
+    rollout_report.read_run(directory)
+    if params["readiness"] is None:
+        rollout_report.read_readiness(directory)
+    return None
+
+
+def make_directories(directory):
+    for path in (directory, inside(directory, "nodes", "directory")):
+        try:
+            os.makedirs(path, exist_ok=True)
+        except (IOError, OSError) as exc:
+            raise errors.os_error(exc, path, "created")
+
+
+def lock(directory):
+    path = inside(directory, LOCK)
+    try:
+        # O_NOFOLLOW: a symlink put there after the check is not followed either.
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError("is a symlink", path=path, expected="a regular file (the lock of concurrent calls)")
+        raise errors.os_error(exc, path, "written")
+
+
+def report(module):
+    params = dict(module.params)
+    directory = params["dir"]
+    check_params(params)
+    earlier = check_directory(directory, params)
+    make_directories(directory)
+    written = None
+    record = params["record"]
+    if record is not None:
+        # Written before the lock is taken: every host of a batch writes its own file, and one rebuild that
+        # begins after several of them were written reads them all.
+        write(inside(directory, os.path.join("nodes", rollout_report.record_name(params["host"], record["stage"]))), dump(record))
+        written = clock()
+    handle = lock(directory)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if params["start"] is not None:
+            start_run(directory, params["start"], earlier)
+            make_directories(directory)
+        if params["readiness"] is not None:
+            write(inside(directory, rollout_report.READINESS_FILE), dump(params["readiness"]))
+        result = None
+        if written and rebuilt_since(directory, written):
+            try:
+                result = rollout_report.read_json(inside(directory, "report.json"))
+                errors.expect_type(result.get("totals"), dict, "totals")
+            except (InputError, AttributeError):
+                result = None
+        rebuilt = result is None
+        if rebuilt:
+            result = rebuild(module, directory)
+    finally:
+        os.close(handle)
+    extra = {}
+    if params["readiness"] is not None:
+        extra["table"] = rollout_report.readiness_table(params["readiness"])
+    module.exit_json(changed=False, report=os.path.join(directory, "report.json"), summary=os.path.join(directory, "summary.md"),
+                     totals=result["totals"], rebuilt=rebuilt, unreadable=result.get("unreadable") or [], **extra)
 
 
 def main():
@@ -181,43 +344,7 @@ def main():
         required_together=[("host", "record")],
         supports_check_mode=False,
     )
-    directory = module.params["dir"]
-    record = module.params["record"]
-    if record is not None and record.get("stage") not in STAGE_FILE:
-        module.fail_json(msg="record.stage=%r is not a stage; valid: %s" % (record.get("stage"), ", ".join(sorted(STAGE_FILE))))
-    try:
-        os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
-        written = None
-        if record is not None:
-            # Written before the lock is taken: every host of a batch writes its own file, and one rebuild that
-            # begins after several of them were written reads them all.
-            host = module.params["host"]
-            entry = dict(record, host=host, recorded_at=now(), batch=module.params["batch"] or [host])
-            atomic_write(os.path.join(directory, "nodes", "%s.%s.json" % (host, STAGE_FILE[record["stage"]])), dump(entry))
-            written = clock()
-        with open(os.path.join(directory, ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if module.params["start"] is not None:
-                start_run(directory, module.params["start"])
-                os.makedirs(os.path.join(directory, "nodes"), exist_ok=True)
-            if module.params["readiness"] is not None:
-                atomic_write(os.path.join(directory, rollout_report.READINESS_FILE), dump(module.params["readiness"]))
-            report = None
-            if written and rebuilt_since(directory, written):
-                try:
-                    report = read_json(os.path.join(directory, "report.json"))
-                except (IOError, OSError, ValueError):
-                    report = None
-            rebuilt = report is None
-            if rebuilt:
-                report = rebuild(directory)
-    except (IOError, OSError, ValueError) as exc:
-        module.fail_json(msg="cannot write the report in %s: %s" % (directory, exc))
-    extra = {}
-    if module.params["readiness"] is not None:
-        extra["table"] = rollout_report.readiness_table(module.params["readiness"])
-    module.exit_json(changed=False, report=os.path.join(directory, "report.json"), summary=os.path.join(directory, "summary.md"),
-                     totals=report["totals"], rebuilt=rebuilt, **extra)
+    errors.run_module(module, report)
 
 
 if __name__ == "__main__":

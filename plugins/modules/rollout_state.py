@@ -63,7 +63,11 @@ attributes:
     description: The state file before and after.
 notes:
   - The file is written atomically (temporary file, fsync, rename). A file that is not this collection's state is
-    refused, naming the file, rather than overwritten.
+    refused, naming the file, rather than overwritten; so is a field of the wrong type, naming the field and the value.
+  - The file keeps the C(sha256) of what was recorded. A file whose content no longer matches it (edited by hand, or
+    damaged) is read with a warning and never overwritten - recording into it fails, naming the file. Remove its
+    C(sha256) field to keep the edit, or move the file aside to start the node afresh.
+  - A symlinked state file stays a symlink; the file it points to is written.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
@@ -110,11 +114,73 @@ done:
 """
 
 import datetime
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, read_bytes, text_diff
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES, StateError, done, dumps, load, record, resume
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, text_diff
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import (
+    SEAL, STAGES, done, dumps, load_checked, record, resume)
+
+EDITED = ("its content is not what this collection recorded (it no longer matches the %s recorded in it): it was edited "
+          "or damaged after it was written" % SEAL)
+
+
+def read_state(path):
+    """(bytes or None, state, edited) of the state file at ``path``."""
+    if os.path.islink(path) and not os.path.exists(path):
+        raise errors.InputError("is a symlink to %s, which does not exist" % os.path.realpath(path), path=path,
+                                expected="a regular file, or a symlink to one")
+    before = errors.read_file(path, missing_ok=True, encoding=None)
+    state, edited = load_checked(before, path)
+    return before, state, edited
+
+
+def write_state(path, before, after):
+    """Write ``after`` where ``path`` leads (a symlinked state file stays a symlink), unless the file changed since it
+    was read as ``before``."""
+    target = os.path.realpath(path)
+    try:
+        ensure_directories(target, mode=0o700)
+    except (IOError, OSError) as exc:
+        raise errors.os_error(exc, os.path.dirname(target), "created")
+    if errors.read_file(target, missing_ok=True, encoding=None) != before:
+        raise errors.InputError("changed while this call ran; nothing was written", path=path, expected="run the task again")
+    try:
+        atomic_write(target, after, mode=0o600)
+    except (IOError, OSError) as exc:
+        raise errors.os_error(exc, target, "written")
+
+
+def state_module(module):
+    params = module.params
+    path, stage = params["path"], params["stage"]
+    before_bytes, state, edited = read_state(path)
+    if edited:
+        module.warn("%s: %s; it is read as it is now" % (path, EDITED))
+    previous = state["stages"].get(stage) if stage else None
+    changed = False
+    decision = None
+    if stage and params["result"] is None:
+        decision = resume(state, stage, params["kubelet_version"], params["seccomp_default"], params["retry"])
+    elif stage:
+        at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+        state, changed = record(state, stage, params["result"], at, params["run_id"], params["details"])
+    if changed and edited:
+        raise errors.InputError("%s; recording %s=%r would overwrite that, so nothing was written. To keep the edit and record "
+                                "on top of it, remove its %r field; to start the node afresh, move the file aside"
+                                % (EDITED, stage, params["result"], SEAL), path=path)
+    result = dict(changed=changed, state=state, previous=previous, done=[name for name in STAGES if done(state, name)])
+    if decision is not None:
+        result["resume"] = decision
+    if changed:
+        after_bytes = dumps(state)
+        if module._diff:
+            result["diff"] = text_diff(path, before_bytes, after_bytes)
+        if not module.check_mode:
+            write_state(path, before_bytes, after_bytes)
+    module.exit_json(**result)
 
 
 def main():
@@ -132,37 +198,7 @@ def main():
         required_by=dict(result="stage"),
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    stage = module.params["stage"]
-    try:
-        before_bytes = read_bytes(path)
-        state = load(before_bytes, path)
-        previous = state["stages"].get(stage) if stage else None
-        changed = False
-        decision = None
-        if stage and module.params["result"] is None:
-            decision = resume(state, stage, module.params["kubelet_version"], module.params["seccomp_default"], module.params["retry"])
-        elif stage:
-            at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-            state, changed = record(state, stage, module.params["result"], at, module.params["run_id"], module.params["details"])
-    except StateError as exc:
-        module.fail_json(msg="%s" % exc)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read %s: %s" % (path, exc))
-    result = dict(changed=changed, state=state, previous=previous, done=[name for name in STAGES if done(state, name)])
-    if decision is not None:
-        result["resume"] = decision
-    if changed:
-        after_bytes = dumps(state)
-        if module._diff:
-            result["diff"] = text_diff(path, before_bytes, after_bytes)
-        if not module.check_mode:
-            try:
-                ensure_directories(path, mode=0o700)
-                atomic_write(path, after_bytes, mode=0o600)
-            except (IOError, OSError) as exc:
-                module.fail_json(msg="cannot write %s: %s" % (path, exc))
-    module.exit_json(**result)
+    errors.run_module(module, state_module)
 
 
 if __name__ == "__main__":
