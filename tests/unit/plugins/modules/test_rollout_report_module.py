@@ -23,6 +23,12 @@ def record_in_background(tmp_path, report_dir, host, batch):
     return subprocess.Popen([sys.executable, "-m", MODULE, str(args)], env=env, stdout=subprocess.PIPE, text=True)
 
 
+def waiting_on(inode):
+    """How many processes are blocked waiting for a flock of the file with ``inode`` (lines "N: -> FLOCK ...")."""
+    with open("/proc/locks") as handle:
+        return sum(1 for line in handle if " -> FLOCK " in line and line.split()[6].split(":")[-1] == str(inode))
+
+
 def test_a_batch_recording_at_once_rebuilds_the_report_once_and_loses_no_node(tmp_path):
     report_dir = tmp_path / "report"
     (report_dir / "nodes").mkdir(parents=True)
@@ -32,7 +38,11 @@ def test_a_batch_recording_at_once_rebuilds_the_report_once_and_loses_no_node(tm
         fcntl.flock(lock, fcntl.LOCK_EX)
         calls = [record_in_background(tmp_path, report_dir, host, hosts) for host in hosts]
         deadline = time.monotonic() + 60
-        while len(os.listdir(report_dir / "nodes")) < len(hosts) and time.monotonic() < deadline:
+        # Every call waits on the lock only after its record is in place and it has noted when; releasing the
+        # lock earlier (a slow machine) would let a call that noted its time after the rebuild began rebuild again,
+        # as it should. So wait until the kernel shows all of them blocked on this lock (/proc/locks "->" lines).
+        inode = os.fstat(lock.fileno()).st_ino
+        while waiting_on(inode) < len(hosts) and time.monotonic() < deadline:
             time.sleep(0.05)
         fcntl.flock(lock, fcntl.LOCK_UN)
     results = [json.loads(call.communicate(timeout=60)[0]) for call in calls]
