@@ -20,6 +20,7 @@ import stat
 import traceback
 
 UNSET = object()
+NONE_TYPE = type(None)
 
 # Larger than any kubelet config, unit, profile or state file we read; a file this big is not one of ours.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -141,15 +142,15 @@ def read_file(path, limit=MAX_FILE_BYTES, missing_ok=False, encoding="utf-8"):
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError("is not %s text (byte %d: %s)" % (encoding.upper(), exc.start, short_repr(data[exc.start:exc.start + 4])),
-                         path=path)
+        start = int(exc.start)
+        raise InputError("is not %s text (byte %d: %s)" % (encoding.upper(), start, short_repr(data[start:start + 4])), path=path)
 
 
 def expect_type(value, kinds, field, path=None, expected=None):
     """``value`` if it is one of ``kinds`` (a type or tuple), else an ``InputError`` naming ``field``."""
     if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in _as_tuple(kinds)):
         return value
-    names = expected or " or ".join(type_name(kind()) if kind is not type(None) else "null" for kind in _as_tuple(kinds))
+    names = expected or " or ".join("null" if kind is NONE_TYPE else type_name(kind()) for kind in _as_tuple(kinds))
     raise InputError("is not a %s" % names, path=path, field=field, value=value)
 
 

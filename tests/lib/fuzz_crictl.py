@@ -216,7 +216,7 @@ def generator(subcommand):
             elif choice < 0.95:
                 yield mutate_text(rng.choice(texts), rng)
             else:
-                yield rng.choice(JUNK) if rng.random() < 0.7 else "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 20)))
+                yield rng.choice(JUNK) if rng.random() < 0.7 else "".join(rng.choice(PIECES) for _piece in range(rng.randint(1, 20)))
     return generate
 
 

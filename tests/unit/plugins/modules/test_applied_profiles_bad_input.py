@@ -25,8 +25,9 @@ def answers(ps=None, inspect=None):
                 inspect=(text(INSPECT if inspect is None else inspect).encode(), 0, ""))
 
 
-def check(tmp_path, pods=PODS, crictl_answers=None, **args):
+def check(tmp_path, pods=None, crictl_answers=None, **args):
     """Run applied_profiles against the stand-in; the node's tree must be unchanged whatever happened."""
+    pods = PODS if pods is None else pods
     node = tmp_path / "node"
     crictl = stand_in(node, **(crictl_answers or answers()))
     before = snapshot(node)
