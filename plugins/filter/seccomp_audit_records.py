@@ -17,11 +17,14 @@ description:
     C(type=SECCOMP msg=audit(...)).
   - Decodes hex-encoded C(comm)/C(exe), drops auditd's enriched fields after the C(0x1d) byte, names the architecture,
     the syscall (with libseccomp, when the pyseccomp bindings are installed) and the action of C(code).
-  - Other lines are skipped; no line makes the filter fail.
+  - Other lines are skipped; no line makes the filter fail. A line that looks like a record but cannot be read (a
+    number longer than the kernel prints, a cut or garbled line) is skipped too; a field that cannot be read is null.
+  - Input that is not log lines - a mapping (such as a whole registered command result instead of its C(stdout)), a
+    number, null, or a list holding something other than text - fails with an error naming the item and its value.
 positional: _input
 options:
   _input:
-    description: Log lines, as a list or as one text.
+    description: Log lines, as a list of texts or as one text.
     type: raw
     required: true
 author:
@@ -91,16 +94,27 @@ _value:
 """
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_records import parse_lines
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.filters import filter_errors
+
+LINES = "log lines: a text, or a list of texts (a command's stdout or stdout_lines)"
 
 
+@filter_errors("seccomp_audit_records")
 def seccomp_audit_records(lines):
     if isinstance(lines, bytes):
         lines = lines.decode("utf-8", "replace")
     if isinstance(lines, str):
         # newlines only: splitlines() would also cut at auditd's 0x1d separator
         lines = lines.replace("\r\n", "\n").split("\n")
-    elif not isinstance(lines, (list, tuple)):
-        lines = [lines]
+    elif isinstance(lines, dict) or not hasattr(lines, "__iter__"):
+        hint = "; a command's result holds them under stdout" if isinstance(lines, dict) and "stdout" in lines else ""
+        raise InputError("is not log lines" + hint, field="input", value=lines, expected=LINES)
+    else:
+        lines = list(lines)  # also what Jinja's select and map hand on: generators
+    for index, line in enumerate(lines):
+        if not isinstance(line, (str, bytes)):
+            raise InputError("is not a line of text", field="input[%d]" % index, value=line, expected=LINES)
     return parse_lines(lines)
 
 

@@ -7,6 +7,10 @@ Both forms: `audit: type=1326 audit(T:S): ...` (kernel log: /dev/kmsg, dmesg, sy
 transport) and `type=SECCOMP msg=audit(T:S): ...` (auditd, journald's audit transport). comm= and exe=
 are hex-encoded without quotes when they hold a space, a quote or a control byte; auditd's enriched
 fields after the 0x1d byte are dropped. No line makes the parser raise: what is not a record is None.
+
+The kernel prints every number of a record as a 64-bit value at most, so a run of more digits is not the
+kernel's: such a time or serial makes the line no record, such a field reads as None. Digits are bounded in
+the expressions themselves, which also keeps int() away from Python's 4300-digit conversion limit.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,9 +21,14 @@ import re
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp
 
-RECORD = re.compile(r"(?P<form>audit: type=1326 audit|type=SECCOMP msg=audit)\((?P<time>\d+(?:\.\d+)?):(?P<serial>\d+)\): "
-                    r"(?P<fields>.*)")
-FIELD = re.compile(r'(\w+)=("[^"]*"|\S+)')
+# A u64 has 20 decimal digits and 16 hex digits; "0x" may come first.
+MAX_DIGITS = 20
+RECORD = re.compile(r"(?P<form>audit: type=1326 audit|type=SECCOMP msg=audit)"
+                    r"\((?P<time>[0-9]{1,20}(?:\.[0-9]{1,9})?):(?P<serial>[0-9]{1,20})\): (?P<fields>.*)")
+NUMBER = {10: re.compile(r"-?[0-9]{1,20}\Z"), 16: re.compile(r"(?:0x)?[0-9a-fA-F]{1,16}\Z")}
+# A key starts the line or follows a space: searched from inside a long run of letters, `\w+=` would backtrack
+# through the rest of the run at every position (quadratic: minutes for one 100 kB line).
+FIELD = re.compile(r'(?:^|(?<=\s))(\w+)=("[^"]*"|\S+)')
 HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
 FORMATS = {"audit: type=1326 audit": "kernel", "type=SECCOMP msg=audit": "auditd"}
 # AUDIT_ARCH_* (EM_* | 64-bit 0x80000000 | little-endian 0x40000000); libseccomp uses the same tokens.
@@ -73,9 +82,10 @@ def arch_and_syscall(arch_value, syscall_nr):
 # follow it exactly are read by this one expression, straight from the log's bytes; any other line goes
 # through parse_line. subj= is there only with an LSM; older kernels have no ses=.
 KERNEL_ORDER = re.compile(
-    rb'(?:msg=)?audit\((\d+\.\d+):(\d+)\): auid=\d+ uid=\d+ gid=\d+(?: ses=\d+)?(?: subj=[^ \n]+)? pid=(\d+) '
-    rb'comm=("[^"\n]*"|[0-9A-F]+|\(null\)) exe=("[^"\n]*"|[0-9A-F]+|\(null\)) sig=\d+ arch=([0-9a-f]+) '
-    rb'syscall=(\d+) compat=[01] ip=0x[0-9a-f]+ code=0x([0-9a-f]+)(?=[ \n\x1d]|$)')
+    rb'(?:msg=)?audit\(([0-9]{1,20}\.[0-9]{1,9}):([0-9]{1,20})\): auid=[0-9]{1,20} uid=[0-9]{1,20} gid=[0-9]{1,20}'
+    rb'(?: ses=[0-9]{1,20})?(?: subj=[^ \n]+)? pid=([0-9]{1,20}) '
+    rb'comm=("[^"\n]*"|[0-9A-F]+|\(null\)) exe=("[^"\n]*"|[0-9A-F]+|\(null\)) sig=[0-9]{1,20} arch=([0-9a-f]{1,16}) '
+    rb'syscall=([0-9]{1,20}) compat=[01] ip=0x[0-9a-f]{1,16} code=0x([0-9a-f]{1,16})(?=[ \n\x1d]|$)')
 
 
 def parse_lines(lines):
@@ -88,20 +98,28 @@ def parse_lines(lines):
     return records
 
 
+_NAMES = {}
+NAMES_KEPT = 1 << 16  # distinct (ABI, number) pairs; more come only from lines no kernel wrote
+
+
 def syscall_name(arch_token, number):
     """libseccomp's name for syscall `number` of the ABI `arch_token`, or None (also without libseccomp)."""
     if number is None or libseccomp.library() is None:
         return None
-    return libseccomp.resolve_number(arch_token, number)
+    key = (arch_token, number)
+    if key not in _NAMES:
+        if len(_NAMES) >= NAMES_KEPT:
+            _NAMES.clear()
+        _NAMES[key] = libseccomp.resolve_number(arch_token, number)  # a call through ctypes costs ~100 us
+    return _NAMES[key]
 
 
 def _number(text, base):
-    if text is None:
+    """The value of a field in ``base``, or None for anything the kernel would not print (no int() surprises:
+    no 4300-digit limit, no underscores, no non-ASCII digits)."""
+    if text is None or not NUMBER[base].match(text):
         return None
-    try:
-        return int(text, base)
-    except ValueError:
-        return None
+    return int(text, base)
 
 
 def untrusted(value):

@@ -17,6 +17,10 @@ Throttling makes every count a lower bound: the printk fallback's `kauditd_print
 suppressed`, the kernel's `audit_lost=` and hold-queue/backlog messages, and kmsg sequence gaps are
 counted and reported with the setting that lifts the limit; with auditd, so is the growth of the kernel's
 own lost counter (`auditctl -s`) between two scans.
+
+No line stops a scan: a line that holds a record marker or a throttling message but cannot be read (any local
+user can write one to syslog) is skipped and counted as ``unparsed``, and the cursor moves past it. What does
+stop a scan is a source or cursor file that cannot be used; the error names it and no cursor is written.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,18 +34,22 @@ import os
 import re
 import stat
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records, errors
 
 SOURCES = ("auditd", "journald", "kmsg", "syslog")
 DEFAULT_PATHS = {"auditd": "/var/log/audit/audit.log", "syslog": ["/var/log/kern.log", "/var/log/syslog",
                                                                   "/var/log/messages"]}
 RECORD_MARKERS = (b"type=1326 ", b"type=SECCOMP ")
-SUPPRESSED = re.compile(r"kauditd_printk_skb: (\d+) callbacks suppressed")
-AUDIT_LOST = re.compile(r"audit_lost=(\d+)")
+# Digits unbounded here on purpose: a run longer than a u64 is found, then counted as unparsed.
+SUPPRESSED = re.compile(r"kauditd_printk_skb: ([0-9]+) callbacks suppressed")
+AUDIT_LOST = re.compile(r"audit_lost=([0-9]+)")
 THROTTLE_MARKERS = (b"callbacks suppressed", b"audit_lost=", b"hold queue overflow", b"backlog limit exceeded")
 CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
 POD_UID = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
 CHUNK = 8 << 20
+# The kernel's audit records are at most 8970 bytes (MAX_AUDIT_MESSAGE_LENGTH) and syslog lines shorter still;
+# a longer line is skipped rather than held in memory until its end.
+MAX_LINE = 1 << 20
 MAX_ENTRIES = 20000
 SEEN_KEEP = 4096  # (timestamp, serial) pairs kept in the cursor to drop copies that straddle two scans
 SEEN_MAX = 200000  # pairs held while scanning; past it the oldest half is forgotten (memory stays bounded)
@@ -51,8 +59,16 @@ REMEDY_PRINTK = ("sysctl -w kernel.printk_ratelimit=0 (and kernel.printk_ratelim
 REMEDY_AUDIT = "auditctl -r 0 -b 8192 (audit_rate_limit and audit_backlog_limit)"
 
 
-class ScanError(Exception):
-    pass
+class ScanError(errors.InputError):
+    """A source or cursor file that cannot be used; ``path`` names it."""
+
+    def __str__(self):
+        text = super(ScanError, self).__str__()
+        named = "%s: " % self.path
+        # Some messages name the file inside the sentence ("cursor file X is not JSON"): once is enough.
+        if self.path and self.path in str(self.problem) and text.startswith(named):
+            return text[len(named):]
+        return text
 
 
 class Aggregate:
@@ -69,6 +85,7 @@ class Aggregate:
         self.suppressed = 0
         self.lost = 0
         self.throttle_messages = 0
+        self.unparsed = 0
         self.names = {}
         self.codes = {}
         self.texts = {}
@@ -76,7 +93,8 @@ class Aggregate:
     def add_line(self, line, source_stats):
         record = audit_records.parse_line(line)
         if record is None:
-            self.note_throttling(line, source_stats)
+            if not self.note_throttling(line, source_stats) and _holds_record_marker(line):
+                self.skip(source_stats)
             return
         self.add(record["timestamp"], record["serial"], record["pid"], record["comm"], record["exe"], record["arch"],
                  record["syscall_nr"], record["syscall"], record["action"], record["code"], source_stats)
@@ -129,28 +147,40 @@ class Aggregate:
         if len(entry["pids"]) < 8 and pid not in entry["pids"]:
             entry["pids"].append(pid)
 
+    def skip(self, source_stats):
+        """A line that looked like ours and could not be read."""
+        self.unparsed += 1
+        source_stats["unparsed"] += 1
+
     def note_throttling(self, line, source_stats):
+        """Count a throttling message; whether ``line`` was one (read or skipped)."""
         if isinstance(line, bytes):
             line = line.decode("utf-8", "replace")
-        match = SUPPRESSED.search(line)
-        if match:
-            self.suppressed += int(match.group(1))
-            source_stats["suppressed"] += int(match.group(1))
-            return
-        match = AUDIT_LOST.search(line)
-        if match:
-            self.lost = max(self.lost, int(match.group(1)))
-            source_stats["lost"] = max(source_stats["lost"], int(match.group(1)))
-            return
+        for pattern, kind in ((SUPPRESSED, "suppressed"), (AUDIT_LOST, "lost")):
+            match = pattern.search(line)
+            if not match:
+                continue
+            if len(match.group(1)) > audit_records.MAX_DIGITS:
+                self.skip(source_stats)  # no kernel prints that number
+            elif kind == "suppressed":
+                self.suppressed += int(match.group(1))
+                source_stats["suppressed"] += int(match.group(1))
+            else:
+                self.lost = max(self.lost, int(match.group(1)))
+                source_stats["lost"] = max(source_stats["lost"], int(match.group(1)))
+            return True
         if "hold queue overflow" in line or "backlog limit exceeded" in line:
             self.throttle_messages += 1
             source_stats["throttle_messages"] += 1
+            return True
+        return False
 
     def result(self):
         entries = sorted(self.entries.values(), key=lambda entry: (-entry["count"], entry["first"]))
         throttled = bool(self.suppressed or self.lost or self.throttle_messages)
         return dict(
             entries=entries, records=self.records, duplicates=self.duplicates, overflow=self.overflow,
+            unparsed=self.unparsed,
             throttling=dict(detected=throttled, suppressed=self.suppressed, audit_lost=self.lost,
                             queue_messages=self.throttle_messages,
                             remedy=(REMEDY_AUDIT if self.lost or self.throttle_messages else REMEDY_PRINTK)
@@ -186,7 +216,7 @@ class ProcessTable:
 
     def seen_owner(self, pid, timestamp):
         seen = self.seen_processes.get(str(pid))
-        if not seen or seen.get("seen", 0) > timestamp + 5.0:
+        if not isinstance(seen, dict) or not _is_number(seen.get("seen", 0)) or seen.get("seen", 0) > timestamp + 5.0:
             return dict(attribution="exited")
         owner = dict((key, value) for key, value in seen.items() if key not in ("seen", "exe"))
         known = self.containers.get(owner.get("container_id"))
@@ -232,7 +262,8 @@ def scan_file(path, cursor, aggregate, start):
         if exc.errno == errno.ENOENT:
             stats["notes"].append("%s does not exist" % path)
             return cursor, stats
-        raise ScanError("cannot read %s: %s" % (path, exc))
+        raise _log_error(exc, path)
+    _check_log_file(path, status)
     if cursor is None and start == "end":
         stats["notes"].append("cursor set at the end of %s; records before it are not read" % path)
         return dict(inode=status.st_ino, offset=status.st_size), stats
@@ -270,21 +301,68 @@ def _rotated_file(path, inode):
     return None
 
 
+def _check_log_file(path, status):
+    if stat.S_ISDIR(status.st_mode):
+        raise ScanError("is a directory, not a log file", path=path, expected="a log file")
+    if not stat.S_ISREG(status.st_mode):
+        raise ScanError("is not a regular file (a device, socket or FIFO), so it is not a log to read with a cursor",
+                        path=path, expected="a log file")
+
+
+def _log_error(exc, path):
+    named = errors.os_error(exc, path)
+    return ScanError(named.problem, path=path)
+
+
+def _open_log(path):
+    """``path`` opened for reading; never blocks on a FIFO put there since it was looked at."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise _log_error(exc, path)
+    try:
+        _check_log_file(path, os.fstat(descriptor))
+    except ScanError:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "rb")
+
+
 def _read_lines(path, offset, aggregate, stats):
-    """Feed the complete lines of ``path`` after ``offset`` that can hold a record; the offset after them."""
-    with open(path, "rb") as handle:
+    """Feed the complete lines of ``path`` after ``offset`` that can hold a record; the offset after them.
+
+    A line longer than MAX_LINE is not one the kernel wrote: it is skipped (counted as unparsed) without
+    being held in memory, up to its end."""
+    with _open_log(path) as handle:
         handle.seek(offset)
         carry = b""
+        skipping = False
         while True:
             chunk = handle.read(CHUNK)
             if not chunk:
                 break
+            if skipping:
+                newline = chunk.find(b"\n")
+                if newline == -1:
+                    offset += len(chunk)
+                    stats["bytes"] += len(chunk)
+                    continue
+                offset += newline + 1
+                stats["bytes"] += newline + 1
+                chunk = chunk[newline + 1:]
+                skipping = False
             data = carry + chunk if carry else chunk
             end = data.rfind(b"\n") + 1
             carry = data[end:]
             _feed_block(data, end, aggregate, stats)
             stats["bytes"] += end
             offset += end
+            if len(carry) > MAX_LINE:
+                aggregate.skip(stats)
+                stats["bytes"] += len(carry)
+                offset += len(carry)
+                carry = b""
+                skipping = True
     return offset
 
 
@@ -329,7 +407,7 @@ def scan_kmsg(cursor, aggregate, start, path="/dev/kmsg"):
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        raise ScanError("cannot open %s: %s" % (path, exc))
+        raise _log_error(exc, path)
     try:
         while True:
             try:
@@ -340,13 +418,11 @@ def scan_kmsg(cursor, aggregate, start, path="/dev/kmsg"):
                 if exc.errno == errno.EPIPE:  # overwritten while being read: the next read goes on
                     stats["notes"].append("the ring buffer wrapped while it was read")
                     continue
-                raise ScanError("cannot read %s: %s" % (path, exc))
+                raise _log_error(exc, path)
             if not message:
                 break
-            prefix, _sep, text = message.partition(b";")
-            try:
-                seq = int(prefix.split(b",")[1])
-            except (IndexError, ValueError):
+            seq, line = kmsg_record(message)
+            if seq is None:
                 continue
             if seq <= after:
                 continue
@@ -356,7 +432,6 @@ def scan_kmsg(cursor, aggregate, start, path="/dev/kmsg"):
             stats["bytes"] += len(message)
             if start == "end" and cursor is None:
                 continue
-            line = text.split(b"\n", 1)[0]
             if any(marker in line for marker in RECORD_MARKERS + THROTTLE_MARKERS):
                 aggregate.add_line(line, stats)
     finally:
@@ -372,6 +447,19 @@ def scan_kmsg(cursor, aggregate, start, path="/dev/kmsg"):
     return dict(boot_id=boot_id, seq=last), stats
 
 
+KMSG_PREFIX = re.compile(rb"[0-9]{1,3},([0-9]{1,20}),")
+
+
+def kmsg_record(message):
+    """(sequence number, first line of text) of one /dev/kmsg record ("prio,seq,usec,flags;text\n"), or
+    (None, None) for anything else (Documentation/ABI/testing/dev-kmsg)."""
+    prefix, separator, text = message.partition(b";")
+    match = KMSG_PREFIX.match(prefix)
+    if not separator or not match:
+        return None, None
+    return int(match.group(1)), text.split(b"\n", 1)[0]
+
+
 def scan_journald(cursor, aggregate, start, run):
     """Audit and kernel transport entries after ``cursor`` (the journal's cursor string)."""
     stats = _stats("journald")
@@ -383,14 +471,19 @@ def scan_journald(cursor, aggregate, start, run):
     argv += ["_TRANSPORT=audit", "+", "_TRANSPORT=kernel"]
     rc, out, err = run(argv)
     if rc != 0:
-        raise ScanError("journalctl failed (rc %d): %s" % (rc, err.strip()))
+        raise ScanError("journalctl failed (rc %d): %s" % (rc, errors.short_repr(err.strip(), 300)), path="journalctl")
     last = cursor
     for text in out.splitlines():
         try:
             entry = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
+            aggregate.skip(stats)
             continue
-        last = entry.get("__CURSOR") or last
+        if not isinstance(entry, dict):
+            aggregate.skip(stats)
+            continue
+        if isinstance(entry.get("__CURSOR"), str) and entry["__CURSOR"]:
+            last = entry["__CURSOR"]
         stats["bytes"] += len(text)
         if not cursor and start == "end":
             continue
@@ -414,15 +507,24 @@ def journal_line(entry):
         return None
     if entry.get("_TRANSPORT") != "audit":
         return message
-    type_name = entry.get("_AUDIT_TYPE_NAME") or ""
-    try:
-        micros = int(entry.get("_SOURCE_REALTIME_TIMESTAMP") or entry.get("__REALTIME_TIMESTAMP"))
-        serial = int(entry.get("_AUDIT_ID"))
-    except (TypeError, ValueError):
+    type_name = entry.get("_AUDIT_TYPE_NAME")
+    type_name = type_name if isinstance(type_name, str) else ""
+    micros = _journal_number(entry.get("_SOURCE_REALTIME_TIMESTAMP") or entry.get("__REALTIME_TIMESTAMP"))
+    serial = _journal_number(entry.get("_AUDIT_ID"))
+    if micros is None or serial is None:
         return None
     body = message[len(type_name) + 1:] if type_name and message.startswith(type_name + " ") else message
     return "type=%s msg=audit(%d.%03d:%d): %s" % (type_name or "UNKNOWN", micros // 1000000, (micros // 1000) % 1000,
                                                   serial, body)
+
+
+def _journal_number(value):
+    """journald keeps numbers as decimal strings; anything else (a list, a float, 5000 digits) is no number."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10 ** audit_records.MAX_DIGITS:
+        return value
+    if isinstance(value, str) and AUDITCTL_NUMBER.match(value):
+        return int(value)
+    return None
 
 
 # --- one scan ---
@@ -474,9 +576,12 @@ def audit_status(run):
     found = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
+        if len(parts) == 2 and AUDITCTL_NUMBER.match(parts[1]):
             found[parts[0]] = int(parts[1])
     return found
+
+
+AUDITCTL_NUMBER = re.compile(r"[0-9]{1,20}\Z")
 
 
 def kernel_lost_counter(run):
@@ -514,22 +619,106 @@ def available_sources(root="/"):
     return found
 
 
+FIX_CURSORS = "remove it or set reset: true"
+
+
 def load_cursors(path):
-    text = _read(path)
+    """The cursors stored in ``path`` ({} when there is none yet), each checked: a cursor of the wrong shape
+    would read from a wrong place, or fail half-way through a scan."""
+    try:
+        text = errors.read_file(path, missing_ok=True)
+    except errors.InputError as exc:
+        raise ScanError("cursor file %s: %s" % (path, exc.problem), path=path)
     if text is None:
         return {}
     try:
         cursors = json.loads(text)
-    except ValueError as exc:
-        raise ScanError("cursor file %s is not JSON (%s): remove it or set reset: true" % (path, exc))
+    except (ValueError, RecursionError) as exc:
+        raise ScanError("cursor file %s is not JSON (%s): %s" % (path, errors.short_repr(str(exc), 120), FIX_CURSORS),
+                        path=path)
     if not isinstance(cursors, dict):
-        raise ScanError("cursor file %s holds %s, not an object: remove it or set reset: true"
-                        % (path, type(cursors).__name__))
+        raise ScanError("cursor file %s holds %s, not an object: %s" % (path, type(cursors).__name__, FIX_CURSORS),
+                        path=path)
+    for key, value in cursors.items():
+        problem = _cursor_problem(key, value)
+        if problem:
+            raise ScanError("is not a cursor this module wrote", path=path, field=key, value=value,
+                            expected="%s (%s)" % (problem, FIX_CURSORS))
     return cursors
 
 
+def _cursor_problem(key, value):
+    """What a stored cursor of ``key`` must be, when ``value`` is not that; None when it is."""
+    kind = key.split(":", 1)[0]
+    if key == "seen":
+        pairs = isinstance(value, list) and all(
+            isinstance(pair, list) and len(pair) == 2 and all(_is_number(part) for part in pair) for pair in value)
+        return None if pairs else "a list of [timestamp, serial] pairs"
+    if key == "kernel_lost":
+        return None if _is_count(value) else "a count (a whole number, 0 or more)"
+    if value is None or ":" not in key:
+        return None
+    if kind in ("auditd", "syslog"):
+        shaped = (isinstance(value, dict) and _is_count(value.get("inode", 0)) and _is_count(value.get("offset", 0)))
+        return None if shaped else "an object with a file's inode and offset, whole numbers"
+    if kind == "kmsg":
+        shaped = (isinstance(value, dict) and isinstance(value.get("boot_id", ""), str)
+                  and _is_whole(value.get("seq", -1)) and value.get("seq", -1) >= -1)
+        return None if shaped else "an object with the boot_id (text) and the seq (a whole number) of the ring buffer"
+    if kind == "journald":
+        return None if isinstance(value, str) else "the journal's cursor (text)"
+    return None
+
+
+def load_owners(path):
+    """pid -> owner of the container processes a syscall_trace saw (its state file, ``processes``); {} when the
+    tracer has not run. Each must be an object with the time it was ``seen``: the records' times are compared to it."""
+    try:
+        text = errors.read_file(path, missing_ok=True)
+    except errors.InputError as exc:
+        raise ScanError(exc.problem, path=path, field="owners_from")
+    if text is None:
+        return {}
+    try:
+        state = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ScanError("is not JSON (%s)" % errors.short_repr(str(exc), 120), path=path,
+                        expected="the state file of k8s.seccomp_default.syscall_trace, or no owners_from")
+    if not isinstance(state, dict):
+        raise ScanError("is not a syscall_trace state file", path=path, value=state, expected="an object")
+    processes = state.get("processes") or {}
+    if not isinstance(processes, dict):
+        raise ScanError("is not an object of processes by pid", path=path, field="processes", value=processes)
+    for pid, owner in processes.items():
+        if not isinstance(owner, dict) or not _is_number(owner.get("seen")):
+            raise ScanError("is not a process as syscall_trace records one", path=path, field="processes.%s" % pid,
+                            value=owner, expected="an object with the time it was seen (seen: a number)")
+        for name in ("container_id", "pod_uid", "attribution"):
+            if owner.get(name) is not None and not isinstance(owner.get(name), str):
+                raise ScanError("is not text", path=path, field="processes.%s.%s" % (pid, name), value=owner[name])
+    return processes
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+
+
+def _is_whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_count(value):
+    return _is_whole(value) and value >= 0
+
+
+def _holds_record_marker(line):
+    if isinstance(line, str):
+        return any(marker.decode() in line for marker in RECORD_MARKERS)
+    return isinstance(line, bytes) and any(marker in line for marker in RECORD_MARKERS)
+
+
 def _stats(path):
-    return dict(path=path, bytes=0, records=0, suppressed=0, lost=0, throttle_messages=0, notes=[])
+    return dict(path=path, bytes=0, records=0, suppressed=0, lost=0, throttle_messages=0, unparsed=0, notes=[])
 
 
 def _read(path):
@@ -542,16 +731,21 @@ def _read(path):
 
 def _boot_time(proc):
     for line in (_read("%s/stat" % proc) or "").splitlines():
-        if line.startswith("btime "):
-            return float(line.split()[1])
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "btime" and AUDITCTL_NUMBER.match(parts[1]):
+            return float(parts[1])
     return None
 
 
-def read_new(cursor_file, run, attribute, reset=False, sources=None, start="end", max_entries=MAX_ENTRIES):
-    """The records of ``sources`` (every source the node has by default) since the cursors in ``cursor_file``,
-    attributed by ``attribute`` (a ProcessTable of the node's containers): (cursors before, result, cursors after).
-    A source without a cursor is read from ``start``. The caller stores the cursors."""
-    before = {} if reset else load_cursors(cursor_file)
+def read_new(cursor_file, run, attribute, reset=False, sources=None, start="end", max_entries=MAX_ENTRIES, cursors=None):
+    """The records of ``sources`` (every source the node has by default) since the cursors in ``cursor_file``
+    (or ``cursors``, already loaded), attributed by ``attribute`` (a ProcessTable of the node's containers):
+    (cursors before, result, cursors after). A source without a cursor is read from ``start``. The caller stores
+    the cursors."""
+    if cursors is not None:
+        before = cursors
+    else:
+        before = {} if reset else load_cursors(cursor_file)
     sources = available_sources() if sources is None else sources
     if not sources:
         raise ScanError("no source of kernel seccomp records on this node: none of %s exists, and /dev/kmsg is not "

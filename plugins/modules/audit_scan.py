@@ -25,6 +25,11 @@ description:
     in the cgroup path, names from C(crictl ps)) while the process lives; otherwise the entry says C(exited).
   - Detects throttling (C(kauditd_printk_skb - N callbacks suppressed), C(audit_lost=), hold queue and backlog
     messages, ring buffer overruns) and then reports counts as lower bounds with the setting that lifts the limit.
+  - No log line stops a scan. A line that looks like a seccomp record or a throttling message but cannot be read
+    (any local user can write such a line to syslog) is skipped, counted in RV(unparsed), and the cursor moves past it.
+  - A cursor file, an O(owners_from) file or a log that cannot be used (a directory, a FIFO, unreadable, not UTF-8,
+    not JSON, a field of the wrong type) fails the task with a message naming the file, and no cursor is written.
+    A cursor past the end of a log that was truncated or rotated is not an error - the log is read from its start.
 options:
   sources:
     description:
@@ -183,6 +188,12 @@ overflow:
   description: Records not kept because O(max_entries) distinct entries were already held.
   returned: always
   type: int
+unparsed:
+  description:
+    - Lines that held a seccomp record marker or a throttling message but could not be read (a number longer than the
+      kernel prints, a cut or garbled line, a line longer than 1 MiB); they are skipped and a warning says how many.
+  returned: always
+  type: int
 throttling:
   description: C(detected), C(suppressed) (printk callbacks suppressed), C(audit_lost), C(queue_messages) and C(remedy).
   returned: always
@@ -192,7 +203,7 @@ complete:
   returned: always
   type: bool
 sources:
-  description: Per source - C(source), C(path), C(bytes) read, C(records), C(suppressed), C(notes).
+  description: Per source - C(source), C(path), C(bytes) read, C(records), C(suppressed), C(unparsed), C(notes).
   returned: always
   type: list
   elements: dict
@@ -207,7 +218,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, files, syscall_trace, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, tools
 
 
 def unattributed(_pid, _timestamp):
@@ -232,6 +243,57 @@ def chosen_sources(params):
     return chosen
 
 
+def cursor_path(params):
+    problem = files.relative_name_problem(params["cursor_name"] + ".json")
+    if problem:
+        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"], expected="a name such as stage2")
+    if os.path.exists(params["state_dir"]) and not os.path.isdir(params["state_dir"]):
+        raise errors.InputError("is not a directory", path=params["state_dir"], field="state_dir")
+    return os.path.join(params["state_dir"], params["cursor_name"] + ".json")
+
+
+def scan(module):
+    params = module.params
+    if params["max_entries"] < 1:
+        raise errors.InputError("must be 1 or more", field="max_entries", value=params["max_entries"])
+    cursor_file = cursor_path(params)
+    if params["reset"]:
+        # reset ignores what the file says, but a directory there could not be replaced by the new cursors
+        if os.path.isdir(cursor_file):
+            raise errors.InputError("is a directory, not a cursor file", path=cursor_file)
+        before = {}
+    else:
+        before = audit_scan.load_cursors(cursor_file)
+    attribute = unattributed
+    if params["attribute"]:
+        seen = audit_scan.load_owners(params["owners_from"]) if params["owners_from"] else None
+        try:
+            containers = cri.identities_or_warn(module)
+        except cri.CriError as exc:
+            module.fail_json(msg=str(exc))
+        attribute = audit_scan.ProcessTable(containers=containers, seen_processes=seen)
+    before, result, after = audit_scan.read_new(cursor_file, tools.runner(module), attribute, sources=chosen_sources(params),
+                                                start=params["start"], max_entries=params["max_entries"], cursors=before)
+    for stats in result["sources"]:
+        if stats.get("gap"):
+            module.warn("%s: %s" % (stats["path"], "; ".join(stats["notes"])))
+        if stats.get("unparsed"):
+            module.warn("%s: %d line(s) that looked like seccomp records or throttling messages could not be read and "
+                        "were skipped" % (stats["path"], stats["unparsed"]))
+    before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
+    after_text = json.dumps(dict((k, v) for k, v in after.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
+    changed = before_text != after_text
+    if changed and not module.check_mode:
+        try:
+            files.ensure_directories(cursor_file, 0o700)
+            files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
+        except OSError as exc:
+            raise errors.os_error(exc, cursor_file, "written")
+    result = json.loads(json.dumps(result))
+    diff = dict(before=before_text, after=after_text, before_header=cursor_file, after_header=cursor_file)
+    module.exit_json(changed=changed, cursor_file=cursor_file, diff=diff, **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -249,32 +311,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    problem = files.relative_name_problem(params["cursor_name"] + ".json")
-    if problem:
-        module.fail_json(msg="cursor_name %r: %s" % (params["cursor_name"], problem))
-    cursor_file = os.path.join(params["state_dir"], params["cursor_name"] + ".json")
-
-    run = tools.runner(module)
-
-    try:
-        attribute = unattributed
-        if params["attribute"]:
-            seen = (syscall_trace.read_state(params["owners_from"]) or {}).get("processes") if params["owners_from"] else None
-            attribute = audit_scan.ProcessTable(containers=cri.identities_or_warn(module), seen_processes=seen)
-        before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=params["reset"], sources=chosen_sources(params),
-                                                    start=params["start"], max_entries=params["max_entries"])
-    except (audit_scan.ScanError, cri.CriError) as exc:
-        module.fail_json(msg=str(exc))
-    before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
-    after_text = json.dumps(dict((k, v) for k, v in after.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
-    changed = before_text != after_text
-    if changed and not module.check_mode:
-        files.ensure_directories(cursor_file, 0o700)
-        files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
-    result = json.loads(json.dumps(result))
-    diff = dict(before=before_text, after=after_text, before_header=cursor_file, after_header=cursor_file)
-    module.exit_json(changed=changed, cursor_file=cursor_file, diff=diff, **result)
+    errors.run_module(module, scan)
 
 
 if __name__ == "__main__":
