@@ -32,7 +32,7 @@ for _path in (os.path.join(ROOT, "tests"), os.path.join(ROOT, ".build", "collect
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-FUZZERS = ["lib.fuzz"]
+FUZZERS = ["lib.fuzz", "lib.fuzz_crictl"]
 LINES = int(os.environ.get("BENCH_FUZZ_LINES", "1000000"))
 SEED = int(os.environ.get("BENCH_FUZZ_SEED", "0"))
 ONLY = os.environ.get("BENCH_FUZZ_ONLY", "")
