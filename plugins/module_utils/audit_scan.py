@@ -30,6 +30,7 @@ __metaclass__ = type
 import errno
 import glob
 import json
+import math
 import os
 import re
 import stat
@@ -700,7 +701,7 @@ def load_owners(path):
 
 
 def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_whole(value):

@@ -224,7 +224,7 @@ def mixed_stream(seed=0, good_every=50, formats=FILE_FORMATS):
             good += 1
             yield line, stamp
         else:
-            yield next(streams[rng.choice(formats)]), None
+            yield next(streams[rng.choice(formats)], None), None  # the streams are endless
 
 
 def mixed_lines(count, seed=0, good_every=50, formats=FILE_FORMATS):
