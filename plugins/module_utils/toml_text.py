@@ -18,10 +18,13 @@ spec leaves room, tomllib's reading is the one followed:
   header, or by dotted keys of an earlier section, may not be defined or extended again; inline tables and
   arrays written as values can never be extended.
 
-It differs from tomllib on purpose in three places, all refusals of documents no configuration holds: arrays
+It differs from tomllib on purpose in five places, all refusals of documents no configuration holds: arrays
 and inline tables nested more than ``MAX_DEPTH`` (100) deep (tomllib reads them, or dies of RecursionError),
-texts over ``MAX_BYTES`` (4 MiB, UTF-8), and decimal integers of more than 4300 digits (refused on every
-Python; tomllib raises a bare ValueError on 3.11+, where ``int()`` has that limit).
+texts over ``MAX_BYTES`` (4 MiB, UTF-8), decimal integers of more than 4300 digits (refused on every Python;
+tomllib raises a bare ValueError on 3.11+, where ``int()`` has that limit), numbers written with
+``NUMBER_LIMIT`` (5000) characters or more, and documents of more than ``MAX_TABLES`` (100,000) tables (a
+4 MiB text of ``a.a.a.a...`` would take gigabytes). Nothing but ``TomlError`` (an ``errors.InputError``)
+comes out of ``loads`` for any text, and its memory stays within a few hundred bytes per character read.
 
 ``set_string(text, table, key, value)`` returns ``text`` with ``table.key`` set to the string ``value``, every
 other line, comment and blank line kept byte for byte:
@@ -43,13 +46,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import bisect
-import copy
 import datetime
 import math
 import re
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 100
+MAX_TABLES = 100000
+NUMBER_LIMIT = 5000  # characters a number may have (past Python's 4300-digit int() limit)
 
 # tomllib's sets: whitespace is space and tab; a bare key is ASCII letters, digits, "_" and "-".
 _BARE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -92,19 +98,17 @@ _INLINE = 4     # an inline table written as a value
 _MISSING = object()
 
 
-class TomlError(ValueError):
+class TomlError(errors.InputError):
     """A text that is not valid TOML, or an edit ``set_string`` will not make. ``line`` is 1-based, ``column``
-    1-based or None; ``reason`` is the message without the position."""
+    1-based or None; ``reason`` (also ``problem``) is the message without the position; ``path``, the file, when
+    the caller names it."""
 
-    def __init__(self, reason, line=1, column=None):
+    def __init__(self, reason, line=1, column=None, path=None):
+        where = "line %d, column %d" % (line, column) if column else "line %d" % line
+        super(TomlError, self).__init__(reason, path=path, field=where)
         self.reason = reason
         self.line = line
         self.column = column
-        if column:
-            where = "line %d, column %d" % (line, column)
-        else:
-            where = "line %d" % line
-        ValueError.__init__(self, "%s: %s" % (where, reason))
 
 
 def loads(text):
@@ -179,6 +183,7 @@ class _Parser(object):
         self.tables_of_arrays = set()   # id(list) of the arrays of tables ([[x]])
         self.origin = {}        # (id(container), key) -> the line that set or defined it, for messages
         self.pending = []
+        self.tables = 0
         self.root = {}
         self._line = 1
         self._line_pos = 0
@@ -213,6 +218,15 @@ class _Parser(object):
         else:
             what = _kind_name(value)
         return "%s is %s%s" % (name, what, " at line %d" % line if line else "")
+
+    def new_table(self, pos):
+        """A new table, counted: a document of more than MAX_TABLES of them is refused (each costs hundreds of bytes
+        for every few characters of text, so ``a.a.a.a...`` would take gigabytes)."""
+        self.tables += 1
+        if self.tables > MAX_TABLES:
+            self.error(pos, "the document has more than %d tables; no configuration has that many, and it is not read"
+                       % MAX_TABLES)
+        return {}
 
     # --- the document ---
 
@@ -324,7 +338,7 @@ class _Parser(object):
             part = key[index]
             table = container.get(part, _MISSING)
             if table is _MISSING:
-                table = {}
+                table = self.new_table(start)
                 container[part] = table
                 self.origin[(id(container), part)] = line
             elif isinstance(table, dict):
@@ -344,7 +358,7 @@ class _Parser(object):
         stem = key[-1]
         table = container.get(stem, _MISSING)
         if table is _MISSING:
-            table = {}
+            table = self.new_table(start)
             container[stem] = table
         elif not isinstance(table, dict) or self.kind.get(id(table), _IMPLICIT) != _IMPLICIT:
             how = self.describe(container, stem, key)
@@ -374,7 +388,7 @@ class _Parser(object):
         elif not isinstance(array, list) or id(array) not in self.tables_of_arrays:
             self.error(start, "cannot add an element with %s: %s, not an array of tables"
                        % (what, self.describe(container, stem, key)))
-        table = {}
+        table = self.new_table(start)
         array.append(table)
         return table
 
@@ -426,7 +440,7 @@ class _Parser(object):
             part = key[index]
             sub = container.get(part, _MISSING)
             if sub is _MISSING:
-                sub = {}
+                sub = self.new_table(start)
                 container[part] = sub
                 self.kind[id(sub)] = _PENDING
                 self.pending.append(sub)
@@ -489,8 +503,12 @@ class _Parser(object):
                 if match:
                     value = self.local_time(match)
                 else:
-                    match = _NUMBER_RE.match(src, pos)
+                    # Bounded: the regex engine keeps state for every digit it repeats over.
+                    match = _NUMBER_RE.match(src, pos, min(self.n, pos + NUMBER_LIMIT))
                     if match:
+                        if match.end() - pos >= NUMBER_LIMIT:
+                            self.error(pos, "this number is %d characters long or more, longer than any configuration "
+                                            "needs; it is not read" % NUMBER_LIMIT)
                         value = self.number(match, pos)
             if match:
                 pos = match.end()
@@ -609,7 +627,7 @@ class _Parser(object):
             self.error(pos, "arrays and inline tables are nested more than %d deep here; that is refused" % MAX_DEPTH)
         src = self.src
         start = pos
-        table = {}
+        table = self.new_table(pos)
         self.kind[id(table)] = _INLINE
         pos = _WS.match(src, pos + 1).end()
         if src.startswith("}", pos):
@@ -627,7 +645,7 @@ class _Parser(object):
             for index in range(len(key) - 1):
                 sub = container.get(key[index], _MISSING)
                 if sub is _MISSING:
-                    sub = {}
+                    sub = self.new_table(key_start)
                     container[key[index]] = sub
                 elif not isinstance(sub, dict) or self.kind.get(id(sub)) == _INLINE:
                     self.error(key_start, "cannot set %s in the inline table: %s is already %s, written whole"
@@ -812,10 +830,13 @@ def set_string(text, table, key, value):
     edit = _Edit(text, parser, table, key)
     node = edit.check_tables(document)
     new_text = edit.apply(node, value)
-    expected = copy.deepcopy(document)
-    target = expected
+    # The document expected: the old one with the key set, the tables on the way to it copied (a deep copy could
+    # recurse past Python's limit on a document of long dotted keys).
+    expected = target = dict(document)
     for part in table:
-        target = target.setdefault(part, {})
+        sub = target.get(part)
+        target[part] = dict(sub) if isinstance(sub, dict) else {}
+        target = target[part]
     target[key] = value
     try:
         result = loads(new_text)
@@ -959,13 +980,26 @@ class _Edit(object):
 
 def _same(left, right):
     """Equal as TOML values: the same types, floats equal to the sign (nan equal to nan), date-times with the
-    same offset; tables in any key order."""
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        return len(left) == len(right) and all(k in right and _same(v, right[k]) for k, v in left.items())
-    if isinstance(left, list):
-        return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right))
+    same offset; tables in any key order. Without recursion: dotted keys nest as deep as they are long."""
+    pending = [(left, right)]
+    while pending:
+        left, right = pending.pop()
+        if type(left) is not type(right):
+            return False
+        if isinstance(left, dict):
+            if len(left) != len(right) or any(k not in right for k in left):
+                return False
+            pending.extend((v, right[k]) for k, v in left.items())
+        elif isinstance(left, list):
+            if len(left) != len(right):
+                return False
+            pending.extend(zip(left, right))
+        elif not _same_scalar(left, right):
+            return False
+    return True
+
+
+def _same_scalar(left, right):
     if isinstance(left, float):
         if math.isnan(left) or math.isnan(right):
             return math.isnan(left) and math.isnan(right) and math.copysign(1, left) == math.copysign(1, right)

@@ -44,6 +44,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 100
 KEY_LIMIT = 1024  # an implicit key's ':' must come within this many characters of the key's start
@@ -54,14 +56,17 @@ _NAN = float("nan")
 _BLANKZ = " \t\n\0"
 _NOT_PLAIN_START = " \t\n\0-?:,[]{}#&*!|>'\"%@`"
 _BAD_CHAR = re.compile(u"[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_PLAIN_BLOCK = re.compile(r"[^ \t\n\0:]*(?::(?![ \t\n\0])[^ \t\n\0:]*)*")
-_PLAIN_FLOW = re.compile(r"[^ \t\n\0:,?\[\]{}]*(?::(?![ \t\n\0])[^ \t\n\0:,?\[\]{}]*)*")
+# Runs of one character class only: a repeated group would cost the regex engine memory for every repetition
+# (hundreds of MiB for a 4 MiB line of "a:a:a:" or of comment lines); the rest of each rule is in Python.
+_PLAIN_BLOCK_RUN = re.compile(r"[^ \t\n\0]*")
+_PLAIN_FLOW_RUN = re.compile(r"[^ \t\n\0,?\[\]{}]*")
 _HSPACE = re.compile(r"[ \t]*")
 _SPACES = re.compile(r" *")
-_SKIP_FLOW = re.compile(r"(?:[ \t\n]+|#[^\n\0]*)*")
+_FLOW_BLANKS = re.compile(r"[ \t\n]*")
+_LINE_BLANKS = re.compile(r"[\n ]*")
+_COMMENT_TEXT = re.compile(r"[^\n\0]*")
 _SKIP_SPACES = re.compile(r" *(?:#[^\n\0]*)?")
 _SKIP_BLANKS = re.compile(r"[ \t]*(?:#[^\n\0]*)?")
-_SKIP_LINES = re.compile(r"(?:\n *(?:#[^\n\0]*)?)*")
 _SQ_RUN = re.compile(r"[^' \t\n\0]*")
 _DQ_RUN = re.compile(r'[^"\\ \t\n\0]*')
 _WORD = re.compile(r"[0-9A-Za-z_-]*")
@@ -95,15 +100,15 @@ _NAMES = {"-": "a '- ' list item", "?": "a key", ":": "a ':' with no key before 
           "BMS": "a mapping indented differently", "BSS": "a list indented differently"}
 
 
-class YamlError(ValueError):
+class YamlError(errors.InputError):
     """A text that is not YAML the kubelet would read. ``line`` and ``column`` (1-based) say where, when known;
-    ``problem`` is the message without them."""
+    ``problem`` is the message without them; ``path``, the file, when the caller names it."""
 
-    def __init__(self, problem, line=None, column=None):
-        self.problem = problem
+    def __init__(self, problem, line=None, column=None, path=None):
+        super(YamlError, self).__init__(problem, path=path,
+                                        field=None if line is None else "line %d, column %d" % (line, column))
         self.line = line
         self.column = column
-        ValueError.__init__(self, problem if line is None else "line %d, column %d: %s" % (line, column, problem))
 
 
 def load(text):
@@ -155,6 +160,27 @@ def _prepare(text):
                        "(\\u%04X) inside double quotes" % (char, char))
         raise YamlError(problem, line + 1, column + 1)
     return text
+
+
+def _skip_flow(text, pos):
+    """Past the blanks, line breaks and comments at ``pos`` inside [ ] or { }."""
+    while True:
+        pos = _FLOW_BLANKS.match(text, pos).end()
+        if text[pos] != "#":
+            return pos
+        pos = _COMMENT_TEXT.match(text, pos).end()
+
+
+def _skip_lines(text, pos):
+    """Past the line break at ``pos`` and the blank and comment lines after it, up to the next line's first
+    character that is not a space."""
+    while True:
+        pos = _LINE_BLANKS.match(text, pos).end()
+        if text[pos] != "#":
+            return pos
+        pos = _COMMENT_TEXT.match(text, pos).end()
+        if text[pos] != "\n":
+            return pos
 
 
 def _go_int(text):
@@ -394,11 +420,11 @@ class _Reader:
         if text[pos] in " \t\n#":
             # Blanks, comments and line breaks up to the next token (tabs only where go-yaml skips them).
             if self.flow_level:
-                pos = _SKIP_FLOW.match(text, pos).end()
+                pos = _skip_flow(text, pos)
             else:
                 pos = (_SKIP_SPACES if self.allow_key else _SKIP_BLANKS).match(text, pos).end()
                 if text[pos] == "\n":
-                    pos = _SKIP_LINES.match(text, pos).end()
+                    pos = _skip_lines(text, pos)
                     self.allow_key = True
             if pos != start:
                 breaks = text.count("\n", start, pos)
@@ -615,12 +641,14 @@ class _Reader:
             self.keys[-1] = (self.taken + len(self.tokens), not flow and self.indent == column, pos, line, column)
             self.allow_key = False
         indent = self.indent + 1
-        run = (_PLAIN_FLOW if flow else _PLAIN_BLOCK).match
+        run = _PLAIN_FLOW_RUN.match if flow else _PLAIN_BLOCK_RUN.match
         chunks = []
         joint = None
         broken = False
         while True:
             end = run(text, pos).end()
+            if end > pos and text[end - 1] == ":" and text[end] in _BLANKZ:
+                end -= 1  # ': ' ends a plain scalar; a ':' before anything else is part of it
             if end == pos:
                 break
             if joint is not None:

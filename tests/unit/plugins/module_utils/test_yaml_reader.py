@@ -839,6 +839,9 @@ def test_module_is_standard_library_and_python38():
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "re"}, imported
+            if node.module.endswith("plugins.module_utils"):  # errors: YamlError is an InputError; standard library only
+                imported.update(alias.name for alias in node.names)
+            else:
+                imported.add(node.module.split(".")[0])
+    assert imported <= {"__future__", "re", "errors"}, imported
     assert max(len(line) for line in source.splitlines()) <= 160
