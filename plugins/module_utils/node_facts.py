@@ -38,23 +38,13 @@ LOG_REQUIREMENTS = {"kernel": (4, 14), "libseccomp": (2, 4, 0), "runc": (1, 0, 0
 def read_text(path, limit=1024 * 1024):
     """A /proc or /sys file's text (undecodable bytes replaced), or None when it cannot be read: informational.
 
-    Read in small chunks: /proc/sys answers a single large read() with ENOMEM, and its files report size 0.
-    Anything but a regular file (a FIFO would block) is not read.
+    errors.read_file reads in small chunks (/proc/sys answers one large read() with ENOMEM) and never opens
+    anything but a regular file (a FIFO would block).
     """
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        chunks, size = [], 0
-        with open(path, "rb") as handle:
-            while size <= limit:
-                chunk = handle.read(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-    except (IOError, OSError):
+        return errors.read_file(path, limit, encoding=None).decode("utf-8", "replace")
+    except errors.InputError:
         return None
-    return b"".join(chunks)[:limit].decode("utf-8", "replace")
 
 
 def ignore(message):
