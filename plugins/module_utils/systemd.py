@@ -44,6 +44,7 @@ __metaclass__ = type
 
 import errno
 import os
+import stat
 import re
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files
@@ -324,10 +325,13 @@ def find_unit(name, unit_path=UNIT_PATH, root="/"):
 
 
 def _masks(path):
+    """systemd's null_or_empty(): an empty regular file or a character device (a link to /dev/null) masks; a FIFO
+    of size 0 does not, and is refused when it is read."""
     try:
-        return os.path.realpath(path) == "/dev/null" or os.path.getsize(path) == 0
+        info = os.stat(path)
     except OSError:
         return False
+    return (stat.S_ISREG(info.st_mode) and info.st_size == 0) or stat.S_ISCHR(info.st_mode)
 
 
 def read_text(path):

@@ -4,6 +4,8 @@ read in test_node_layouts.py."""
 
 import os
 
+import pytest
+
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import systemd as S
 
 # kubespray's kubelet.service.j2 rendered: ExecStart over several lines, tab-indented continuations.
@@ -118,6 +120,17 @@ def test_a_drop_in_linked_to_dev_null_or_an_empty_unit_masks(tmp_path):
     assert unit["drop_ins"] == [] and unit["environment"] == {}
     write(tmp_path, "/etc/systemd/system/kubelet.service", "")
     assert S.read_unit("kubelet.service", root=str(tmp_path))["masked"] is True
+
+
+def test_a_fifo_named_as_a_drop_in_is_not_a_mask_but_a_file_that_cannot_be_read(tmp_path):
+    # A FIFO's size is 0 too, but systemd's null_or_empty() masks only empty regular files and character devices.
+    write(tmp_path, "/usr/lib/systemd/system/kubelet.service", "[Service]\nExecStart=/usr/bin/kubelet\n")
+    fifo = os.path.join(str(tmp_path), "etc/systemd/system/kubelet.service.d/10-kubeadm.conf")
+    os.makedirs(os.path.dirname(fifo))
+    os.mkfifo(fifo)
+    with pytest.raises(S.UnitError) as raised:
+        S.read_unit("kubelet.service", root=str(tmp_path))
+    assert fifo in str(raised.value) and "not a regular file" in str(raised.value)
 
 
 def test_environment_files_win_over_environment_and_later_files_over_earlier(tmp_path):

@@ -88,6 +88,9 @@ def edit(relative, old, new):
 
 # id: (layout, setup(root), words the message must hold ("{root}" is the copy))
 REFUSED = {
+    # A FIFO is never opened (it would block), and is no mask: systemd masks only empty regular files and devices.
+    "unit-file-is-a-fifo": ("kind", replace("etc/systemd/system/kubelet.service", "FIFO"),
+                            ["{root}/etc/systemd/system/kubelet.service: is not a regular file"]),
     "unit-file-is-a-directory": ("kind", replace("etc/systemd/system/kubelet.service", "DIR"),
                                  ["{root}/etc/systemd/system/kubelet.service: is a directory"]),
     "unit-drop-in-unreadable": ("kind", chmod(UNIT_D + "10-kubeadm.conf", 0o000), ["{root}/" + UNIT_D + "10-kubeadm.conf: is not readable"]),
@@ -135,9 +138,8 @@ WARNED = {
     "config-dir-drop-in-a-list": ("eks-al2023", replace(EKS_DROP_IN, "[1, 2]"), "kubelet", ["40-nodeadm.conf", "must be a YAML map"]),
     # unit drop-in entries systemd does not read
     "unit-drop-in-entry-a-directory": ("kind", replace(UNIT_D + "20-x.conf", "DIR"), None, ["20-x.conf: is a directory", "skipped"]),
-    # never opened (it would block): systemd.find_unit takes an entry of size 0 for a mask
+    # never opened (it would block)
     "unit-drop-in-entry-a-fifo": ("kind", replace(UNIT_D + "20-x.conf", "FIFO"), None, []),
-    "unit-file-is-a-fifo": ("kind", replace("etc/systemd/system/kubelet.service", "FIFO"), None, []),
     # containerd
     "containerd-config-is-a-directory": ("kind", replace(CONTAINERD, "DIR"), "runtime", ["config.toml: is a directory"]),
     "containerd-config-is-a-fifo": ("kind", replace(CONTAINERD, "FIFO"), "runtime", ["config.toml: is not a regular file"]),
