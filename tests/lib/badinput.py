@@ -80,3 +80,20 @@ def assert_refused(result, *words):
     assert "this is a bug" not in result.get("msg", ""), result["msg"]
     for word in words:
         assert str(word) in result["msg"], "%r not in the message: %s" % (word, result["msg"])
+
+
+def write(path, data, mode=None):
+    """Write ``data`` (bytes, text, or anything JSON) at the pathlib ``path``, making its parents; its path as text."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data if isinstance(data, str) else json.dumps(data))
+    if mode is not None:
+        os.chmod(str(path), mode)
+    return str(path)
+
+
+def warnings_of(result):
+    """The task's warnings as text: ansible-core 2.19+ gives each as a dict with event.msg."""
+    return [w if isinstance(w, str) else (w.get("event") or {}).get("msg") or str(w) for w in result.get("warnings") or []]

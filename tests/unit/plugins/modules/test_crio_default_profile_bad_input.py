@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from lib.badinput import assert_refused, run_module, snapshot
+from lib.badinput import assert_refused, run_module, snapshot, warnings_of, write
 
 NODES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "data", "nodes")
 PROFILE = {"defaultAction": "SCMP_ACT_LOG", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}
@@ -39,20 +39,6 @@ def drop_in(node):
 
 def crio(node, tmp_path, **args):
     return run_module("crio_default_profile", options(node, **args), tmp_path, timeout=TIMEOUT)
-
-
-def write(path, data, mode=None):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data if isinstance(data, str) else json.dumps(data))
-    if mode is not None:
-        os.chmod(str(path), mode)
-
-
-def warnings_of(result):
-    return [w if isinstance(w, str) else (w.get("event") or {}).get("msg") or str(w) for w in result.get("warnings") or []]
 
 
 def put(relative, data, mode=None):
@@ -185,7 +171,7 @@ LEAVING = {
     "record-of-another-drop-in": (edit_record(path="/etc/crio/crio.conf.d/other.conf"), ["path: is the record of another drop-in"]),
     "record-is-a-directory": (lambda node: record(node).unlink() or record(node).mkdir() or dict(state="absent"),
                               ["original-99-k8s-seccomp-default.conf.json: is a directory"]),
-    "drop-in-edited-since": (lambda node: write(drop_in(node), drop_in(node).read_text() + "log_level = \"debug\"\n")
+    "drop-in-edited-since": (lambda node: not write(drop_in(node), drop_in(node).read_text() + "log_level = \"debug\"\n")
                              or dict(state="absent"), ["99-k8s-seccomp-default.conf: has changed since complain mode wrote it"]),
 }
 

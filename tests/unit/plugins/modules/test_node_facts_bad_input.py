@@ -20,7 +20,7 @@ import shutil
 
 import pytest
 
-from lib.badinput import assert_refused, run_module, snapshot
+from lib.badinput import assert_refused, run_module, snapshot, warnings_of
 
 NODES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "data", "nodes")
 TIMEOUT = 60
@@ -44,10 +44,6 @@ def copy(layout, tmp_path):
 
 def facts(root, tmp_path):
     return run_module("node_facts", dict(root=str(root), as_fact=False, check_health=False), tmp_path, timeout=TIMEOUT)
-
-
-def warnings_of(result):
-    return [w if isinstance(w, str) else (w.get("event") or {}).get("msg") or str(w) for w in result.get("warnings") or []]
 
 
 def replace(relative, data=None, mode=None):

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from lib.badinput import assert_refused, run_module, snapshot
+from lib.badinput import assert_refused, run_module, snapshot, warnings_of, write
 
 OCI = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}
 TIMEOUT = 60  # a FIFO read would block forever: the run is killed instead of hanging the suite
@@ -28,25 +28,6 @@ def node(tmp_path):
 def profile(node, tmp_path, **args):
     args = dict(dict(kubelet_root_dir=str(node / "kubelet")), **args)
     return run_module("profile", args, tmp_path, timeout=TIMEOUT)
-
-
-def warnings_of(result):
-    """The task's warnings as text: ansible-core 2.19+ gives each as a dict with event.msg."""
-    texts = []
-    for warning in result.get("warnings") or []:
-        texts.append(warning if isinstance(warning, str) else (warning.get("event") or {}).get("msg") or str(warning))
-    return texts
-
-
-def write(path, data, mode=None):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data if isinstance(data, str) else json.dumps(data))
-    if mode is not None:
-        os.chmod(str(path), mode)
-    return str(path)
 
 
 def base_src(data, mode=None):
