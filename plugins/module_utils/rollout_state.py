@@ -22,7 +22,8 @@ STAGES = ("feature_gate", "audit", "enforce")
 # Results each stage records; the first of each tuple are the results that count as done.
 RESULTS = {
     "feature_gate": (("changed", "unchanged"), ("failed", "removed")),
-    "audit": (("passed",), ("in progress", "stopped")),
+    # "stopped" is what versions before 0.6.0 wrote for "held"; it is read as that.
+    "audit": (("passed",), ("in progress", "held", "stopped")),
     "enforce": (("enforced",), ("in progress", "rolled back", "not retried")),
 }
 HISTORY = 20
@@ -97,6 +98,11 @@ def check_result(stage, result):
         raise StateError("result=%r is not a result of stage %s; valid: %s" % (result, stage, ", ".join(valid)))
 
 
+def resume_all(state, kubelet_version=None, seccomp_default=None, retry=False):
+    """``resume`` of every stage, by stage name."""
+    return dict((stage, resume(state, stage, kubelet_version, seccomp_default, retry)) for stage in STAGES)
+
+
 def record(state, stage, result, at, run_id=None, details=None):
     """``state`` with ``stage``'s result; the same result again only refreshes nothing (a re-run changes nothing)."""
     check_result(stage, result)
@@ -126,11 +132,11 @@ def _when(entry):
 def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False):
     """What a (re-)run does with ``stage`` on this node: {'action': run|skip|refuse|recover, 'reason', 'earlier'}.
 
-    Stage 1 is done for the kubelet version it ran on (an upgraded kubelet may need its gate removed). Stage 2 is
-    done once passed, or once the node is enforced; a stopped audit runs again, since it changes nothing for good.
-    Stage 3 is done while seccompDefault is still on; a node that was rolled back - by stage 3, by rollback.yml or
-    by hand - is refused unless ``retry``. A stage 3 left "in progress" was interrupted, not failed: it is recovered
-    (its files put back from the recorded backups) and run again.
+    The feature gate is done for the kubelet version it ran on (an upgraded kubelet may need its gate removed). The
+    audit is done once passed, or once the node is enforced; a held node is audited again, since the audit changes
+    nothing for good. Enforcement is done while seccompDefault is still on; a node that was rolled back - by the
+    enforce stage, by rollback.yml or by hand - is refused unless ``retry``. A stage left "in progress" was
+    interrupted, not failed: it is recovered (its files put back from the recorded backups) and run again.
     """
     if stage not in RESULTS:
         raise StateError("stage=%r is not a stage; valid: %s" % (stage, ", ".join(STAGES)))
@@ -140,25 +146,26 @@ def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False
         if earlier and done(state, stage):
             ran_on = (earlier.get("details") or {}).get("kubelet_version")
             if ran_on == kubelet_version:
-                return dict(action="skip", reason="stage 1 done in %s (kubelet %s)" % (_when(earlier), ran_on), earlier=earlier)
-            return dict(action="run", reason="stage 1 ran on kubelet %s in %s; the kubelet is %s now" % (
+                return dict(action="skip", reason="the feature gate was done in %s (kubelet %s)" % (_when(earlier), ran_on),
+                            earlier=earlier)
+            return dict(action="run", reason="the feature gate was done on kubelet %s in %s; the kubelet is %s now" % (
                 ran_on, _when(earlier), kubelet_version), earlier=earlier)
-        return dict(action="run", reason="stage 1 not done yet", earlier=earlier)
+        return dict(action="run", reason="the feature gate is not done yet", earlier=earlier)
     if stage == "audit":
         if earlier and earlier.get("result") == "in progress":
-            return dict(action="recover", reason="stage 2 was interrupted on this node in %s (complain mode may still be "
-                        "on); its files are put back byte for byte and stage 2 starts again" % _when(earlier), earlier=earlier)
+            return dict(action="recover", reason="the audit was interrupted on this node in %s (complain mode may still be "
+                        "on); its files are put back byte for byte and the audit starts again" % _when(earlier), earlier=earlier)
         if enforce and done(state, "enforce") and seccomp_default:
             return dict(action="skip", reason="already enforced in %s" % _when(enforce), earlier=earlier)
         if earlier and done(state, stage):
-            return dict(action="skip", reason="stage 2 passed in %s" % _when(earlier), earlier=earlier)
+            return dict(action="skip", reason="the audit passed in %s" % _when(earlier), earlier=earlier)
         if earlier:
-            return dict(action="run", reason="stage 2 stopped this node in %s; auditing again" % _when(earlier), earlier=earlier)
-        return dict(action="run", reason="stage 2 not done yet", earlier=earlier)
+            return dict(action="run", reason="the audit held this node in %s; auditing again" % _when(earlier), earlier=earlier)
+        return dict(action="run", reason="the audit is not done yet", earlier=earlier)
     # enforce
     if earlier and earlier.get("result") == "in progress":
-        return dict(action="recover", reason="stage 3 was interrupted on this node in %s (the run stopped or lost the node "
-                    "before it finished); its files are put back byte for byte and stage 3 starts again" % _when(earlier),
+        return dict(action="recover", reason="enforcement was interrupted on this node in %s (the run stopped or lost the "
+                    "node before it finished); its files are put back byte for byte and enforcement starts again" % _when(earlier),
                     earlier=earlier)
     if earlier and done(state, stage):
         if seccomp_default:
@@ -167,7 +174,7 @@ def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False
     elif earlier:
         why = "rolled back in %s: %s" % (_when(earlier), (earlier.get("details") or {}).get("error") or earlier.get("result"))
     else:
-        return dict(action="run", reason="stage 3 not done yet", earlier=earlier)
+        return dict(action="run", reason="enforcement is not done yet", earlier=earlier)
     if retry:
         return dict(action="run", reason=why + "; enabling again as asked (seccomp_enforce_retry_rolled_back)", earlier=earlier)
     return dict(action="refuse", reason=why + "; not enabled again unless asked (seccomp_enforce_retry_rolled_back=true)",

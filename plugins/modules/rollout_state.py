@@ -15,16 +15,20 @@ description:
   - Keeps the rollout's progress on the node itself, in one JSON file, so that a rollout that was interrupted - killed
     between batches, a node unreachable, a batch rolled back - resumes where it stopped when it is run again, from any
     controller.
-  - Without O(stage) the module only reads. With O(stage) alone it also says in RV(resume) what a run does with that
-    stage on this node - run it, skip it because it is done, refuse it because the node was rolled back, or recover
-    it first because an earlier run was interrupted on it. With O(stage) and O(result) it records that result, with the time and
-    O(run_id), and keeps the last 20 results as history. Recording the same result and details again changes nothing.
+  - Without O(stage) or O(records) the module only reads, and says in RV(resumes) what a run does with each stage on
+    this node - run it, skip it because it is done, refuse it because the node was rolled back, or recover it first
+    because an earlier run was interrupted on it. With O(stage) alone it says the same for that stage in RV(resume).
+    With O(stage) and O(result) it records that result, with the time and O(run_id), and keeps the last 20 results as
+    history; O(records) records several stages' results at once, in one write. Recording the same result and details
+    again changes nothing.
   - Results per stage - C(feature_gate) C(changed), C(unchanged) (done), C(failed) or C(removed) (by
-    C(rollback.yml)); C(audit) C(in progress), C(passed) (done) or C(stopped); C(enforce) C(in progress),
+    C(rollback.yml)); C(audit) C(in progress), C(passed) (done) or C(held) (the audit found calls the default profile
+    would block; C(stopped), written by versions before 0.6.0, is read as C(held)); C(enforce) C(in progress),
     C(enforced) (done), C(rolled back) or C(not retried). C(in progress) is recorded with the kubelet files' backups
     as soon as they are written.
-  - The roles skip a stage that is done, never enable a node whose last C(enforce) result is C(rolled back) unless
-    asked, and put an interrupted stage 2 or 3 (still C(in progress)) back byte for byte before running it again.
+  - The rollout skips a stage that is done, never enables a node whose last C(enforce) result is C(rolled back) unless
+    asked, and puts an interrupted audit or enforcement (still C(in progress)) back byte for byte before running it
+    again.
 options:
   path:
     description: The state file on the node.
@@ -41,17 +45,22 @@ options:
     description: What the caller wants kept with the result (such as the kubelet version or the error).
     type: dict
     default: {}
+  records:
+    description: Several results to record in one write, in order; each has C(stage), C(result) and optionally
+      C(details). Not with O(stage).
+    type: list
+    elements: dict
   run_id:
     description: The run that recorded the result.
     type: str
   kubelet_version:
-    description: Without O(result) - the node's kubelet version, for RV(resume) of stage 1.
+    description: When reading - the node's kubelet version, for the feature gate's RV(resume).
     type: str
   seccomp_default:
-    description: Without O(result) - whether C(seccompDefault) is on now, for RV(resume) of stages 2 and 3.
+    description: When reading - whether C(seccompDefault) is on now, for the audit's and enforcement's RV(resume).
     type: bool
   retry:
-    description: Without O(result) - enable a node again whose stage 3 was rolled back (RV(resume) says C(run)).
+    description: When reading - enable a node again whose enforcement was rolled back (RV(resume) says C(run)).
     type: bool
     default: false
 attributes:
@@ -77,13 +86,19 @@ EXAMPLES = r"""
   k8s.seccomp_default.rollout_state:
   register: node_state
 
-- name: Decide whether stage 3 runs here
+- name: Decide what this run does with each stage here
   k8s.seccomp_default.rollout_state:
-    stage: enforce
+    kubelet_version: "{{ seccomp_node.kubelet.version }}"
     seccomp_default: "{{ seccomp_node.kubelet.seccomp_default.effective }}"
-  register: enforce_resume
+  register: node_plan
 
-- name: Record that stage 3 enforced this node
+- name: The audit passed and enforcement takes over
+  k8s.seccomp_default.rollout_state:
+    records:
+      - {stage: audit, result: passed}
+      - {stage: enforce, result: in progress, details: {files: []}}
+
+- name: Record that enforcement is done on this node
   k8s.seccomp_default.rollout_state:
     stage: enforce
     result: enforced
@@ -106,6 +121,10 @@ resume:
     for the log and the report) and C(earlier) (the stage's last entry).
   returned: when O(stage) is given without O(result)
   type: dict
+resumes:
+  description: Without O(stage) and O(records) - RV(resume) of every stage, by stage name.
+  returned: when neither O(stage) nor O(records) is given
+  type: dict
 done:
   description: The stages whose last result counts as done.
   returned: always
@@ -121,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, text_diff
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import (
-    SEAL, STAGES, done, dumps, load_checked, record, resume)
+    SEAL, STAGES, done, dumps, load_checked, record, resume, resume_all)
 
 EDITED = ("its content is not what this collection recorded (it no longer matches the %s recorded in it): it was edited "
           "or damaged after it was written" % SEAL)
@@ -153,6 +172,24 @@ def write_state(path, before, after):
         raise errors.os_error(exc, target, "written")
 
 
+def record_entry(entry, field):
+    """One item of ``records``: stage, result and details, checked."""
+    unknown = sorted(set(entry) - set(("stage", "result", "details")))
+    if unknown:
+        raise errors.InputError("has keys this module does not take", field=field, value=unknown[0],
+                                expected="stage, result and details")
+    if entry.get("stage") not in STAGES:
+        raise errors.InputError("is not a stage", field=field + ".stage", value=entry.get("stage"),
+                                expected="one of %s" % ", ".join(STAGES))
+    if not isinstance(entry.get("result"), str):
+        raise errors.InputError("is not a result", field=field + ".result", value=entry.get("result"),
+                                expected="one of the stage's results (see the module's description)")
+    details = entry.get("details") or {}
+    if not isinstance(details, dict):
+        raise errors.InputError("is not a mapping", field=field + ".details", value=details, expected="a mapping")
+    return dict(stage=entry["stage"], result=entry["result"], details=details)
+
+
 def state_module(module):
     params = module.params
     path, stage = params["path"], params["stage"]
@@ -162,18 +199,25 @@ def state_module(module):
     previous = state["stages"].get(stage) if stage else None
     changed = False
     decision = None
+    writes = [dict(stage=stage, result=params["result"], details=params["details"])] if stage and params["result"] else []
+    for number, entry in enumerate(params["records"] or []):
+        writes.append(record_entry(entry, "records[%d]" % number))
     if stage and params["result"] is None:
         decision = resume(state, stage, params["kubelet_version"], params["seccomp_default"], params["retry"])
-    elif stage:
-        at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-        state, changed = record(state, stage, params["result"], at, params["run_id"], params["details"])
+    at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    for entry in writes:
+        state, one_changed = record(state, entry["stage"], entry["result"], at, params["run_id"], entry["details"])
+        changed = changed or one_changed
     if changed and edited:
-        raise errors.InputError("%s; recording %s=%r would overwrite that, so nothing was written. To keep the edit and record "
+        raise errors.InputError("%s; recording %s would overwrite that, so nothing was written. To keep the edit and record "
                                 "on top of it, remove its %r field; to start the node afresh, move the file aside"
-                                % (EDITED, stage, params["result"], SEAL), path=path)
+                                % (EDITED, ", ".join("%s=%r" % (entry["stage"], entry["result"]) for entry in writes), SEAL),
+                                path=path)
     result = dict(changed=changed, state=state, previous=previous, done=[name for name in STAGES if done(state, name)])
     if decision is not None:
         result["resume"] = decision
+    if not stage and not writes:
+        result["resumes"] = resume_all(state, params["kubelet_version"], params["seccomp_default"], params["retry"])
     if changed:
         after_bytes = dumps(state)
         if module._diff:
@@ -193,9 +237,11 @@ def main():
             seccomp_default=dict(type="bool"),
             retry=dict(type="bool", default=False),
             details=dict(type="dict", default={}),
+            records=dict(type="list", elements="dict"),
             run_id=dict(type="str"),
         ),
         required_by=dict(result="stage"),
+        mutually_exclusive=[("stage", "records")],
         supports_check_mode=True,
     )
     errors.run_module(module, state_module)

@@ -72,7 +72,7 @@ def test_a_file_that_is_not_ours_is_refused_naming_it(data, message):
 def test_unknown_stages_and_results_are_named_with_the_valid_ones():
     with pytest.raises(S.StateError, match="stage='gate' is not a stage; valid: feature_gate, audit, enforce"):
         S.record(S.empty(), "gate", "changed", "t")
-    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, in progress, stopped"):
+    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, in progress, held, stopped"):
         S.record(S.empty(), "audit", "done", "t")
 
 
