@@ -5,8 +5,8 @@
 
 The findings (audit_scan entries from complain mode, syscall_trace entries from observe-only mode) are
 joined to the node's pods. A finding blocks the gate only when its container will run under RuntimeDefault
-once SeccompDefault is on (k8s-facts.md 3): containers that stay Unconfined (privileged, explicit
-Unconfined) or keep their Localhost profile, host processes, and processes that cannot be attributed are
+once SeccompDefault is on (docs/kubernetes-facts.md#effective-profile-rules): containers that stay Unconfined
+(privileged, explicit Unconfined) or keep their Localhost profile, host processes, and processes that cannot be attributed are
 reported apart. For each blocked workload the suggested Localhost profile is kubernetes/default plus
 exactly the syscalls it was seen to need.
 """

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""The seccomp profile each container really gets: kubelet rules, then runtime rules (k8s-facts.md 3).
+"""The seccomp profile each container really gets: kubelet rules, then runtime rules
+(docs/kubernetes-facts.md#effective-profile-rules).
 
 Plain Python over plain dicts (Pods as the API returns them), fast enough for whole clusters.
 """
@@ -92,7 +93,7 @@ def go_join_clean(*parts):
 
 
 def localhost_name_problem(name):
-    """The API server's rules for localhostProfile (k8s-facts.md 3.5), or None."""
+    """The API server's rules for localhostProfile (docs/kubernetes-facts.md#localhost-profile-names), or None."""
     if name.startswith("/"):
         return "must be a relative path"
     if ".." in re.split(r"[/\\]", name):
@@ -105,7 +106,8 @@ def runtime_rules(runtime, field="runtime"):
 
     CRI-O 1.33+ ``privileged_seccomp_profile`` gives privileged containers that profile; a containerd runtime handler
     whose ``base_runtime_spec`` holds a seccomp filter keeps it for containers that request none (Unconfined,
-    privileged); CRI-O 1.34+ lets a handler replace what RuntimeDefault means (k8s-facts.md 5).
+    privileged); CRI-O 1.34+ lets a handler replace what RuntimeDefault means
+    (docs/kubernetes-facts.md#runtime-default-profiles-and-knobs).
     """
     if runtime is None:
         return None
@@ -230,7 +232,7 @@ def _container_entry(container, kind, pod_profile, annotations, windows, seccomp
             warnings.append("seccompProfile type %r is unknown to this kubelet, which applies Unconfined" % requested)
             requested = "Unconfined"
     if privileged:
-        # The runtimes drop the profile of privileged containers (k8s-facts.md 3.2).
+        # The runtimes drop the profile of privileged containers (docs/kubernetes-facts.md#privileged-containers).
         if chosen is not None and requested != "Unconfined":
             warnings.append("privileged containers run Unconfined; the %s profile is not applied" % requested)
         entry.update(type="Unconfined", source="privileged", localhost_path=None)

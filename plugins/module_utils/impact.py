@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""What changes on a node when its kubelet turns seccompDefault on, pod by pod (k8s-facts.md 3.3)."""
+"""What changes on a node when its kubelet turns seccompDefault on, pod by pod.
+
+Rules: docs/kubernetes-facts.md#effective-profile-algorithm.
+"""
 
 from __future__ import absolute_import, division, print_function
 

@@ -3,8 +3,8 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The kubelet's side of SeccompDefault: versions, the feature gate, and its configuration files.
 
-The gate lifecycle and the kubelet's merge rules are in k8s-facts.md sections 1 and 2; this file
-is the one place that encodes them.
+The gate lifecycle and the kubelet's merge rules are in docs/kubernetes-facts.md#seccompdefault-gate-lifecycle and
+docs/kubernetes-facts.md#kubelet-config-files-and-drop-ins; this file is the one place that encodes them.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -31,7 +31,7 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 KUBEADM_DROP_IN = "10-kubeadm.conf"
 RUNTIME_DEFAULT_ENDPOINT = "unix:///run/containerd/containerd.sock"
-# SCMP_ACT_LOG needs all three (k8s-facts.md 5.3).
+# SCMP_ACT_LOG needs all three (docs/kubernetes-facts.md#log-action-requirements).
 LOG_REQUIREMENTS = {"kernel": (4, 14), "libseccomp": (2, 4, 0), "runc": (1, 0, 0)}
 
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""The Pod Security Standards seccomp checks, as Pod Security Admission runs them (k8s-facts.md 4).
+"""The Pod Security Standards seccomp checks, as Pod Security Admission runs them
+(docs/kubernetes-facts.md#pod-security-standards).
 
 Mirrors pod-security-admission `policy/check_seccompProfile_baseline.go` and
 `policy/check_seccompProfile_restricted.go`: same versions, same order of containers, same messages.

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Seccomp profiles: parse, resolve, derive the built-in variants, validate and compile.
 
-Formats (k8s-facts.md section 6):
+Formats (docs/kubernetes-facts.md#profile-formats):
 
 * moby format (Docker's ``default.json``, containers/common's ``seccomp.json``): ``archMap`` and
   per-rule ``includes``/``excludes`` by ``caps``, ``arches`` and ``minKernel``.  Runtimes resolve it
@@ -438,8 +438,8 @@ def _kernel_at_least(kernel, wanted):
 def resolve_profile(profile, fmt, arch="x86_64", capabilities=None, kernel=None, source="profile"):
     """Return the plain OCI profile a runtime would hand to runc on this architecture.
 
-    For moby profiles this follows moby's setupSeccomp (k8s-facts.md 6.1): the archMap entry of the
-    native architecture gives ``architectures``; a rule is dropped when an ``excludes`` condition
+    For moby profiles this follows moby's setupSeccomp (docs/kubernetes-facts.md#moby-format): the archMap entry
+    of the native architecture gives ``architectures``; a rule is dropped when an ``excludes`` condition
     matches (arch listed, any cap in the bounding set, kernel >= minKernel) or an ``includes``
     condition does not (arch not listed, not all caps present, kernel < minKernel).
     OCI profiles are already resolved; they must cover the requested architecture.
@@ -526,7 +526,7 @@ def _normalize_arg(arg):
 
 
 # ---------------------------------------------------------------------------------------------
-# The built-in profiles (k8s-facts.md 6.4; names from kubernetes/enhancements#1257)
+# The built-in profiles (docs/kubernetes-facts.md#built-in-profiles; names from kubernetes/enhancements#1257)
 
 
 def derive_builtin_profiles(resolved):
@@ -583,8 +583,8 @@ def localhost_profiles(builtin, subdir, custom, base=None, base_source="base", a
     """[(localhostProfile name, plain OCI profile)] for the chosen built-ins and the custom profiles.
 
     Custom profiles in moby format are resolved too: containerd ignores archMap, includes and
-    excludes in Localhost files (k8s-facts 6.4).  Raises ProfileError.  ``warnings``, a list, receives
-    (source, text) for what is installed all the same (capabilities that do not exist).
+    excludes in Localhost files (docs/kubernetes-facts.md#built-in-profiles).  Raises ProfileError.  ``warnings``,
+    a list, receives (source, text) for what is installed all the same (capabilities that do not exist).
     """
     warnings = [] if warnings is None else warnings
     if capabilities is not None:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Container runtime configuration: CRI-O's default seccomp profile (k8s-facts.md 5.2).
+"""Container runtime configuration: CRI-O's default seccomp profile (docs/kubernetes-facts.md#cri-o-knobs).
 
 CRI-O reads /etc/crio/crio.conf, then every file of /etc/crio/crio.conf.d in lexical order, a later file's key
 replacing an earlier one's; `[crio.runtime] seccomp_profile` replaces the profile RuntimeDefault gets and
@@ -176,7 +176,8 @@ def load_original(record_path, path=None):
     return dict(record, content=content)
 
 
-# --- what the runtime itself adds to or changes in a container's seccomp profile (k8s-facts.md 5) ---
+# --- what the runtime itself adds to or changes in a container's seccomp profile
+# (docs/kubernetes-facts.md#runtime-default-profiles-and-knobs) ---
 
 # containerd's CRI runtime plugin: version 2 (containerd 1.x) and version 3/4 (containerd 2.x).
 CONTAINERD_CRI_PLUGINS = {2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime",

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Observe-only complain mode: trace the syscalls containers make, without touching them (k8s-facts.md 5.1).
+"""Observe-only complain mode: trace the syscalls containers make, without touching them
+(docs/kubernetes-facts.md#containerd-knobs).
 
 containerd has no setting that turns RuntimeDefault into a logging profile, so on such nodes the syscalls
 are watched from outside: bpftrace on the raw_syscalls:sys_enter tracepoint prints each (process, syscall,

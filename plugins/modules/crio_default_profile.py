@@ -20,7 +20,8 @@ description:
     back byte for byte, checks their sha256, reloads CRI-O and forgets them.
   - Fails, changing nothing, when a file CRI-O reads after the drop-in sets C(seccomp_profile) too (it would win), when
     a CRI-O configuration file is not valid TOML, or when O(profile) is not a readable JSON profile.
-  - containerd has no such setting (k8s-facts.md 5.1); use M(k8s.seccomp_default.syscall_trace) there.
+  - containerd has no such setting (docs/kubernetes-facts.md#containerd-knobs); use M(k8s.seccomp_default.syscall_trace)
+    there.
 options:
   state:
     description: C(present) enters complain mode; C(absent) leaves it.

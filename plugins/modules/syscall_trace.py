@@ -12,8 +12,8 @@ module: syscall_trace
 short_description: Observe-only complain mode - trace the syscalls of a node's containers and judge them against a profile
 version_added: 0.3.0
 description:
-  - containerd has no setting that makes RuntimeDefault log instead of block (k8s-facts.md 5.1). This module watches
-    the containers from outside instead, without restarting or changing any of them.
+  - containerd has no setting that makes RuntimeDefault log instead of block (docs/kubernetes-facts.md#containerd-knobs).
+    This module watches the containers from outside instead, without restarting or changing any of them.
   - O(state=started) starts a detached tracer on the node - bpftrace on the C(raw_syscalls:sys_enter) tracepoint,
     printing each (process, syscall) once, and a collector that attributes each new process to its pod and container
     through C(/proc/<pid>/cgroup) at once and keeps what it saw in O(state_dir). Host processes are left out.

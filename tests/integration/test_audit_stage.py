@@ -55,7 +55,8 @@ def stage2(make_fleet, tmp_path_factory):
     before = dict((node, tree(state, node, *watched)) for node in state["nodes"])
     output = tmp_path_factory.mktemp("stage2")
     # The lab's nodes share one kernel, so one node's complain-mode records would use up the printk rate limit
-    # of all of them (and stage 2 refuses throttled records); lifted as an operator would (k8s-facts.md 7.5).
+    # of all of them (and stage 2 refuses throttled records); lifted as an operator would
+    # (docs/kubernetes-facts.md#delivery-and-rate-limits).
     with printk_unthrottled():
         run = run_playbook(ROLLOUT, state["inventory"], output, {
             "seccomp_stages": ["audit"], "seccomp_serial": 3, "seccomp_audit_soak": "12s", "seccomp_audit_soak_steps": 3})

@@ -2,7 +2,7 @@
 
 Profiles come from a real module run into a scratch kubelet root; processes run in runc containers
 with a busybox-static rootfs; records are read from /dev/kmsg (no auditd here, so the kernel prints
-them there, k8s-facts 7.5).
+them there, docs/kubernetes-facts.md#delivery-and-rate-limits).
 """
 
 import json
@@ -69,7 +69,7 @@ def test_default_denies_unshare_with_eperm_and_no_record(installed, bundle):
     result, records = run_logged(bundle, ["/bin/unshare", "-U", "/bin/true"], installed["kubernetes/default.json"])
     assert result.returncode != 0
     assert "Operation not permitted" in result.stderr
-    assert records == [], "SCMP_ACT_ERRNO without SECCOMP_FILTER_FLAG_LOG must not log (k8s-facts 7.4)"
+    assert records == [], "SCMP_ACT_ERRNO without SECCOMP_FILTER_FLAG_LOG must not log (docs/kubernetes-facts.md#when-the-kernel-logs)"
 
 
 def test_default_audit_allows_unshare_and_logs_it(installed, bundle):

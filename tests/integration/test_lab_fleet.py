@@ -1,5 +1,5 @@
-"""The lab fleet imitates production nodes: the effective seccomp profile of k8s-facts.md 3 applied
-by real runc, cgroups named as a node names them, crash-looping containers restarted with back-off,
+"""The lab fleet imitates production nodes: the effective seccomp profile of
+docs/kubernetes-facts.md#effective-profile-rules applied by real runc, cgroups named as a node names them, crash-looping containers restarted with back-off,
 node facts read like on any node, and nothing left behind by destroy."""
 
 import json

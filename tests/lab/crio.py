@@ -1,7 +1,7 @@
 """Lab stand-in for the crio daemon: `crio --version`, and the daemon's handling of its configuration.
 
 CRI-O reads crio.conf and every file of crio.conf.d when it starts and again on SIGHUP (`systemctl reload crio`);
-`[crio.runtime] seccomp_profile` "supports live configuration reload" (k8s-facts.md 5.2). The stand-in
+`[crio.runtime] seccomp_profile` "supports live configuration reload" (docs/kubernetes-facts.md#cri-o-knobs). The stand-in
 keeps the configuration it loaded in /run/crio/lab-config.json, which the lab runtime uses for
 RuntimeDefault, so a drop-in takes effect only once CRI-O has been started or reloaded, as on a real node.
 A reload that finds invalid TOML keeps the previous configuration and logs the error, as CRI-O does.

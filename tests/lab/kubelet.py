@@ -1,6 +1,7 @@
 """A stand-in kubelet for the lab (test infrastructure: no kubelet binary can be installed here).
 
-It behaves as k8s-facts.md sections 1-3 document for the version it is given (LAB_KUBELET_VERSION):
+It behaves as docs/kubernetes-facts.md#seccompdefault-gate-lifecycle, docs/kubernetes-facts.md#kubelet-config-files-and-drop-ins
+and docs/kubernetes-facts.md#effective-profile-rules document for the version it is given (LAB_KUBELET_VERSION):
 flags and their parse errors, --config, --config-dir drop-ins (*.conf, lexical order, RFC 7386
 merge patch; the 1.28-1.29 alpha environment variable), --root-dir, --seccomp-default ORed with
 the config field, the SeccompDefault gate per version with the kubelet's error texts, /healthz on
@@ -471,7 +472,8 @@ class Kubelet:
 
 
 def effective_profile(pod, container, seccomp_default, root_dir):
-    """What the kubelet sends over CRI (k8s-facts.md 3.1): container field, pod field, then the node default."""
+    """What the kubelet sends over CRI (docs/kubernetes-facts.md#kubelet-precedence): container field, pod field, then
+    the node default."""
     container_sp = (container.get("securityContext") or {}).get("seccompProfile")
     pod_sp = ((pod.get("spec") or {}).get("securityContext") or {}).get("seccompProfile")
     chosen = container_sp if container_sp is not None else pod_sp

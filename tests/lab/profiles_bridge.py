@@ -1,7 +1,7 @@
 """CRI-O resolves moby-style profiles (archMap, includes/excludes) for each container at create time.
 
-The lab reuses the collection's moby resolution for that (k8s-facts.md 5.2: containers/common
-follows moby's setupSeccomp, except that it has no minKernel; the two default files used here
+The lab reuses the collection's moby resolution for that (docs/kubernetes-facts.md#cri-o-knobs:
+containers/common follows moby's setupSeccomp, except that it has no minKernel; the two default files used here
 have no minKernel either). Only CRI-O's resolution is borrowed: the kubelet rules and the
 containerd default are the lab's own.
 """

@@ -1,6 +1,7 @@
 """The container runtime of a lab node: containerd or CRI-O flavour, running real runc containers.
 
-What reaches runc is what the real runtime would hand it (k8s-facts.md 3.2, 5, 6.3): no seccomp
+What reaches runc is what the real runtime would hand it (docs/kubernetes-facts.md#privileged-containers,
+docs/kubernetes-facts.md#runtime-default-profiles-and-knobs, docs/kubernetes-facts.md#what-reaches-runc): no seccomp
 for privileged containers and Unconfined; the runtime's own default for RuntimeDefault (containerd:
 the profile Debian's containerd computes, captured with `ctr run --seccomp` when the lab is made;
 CRI-O: `[crio.runtime] seccomp_profile` from crio.conf and every file of crio.conf.d, else its built-in
@@ -186,7 +187,7 @@ class Runtime:
         if security_profile.get("error"):
             raise RuntimeError_(security_profile["error"])
         kind = security_profile["profile_type"]
-        if not privileged:  # both runtimes drop the profile of privileged containers (k8s-facts.md 3.2)
+        if not privileged:  # both runtimes drop it for privileged containers (docs/kubernetes-facts.md#privileged-containers)
             if kind == "RuntimeDefault":
                 seccomp = self.runtime_default()
             elif kind == "Localhost":
@@ -273,7 +274,8 @@ def load_crio_profile(path, what, data=None):
 
 
 def crio_builtin_default():
-    """containers/common's default with CRI-O's changes (k8s-facts.md 5.2), resolved for the container."""
+    """containers/common's default with CRI-O's changes (docs/kubernetes-facts.md#cri-o-knobs), resolved for the
+    container."""
     with open(os.path.join(HERE, "containers-common-seccomp.json")) as handle:
         profile = json.load(handle)
     profile = copy.deepcopy(profile)

@@ -51,7 +51,8 @@ class KernelLog:
 
 @contextlib.contextmanager
 def printk_unthrottled():
-    """Lift the printk rate limit that thins audit records printed to the kernel log (k8s-facts 7.5)."""
+    """Lift the printk rate limit that thins audit records printed to the kernel log
+    (docs/kubernetes-facts.md#delivery-and-rate-limits)."""
     with open(PRINTK_RATELIMIT) as handle:
         before = handle.read()
     with open(PRINTK_RATELIMIT, "w") as handle:

@@ -1,4 +1,5 @@
-"""The lab's stand-in kubelet starts, or refuses to, as k8s-facts.md 1-2 document for each version.
+"""The lab's stand-in kubelet starts, or refuses to, as docs/kubernetes-facts.md#seccompdefault-gate-lifecycle and
+docs/kubernetes-facts.md#kubelet-config-files-and-drop-ins document for each version.
 
 It is the oracle the collection is tested against, so its rules are checked here on their own.
 """

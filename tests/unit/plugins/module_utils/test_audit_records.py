@@ -1,5 +1,6 @@
 """The seccomp record parser against lines this machine's kernel really printed (tests/data/audit, captured with
-tools/capture_audit_corpus.py), the other forms of k8s-facts.md 7.1, and random and mutated lines."""
+tools/capture_audit_corpus.py), the other forms of docs/kubernetes-facts.md#record-layout, and random and mutated
+lines."""
 
 import os
 import platform

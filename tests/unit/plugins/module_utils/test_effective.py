@@ -1,4 +1,5 @@
-"""Effective seccomp profile per container, each case citing the rule of k8s-facts.md it checks."""
+"""Effective seccomp profile per container, each case citing the rule it checks by its section number (3.x) in
+docs/kubernetes-facts.md#effective-profile-rules."""
 
 import pytest
 

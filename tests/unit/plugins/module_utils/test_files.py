@@ -19,7 +19,7 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils import files
     ("kubernetes/default-audit.json", None),
 ])
 def test_relative_name_rules(name, problem):
-    """The API server's localhostProfile rules: relative, no '..' element (k8s-facts 3.5)."""
+    """The API server's localhostProfile rules: relative, no '..' element (docs/kubernetes-facts.md#localhost-profile-names)."""
     assert files.relative_name_problem(name) == problem
 
 

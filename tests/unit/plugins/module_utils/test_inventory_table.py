@@ -1,4 +1,5 @@
-"""The inventory checks, one table: every rule of issue 4, each row citing the fact of k8s-facts.md it checks.
+"""The inventory checks, one table: every rule of issue 4, each row citing the fact it checks by its section number:
+3.x in docs/kubernetes-facts.md#effective-profile-rules, 4 in docs/kubernetes-facts.md#pod-security-standards.
 
 A row is (fact, what is computed, expected). `what` is a function of nothing, so that rows read as
 "this input gives that answer" and each rule can be checked by whatever filter exposes it.

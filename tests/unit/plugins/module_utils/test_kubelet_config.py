@@ -1,4 +1,5 @@
-"""Version-aware kubelet configuration: the gate matrix (k8s-facts.md 1), merge rules and file edits (2)."""
+"""Version-aware kubelet configuration: the gate matrix (docs/kubernetes-facts.md#seccompdefault-gate-lifecycle),
+merge rules and file edits (docs/kubernetes-facts.md#kubelet-config-files-and-drop-ins)."""
 
 import pytest
 

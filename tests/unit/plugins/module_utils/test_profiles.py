@@ -96,7 +96,7 @@ def test_moby_structure_errors_name_field_and_value(profile, message):
         P.parse_profile(profile)
 
 
-# --- moby resolution (k8s-facts 6.1) ----------------------------------------------------------
+# --- moby resolution (docs/kubernetes-facts.md#moby-format) ----------------------------------
 
 
 def test_archmap_gives_native_arch_and_subarches():
@@ -184,7 +184,7 @@ def test_bad_kernel_parameter():
         P.builtin_profiles(None, kernel="latest")
 
 
-# --- the three built-in profiles (k8s-facts 6.4) ----------------------------------------------
+# --- the three built-in profiles (docs/kubernetes-facts.md#built-in-profiles) ----------------
 
 
 def test_builtins_from_a_real_containerd_capture():
