@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""What the runtime really applied, against what each container should have (k8s-facts.md 3, 6.3).
+"""What the runtime really applied, against what each container should have
+(docs/kubernetes-facts.md#effective-profile-rules, docs/kubernetes-facts.md#what-reaches-runc).
 
 The check the SeccompDefault announcement does by hand - `crictl inspect <id> | jq .info.runtimeSpec.linux.seccomp`
 - for every running container of a node: a container whose effective profile is RuntimeDefault or Localhost must
@@ -13,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import pod_shape
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, pod_shape
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.effective import effective_of, pods_in, runtime_rules
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, short_repr
 
@@ -47,28 +48,15 @@ def compare(inspected, pods, seccomp_default, kubelet_root_dir="/var/lib/kubelet
 
 
 def inspected_seccomp(document, where):
-    """(status, labels, seccomp filter or None) of one ``crictl inspect`` document, its shape checked."""
+    """(status, seccomp filter or None) of one ``crictl inspect`` document, its shape checked by module_utils/cri."""
     if not isinstance(document, dict):
         raise AppliedError("expected %s" % INSPECT, path=where, value=document)
     if "status" not in document:
         keys = ", ".join(sorted(map(str, document))) or "none"
         raise AppliedError("expected %s, got a mapping with keys %s" % (INSPECT, short_repr(keys)), path=where)
-    status = pod_shape.mapping(document["status"], "status", where, expected="the container's status (a mapping)",
-                               required=True)
-    pod_shape.text(status.get("id"), "status.id", where)
-    labels = pod_shape.mapping(status.get("labels"), "status.labels", where, expected="a mapping of strings, or null")
-    for key in ("io.kubernetes.container.name", "io.kubernetes.pod.uid", "io.kubernetes.pod.name",
-                "io.kubernetes.pod.namespace"):
-        pod_shape.text(labels.get(key), "status.labels[%s]" % key, where)
-    pod_shape.text(pod_shape.mapping(status.get("metadata"), "status.metadata", where).get("name"),
-                   "status.metadata.name", where)
-    field, value = "info", document.get("info")
-    for key in ("runtimeSpec", "linux", "seccomp"):
-        value = pod_shape.mapping(value, field, where).get(key)
-        field += "." + key
-    seccomp = pod_shape.mapping(value, field, where, expected="the OCI seccomp filter (a mapping) or null")
-    pod_shape.text(seccomp.get("defaultAction"), field + ".defaultAction", where)
-    return status, labels, seccomp or None
+    cri.check_document(document, "inspect", where)
+    seccomp = (((document.get("info") or {}).get("runtimeSpec") or {}).get("linux") or {}).get("seccomp")
+    return document["status"], seccomp or None
 
 
 def compare_expected(inspected, expected, sources=None):
@@ -76,13 +64,11 @@ def compare_expected(inspected, expected, sources=None):
     rows = []
     for index, document in enumerate(pod_shape.sequence(inspected, "inspected", expected="a list of " + INSPECT)):
         where = sources[index] if sources else "inspected[%d]" % index
-        status, labels, seccomp = inspected_seccomp(document, where)
-        name = labels.get("io.kubernetes.container.name") or (status.get("metadata") or {}).get("name")
-        uid = labels.get("io.kubernetes.pod.uid")
-        want = expected.get((uid, name))
-        row = dict(container=name, pod=labels.get("io.kubernetes.pod.name"),
-                   namespace=labels.get("io.kubernetes.pod.namespace"), pod_uid=uid, container_id=status.get("id"),
-                   applied="seccomp" if seccomp else "none",
+        status, seccomp = inspected_seccomp(document, where)
+        who = cri.identity(status)
+        want = expected.get((who["pod_uid"], who["container"]))
+        row = dict(container=who["container"], pod=who["pod"], namespace=who["namespace"], pod_uid=who["pod_uid"],
+                   container_id=status.get("id"), applied="seccomp" if seccomp else "none",
                    default_action=seccomp.get("defaultAction") if seccomp else None,
                    expected=want["type"] if want else None, source=want["source"] if want else None,
                    warnings=list(want["warnings"]) if want else [])

@@ -5,10 +5,14 @@
 their identity. crictl is found as every node tool is (module_utils/tools). Without ``runtime_endpoint`` crictl
 reads /etc/crictl.yaml, then tries its built-in list of sockets.
 
-crictl's JSON is read and checked in one place, ``parse_output``: every field the collection uses has the type crictl
-prints (protojson: int64 as a string of digits, labels as a mapping of strings), and anything else - no JSON, JSON of
-another shape, bytes that are not UTF-8 - is a ``CriError`` naming the command, the field and the value. Fields the
-collection does not use are not looked at, so a newer crictl that adds some is still read.
+crictl's JSON is read and checked in one place, ``parse_output`` (``check_document`` for a document already
+parsed): every field the collection uses has the type crictl prints (protojson: int64 as a string of digits, labels
+as a mapping of strings), and anything else - no JSON, JSON of another shape, bytes that are not UTF-8 - is a
+``CriError`` naming the command, the field and the value. Fields the collection does not use are not looked at, so
+a newer crictl that adds some is still read.
+
+What the modules take from a container is read here too: who it is (``identity``, from the labels the kubelet
+sets), whether it runs (``in_state`` with ``RUNNING`` or ``EXITED``) and when it was created (``created_at``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,6 +38,16 @@ INT64 = 2 ** 63
 ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,127}\Z")
 DIGITS = re.compile(r"-?[0-9]{1,19}\Z")
 
+# The labels the kubelet sets on every container it creates (pkg/kubelet/types/labels.go).
+POD_UID = "io.kubernetes.pod.uid"
+POD_NAMESPACE = "io.kubernetes.pod.namespace"
+POD_NAME = "io.kubernetes.pod.name"
+CONTAINER_NAME = "io.kubernetes.container.name"
+
+# Container states: crictl's JSON has the CRI enum names; the short names are how its tables print them.
+RUNNING = ("CONTAINER_RUNNING", "RUNNING")
+EXITED = ("CONTAINER_EXITED", "EXITED")
+
 
 class CriError(InputError):
     """crictl failed or printed what crictl does not print. ``path`` is the command line.
@@ -54,12 +68,31 @@ def endpoint_url(endpoint):
     return endpoint or None
 
 
-def identity(container):
-    """Pod UID, namespace, pod and container name of a `crictl ps` entry, from the labels the kubelet sets."""
+def identity(container, attempt=False):
+    """Pod UID, namespace, pod and container name of a container - a `crictl ps` entry or the ``status`` of a
+    `crictl inspect` - from the labels the kubelet sets (the container's metadata.name when its label is missing).
+
+    With ``attempt``, also its ``attempt`` (metadata.attempt: 0 for the first run, one more for each restart; None
+    when crictl gives none). It is left out by default so that a container and its restarted successor have the
+    same identity."""
     labels = container.get("labels") or {}
-    return dict(pod_uid=labels.get("io.kubernetes.pod.uid"), namespace=labels.get("io.kubernetes.pod.namespace"),
-                pod=labels.get("io.kubernetes.pod.name"),
-                container=labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
+    metadata = container.get("metadata") or {}
+    found = dict(pod_uid=labels.get(POD_UID), namespace=labels.get(POD_NAMESPACE), pod=labels.get(POD_NAME),
+                 container=labels.get(CONTAINER_NAME) or metadata.get("name"))
+    if attempt:
+        found["attempt"] = metadata.get("attempt")
+    return found
+
+
+def in_state(containers, states):
+    """The containers (`crictl ps` entries or inspect statuses) whose state is one of ``states`` (RUNNING, EXITED)."""
+    return [container for container in containers if container.get("state") in states]
+
+
+def created_at(container):
+    """When the runtime created the container, in nanoseconds since the epoch (0 when crictl gives no time).
+    parse_output has checked createdAt: a number, or a string of at most 19 digits."""
+    return int(container.get("createdAt") or 0)
 
 
 # The shapes: each checker takes (value, field) and raises CriError without a path; parse_output adds the command.
@@ -193,10 +226,16 @@ def parse_output(output, subcommand, command=None):
         raise
     except ValueError as exc:
         raise CriError("printed no JSON (%s)" % exc, path=command, value=output)
+    return check_document(document, subcommand, command)
+
+
+def check_document(document, subcommand, where):
+    """``document``, crictl ``subcommand``'s JSON already parsed, checked against its shape; a CriError names
+    ``where`` (the command line, or where the document came from)."""
     try:
         SHAPES[subcommand](document, "")
     except CriError as exc:
-        exc.path = command
+        exc.path = where
         raise
     return document
 
@@ -231,12 +270,14 @@ class Crictl:
     def json(self, *args):
         return parse_output(self.call(*(list(args) + ["-o", "json"])), args[0], " ".join(self.argv(*args)))
 
-    def containers(self, all_states=True):
-        """`crictl ps [-a]` entries."""
+    def containers(self, all_states=True, states=None):
+        """`crictl ps -a` entries: every container the runtime knows; without ``all_states`` `crictl ps`, the ones
+        the runtime lists as running. With ``states`` (RUNNING, EXITED), only the containers in one of them."""
         listing = self.json("ps", "-a") if all_states else self.json("ps")
-        return listing["containers"]
+        return listing["containers"] if states is None else in_state(listing["containers"], states)
 
     def inspect(self, container_id):
+        """`crictl inspect <id>`: the container's status and info (info.runtimeSpec: what the runtime gave runc)."""
         return self.json("inspect", container_id)
 
     def stop(self, container_id):

@@ -6,8 +6,9 @@
 The watch starts before the containers are recreated under RuntimeDefault, so its baseline is the set of
 containers the verification saw running afterwards: a container created since the start that is not in that
 set was restarted (or crashed before it was verified), and one of the set that no longer runs has stopped.
-Ordinary EPERM denials of the default profiles leave no kernel record (k8s-facts.md 7.4); a kill action does,
-and so does a denial when the runtime set SECCOMP_FILTER_FLAG_LOG: either is a workload being stopped.
+Ordinary EPERM denials of the default profiles leave no kernel record (docs/kubernetes-facts.md#when-the-kernel-logs);
+a kill action does, and so does a denial when the runtime set SECCOMP_FILTER_FLAG_LOG: either is a workload being
+stopped.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,7 +20,7 @@ try:  # Python 3
 except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
     raise
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors
 
 
 def health_url(url, option):
@@ -37,10 +38,9 @@ def health_url(url, option):
 
 
 def container_name(container):
-    labels = container.get("labels") or {}
-    return "%s/%s/%s" % (labels.get("io.kubernetes.pod.namespace") or "",
-                         labels.get("io.kubernetes.pod.name") or "",
-                         labels.get("io.kubernetes.container.name") or (container.get("metadata") or {}).get("name"))
+    """namespace/pod/container of a `crictl ps` entry (module_utils/cri's identity)."""
+    who = cri.identity(container)
+    return "%s/%s/%s" % (who["namespace"] or "", who["pod"] or "", who["container"])
 
 
 def restarted(listing, since_ns, baseline_ids):
@@ -48,12 +48,10 @@ def restarted(listing, since_ns, baseline_ids):
     baseline = set(baseline_ids)
     found = []
     for container in listing:
-        created = int(container.get("createdAt") or 0)
-        running = container.get("state") == "CONTAINER_RUNNING"
         if container.get("id") in baseline:
-            if not running:
+            if container.get("state") not in cri.RUNNING:
                 found.append(container_name(container))
-        elif created > since_ns:
+        elif cri.created_at(container) > since_ns:
             found.append(container_name(container))
     return sorted(set(found))
 

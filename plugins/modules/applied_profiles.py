@@ -13,9 +13,9 @@ short_description: Check the seccomp profile each running container really got, 
 version_added: 0.4.0
 description:
   - Reads every running container of the node with C(crictl inspect) and compares C(.info.runtimeSpec.linux.seccomp)
-    with the container's effective profile worked out from its pod (k8s-facts.md 3) - a RuntimeDefault or Localhost
-    container must have a seccomp filter, an Unconfined one (privileged, explicit Unconfined, unset with
-    C(seccompDefault) off) must not.
+    with the container's effective profile worked out from its pod (docs/kubernetes-facts.md#effective-profile-rules)
+    - a RuntimeDefault or Localhost container must have a seccomp filter, an Unconfined one (privileged, explicit
+    Unconfined, unset with C(seccompDefault) off) must not.
   - Fails when any container disagrees, unless O(fail_on_mismatch=false).
   - Fails, naming the object, field and value, when O(pods) or O(runtime) is not shaped as the API or
     M(k8s.seccomp_default.node_facts) gives it, and naming the command when C(crictl) fails or prints something that

@@ -23,8 +23,8 @@ description:
   - The kubelet's C(/healthz) does not answer C(ok), or systemd restarted the unit since the start (its C(NRestarts)
     went past O(restarts_before)), or the unit failed.
   - The kernel recorded a seccomp kill, or a logged denial, of one of the node's containers. Ordinary EPERM
-    denials of the default profiles leave no record (k8s-facts.md 7.4), so restarts and health are the primary
-    signals.
+    denials of the default profiles leave no record (docs/kubernetes-facts.md#when-the-kernel-logs), so restarts and
+    health are the primary signals.
   - Calling it in a loop of short O(wait) steps shows progress and stops a bad batch at the first step that sees it.
 options:
   start:

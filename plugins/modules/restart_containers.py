@@ -111,10 +111,6 @@ def matches(wanted, found):
     return (wanted.get("namespace") or "default", wanted.get("pod")) == (found["namespace"], found["pod"])
 
 
-def running(containers):
-    return [c for c in containers if c.get("state") in ("CONTAINER_RUNNING", "RUNNING")]
-
-
 def restart(module):
     """Everything is read and checked - the option, crictl and its whole listing - before the first stop."""
     params = module.params
@@ -123,7 +119,7 @@ def restart(module):
         raise errors.InputError("must be at least 1 second: containers are stopped, then waited for", field="timeout",
                                 value=params["timeout"])
     crictl = cri.Crictl.for_module(module)
-    current = running(crictl.containers())
+    current = crictl.containers(states=cri.RUNNING)
     plan, not_running = [], []
     for wanted in params["containers"]:
         found = [c for c in current if matches(wanted, identity(c))]
@@ -153,13 +149,13 @@ def restart(module):
         except cri.CriError as exc:
             module.fail_json(msg="%s; after stopping %s" % (exc, ", ".join(stopped)), error=exc.details(),
                              restarted=restarted, stopped=stopped, not_running=not_running)
-        now = running(everything)
+        now = cri.in_state(everything, cri.RUNNING)
         still = []
         for container in waiting:
             successor = [c for c in now if c["id"] != container["id"] and identity(c) == identity(container)]
             # A successor that already exited is a crash: no need to wait out the back-off to know.
-            failed = [c for c in everything if c["id"] != container["id"] and identity(c) == identity(container)
-                      and c.get("state") in ("CONTAINER_EXITED", "EXITED") and int(c.get("createdAt") or 0) > started]
+            failed = [c for c in cri.in_state(everything, cri.EXITED)
+                      if c["id"] != container["id"] and identity(c) == identity(container) and cri.created_at(c) > started]
             if successor:
                 restarted.append(dict(identity(container), old_id=container["id"], new_id=successor[0]["id"]))
             elif failed:

@@ -1,8 +1,10 @@
-"""What the runtime applied (crictl inspect) against the effective profile of each container (k8s-facts.md 3.1-3.2)."""
+"""What the runtime applied (crictl inspect) against the effective profile of each container
+(docs/kubernetes-facts.md#kubelet-precedence, docs/kubernetes-facts.md#privileged-containers)."""
 
 import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.applied import AppliedError, compare
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop", "uid": "u1"},
        "spec": {"containers": [{"name": "app"}, {"name": "proxy", "securityContext": {"privileged": True}},
@@ -37,3 +39,16 @@ def test_a_container_still_unconfined_after_enforcement_is_a_mismatch():
 def test_bad_input_is_named():
     with pytest.raises(AppliedError, match="expected `crictl inspect` output"):
         compare([{"containers": []}], POD, True)
+
+
+def test_a_document_of_the_wrong_shape_is_named_by_its_source_and_field():
+    """The shape of a `crictl inspect` document is module_utils/cri's: the same check, the same words."""
+    document = inspected("app", {"defaultAction": 2})
+    with pytest.raises(InputError) as caught:
+        compare([document], POD, True, sources=["crictl inspect c-app"])
+    assert str(caught.value) == ("crictl inspect c-app: info.runtimeSpec.linux.seccomp.defaultAction: is not a string "
+                                 "(found number 2)")
+    document = inspected("app", FILTER)
+    document["status"]["labels"]["io.kubernetes.pod.uid"] = ["u1"]
+    with pytest.raises(InputError, match=r"inspected\[0\]: status.labels\[\"io.kubernetes.pod.uid\"\]: is not a string"):
+        compare([document], POD, True)

@@ -1,6 +1,7 @@
 """module_utils/tools and module_utils/cri: finding the node's tools where installers put them, and crictl's answers
 read or refused with a message that names the command. The tools are real executables in a temporary directory."""
 
+import json
 import os
 
 import pytest
@@ -73,3 +74,65 @@ def test_identity_comes_from_the_labels_the_kubelet_sets():
         "io.kubernetes.container.name": "app"}}
     assert cri.identity(container) == dict(pod_uid="u1", namespace="ns", pod="p", container="app")
     assert cri.identity({"id": "c2", "metadata": {"name": "fallback"}})["container"] == "fallback"
+
+
+def test_identity_with_attempt_and_without_labels():
+    status = {"id": "c3", "metadata": {"name": "app", "attempt": 2}, "labels": {"io.kubernetes.pod.uid": "u1"}}
+    assert cri.identity(status, attempt=True) == dict(pod_uid="u1", namespace=None, pod=None, container="app", attempt=2)
+    # Without attempt a container and its restarted successor are the same container of the same pod.
+    assert cri.identity(status) == cri.identity(dict(status, id="c4", metadata={"name": "app", "attempt": 3}))
+    assert cri.identity({"id": "c5"}, attempt=True) == dict(pod_uid=None, namespace=None, pod=None, container=None,
+                                                            attempt=None)
+
+
+def listing_client(containers, seen=None):
+    """A Crictl whose `crictl ps` answers ``containers``; ``seen`` collects the command lines it ran."""
+    def run(argv):
+        if seen is not None:
+            seen.append(" ".join(argv))
+        return 0, json.dumps({"containers": containers}), ""
+    return cri.Crictl(run, "/bin/true")
+
+
+STATES = [{"id": "run1", "state": "CONTAINER_RUNNING", "createdAt": "1718000000123456789"},
+          {"id": "run2", "state": "RUNNING", "createdAt": 1718000000000000000},
+          {"id": "gone", "state": "CONTAINER_EXITED"},
+          {"id": "made", "state": "CONTAINER_CREATED", "createdAt": "0"}]
+
+
+def test_containers_of_some_states_are_filtered_from_the_whole_listing():
+    seen = []
+    client = listing_client(STATES, seen)
+    assert [c["id"] for c in client.containers(states=cri.RUNNING)] == ["run1", "run2"]
+    assert [c["id"] for c in client.containers(states=cri.EXITED)] == ["gone"]
+    assert [c["id"] for c in client.containers()] == ["run1", "run2", "gone", "made"]
+    assert [c["id"] for c in client.containers(all_states=False)] == ["run1", "run2", "gone", "made"]  # crictl filters
+    assert seen == ["/bin/true ps -a -o json"] * 3 + ["/bin/true ps -o json"]
+    assert [c["id"] for c in cri.in_state(STATES, cri.RUNNING + cri.EXITED)] == ["run1", "run2", "gone"]
+
+
+def test_created_at_reads_both_ways_crictl_prints_a_time():
+    assert [cri.created_at(c) for c in STATES] == [1718000000123456789, 1718000000000000000, 0, 0]
+
+
+def test_a_parsed_document_is_checked_and_named_where_it_came_from():
+    document = {"status": {"id": "c1", "labels": {"io.kubernetes.pod.name": 5}}}
+    with pytest.raises(cri.CriError) as caught:
+        cri.check_document(document, "inspect", "inspected[0]")
+    assert str(caught.value) == 'inspected[0]: status.labels["io.kubernetes.pod.name"]: is not a string (found number 5)'
+    assert caught.value.details()["field"] == 'status.labels["io.kubernetes.pod.name"]'
+    good = {"status": {"id": "c1"}, "info": {"runtimeSpec": {"linux": {}}}}
+    assert cri.check_document(good, "inspect", "x") is good
+
+
+def test_parse_output_names_the_command_for_each_kind_of_wrong_answer():
+    cases = [("", "printed nothing (rc 0); expected its JSON"),
+             ("not json", "printed no JSON"),
+             ("[1]", "the document: is not a mapping"),
+             ('{"containers": [{"id": "-rf"}]}', "containers[0].id: is not an ID"),
+             ('{"containers": [{"id": "c1", "createdAt": "soon"}]}', "containers[0].createdAt: is not a timestamp")]
+    for output, words in cases:
+        with pytest.raises(cri.CriError) as caught:
+            cri.parse_output(output, "ps", "crictl ps -a")
+        assert str(caught.value).startswith("crictl ps -a"), str(caught.value)
+        assert words in str(caught.value), (output, str(caught.value))

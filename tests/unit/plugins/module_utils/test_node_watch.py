@@ -39,3 +39,8 @@ def test_only_a_containers_stopped_or_unlogged_syscall_is_a_stop():
     stops = node_watch.kernel_stops(entries)
     assert [entry["syscall"] for entry in stops] == ["unshare"]
     assert node_watch.describe_stops(stops) == "default/web/app unshare kill_process"
+
+
+def test_running_is_any_state_module_utils_cri_calls_running():
+    listing = [container("kept", SINCE + 5, state="RUNNING"), container("gone", SINCE + 5, state="CONTAINER_EXITED", pod="db")]
+    assert node_watch.restarted(listing, SINCE, ["kept", "gone"]) == ["default/db/app"]
