@@ -17,8 +17,16 @@ description:
     and systemd restarts it; when the unit's restart counter passes O(restarts_before), or the unit is failed, the
     module stops waiting and fails with the kubelet's own error text, taken from C(journalctl -u kubelet)
     (the C("command failed" err=...) line, or the last lines of the journal).
-  - Changes nothing, so check mode and normal mode behave the same.
+  - With O(restart), restarts the unit first (C(systemctl restart)), so that one task restarts the kubelet and waits
+    until it is healthy again; RV(restarted_at) and RV(healthy_at) say when, for the run's report. Otherwise it changes
+    nothing, so check mode and normal mode behave the same.
 options:
+  restart:
+    description:
+      - Restart the unit before waiting. O(restarts_before) is then 0, the unit's count right after the restart
+        (systemd resets it on an explicit restart), unless given.
+    type: bool
+    default: false
   url:
     description:
       - The health endpoint (the C(seccomp_node.kubelet.healthz.url) fact).
@@ -52,15 +60,21 @@ options:
 attributes:
   check_mode:
     support: full
-    description: The module changes nothing; it runs the same in check mode.
+    description: With O(restart), says that the kubelet would be restarted and neither restarts nor waits; otherwise
+      it runs the same in check mode.
   diff_mode:
     support: none
-    description: The module changes nothing, so there is nothing to show.
+    description: A restart changes no file, so there is nothing to show.
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 """
 
 EXAMPLES = r"""
+- name: Restart the kubelet and wait until it is healthy again
+  k8s.seccomp_default.kubelet_health:
+    url: "{{ seccomp_node.kubelet.healthz.url }}"
+    restart: true
+
 - name: Wait for the restarted kubelet
   k8s.seccomp_default.kubelet_health:
     url: "{{ seccomp_node.kubelet.healthz.url }}"
@@ -71,9 +85,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 healthy:
-  description: Whether C(/healthz) answered C(ok) for O(stable_seconds).
+  description: Whether C(/healthz) answered C(ok) for O(stable_seconds) (null in check mode with O(restart)).
   returned: always
   type: bool
+restarted_at:
+  description: When the unit was restarted (UTC), with O(restart).
+  returned: always
+  type: str
+healthy_at:
+  description: When the kubelet had been healthy for O(stable_seconds) (UTC).
+  returned: always
+  type: str
 waited:
   description: Seconds waited.
   returned: always
@@ -96,6 +118,8 @@ service:
 
 import re
 import time
+
+import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -135,9 +159,31 @@ def check_params(params):
             raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
 
 
+def restart(module, unit):
+    """Restart ``unit``; when it was restarted (UTC, ISO 8601)."""
+    at = now()
+    rc, _out, err = module.run_command([module.get_bin_path("systemctl", required=True), "restart", unit])
+    if rc != 0:
+        lines = journal(module, unit, module.params["journal_lines"])
+        module.fail_json(msg="systemctl restart %s failed (rc %d): %s" % (unit, rc, kubelet_error(lines) or err.strip()),
+                         changed=True, healthy=False, restarted_at=at, journal=lines)
+    return at
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
 def wait_for_health(module):
     params = module.params
     check_params(params)
+    restarted_at = None
+    if params["restart"]:
+        if module.check_mode:
+            module.exit_json(changed=True, healthy=None, restarted_at=None, healthy_at=None, waited=0)
+        restarted_at = restart(module, params["unit"])
+        if params["restarts_before"] is None:
+            params["restarts_before"] = 0
     start = time.time()
     healthy_since = None
     state = None
@@ -156,9 +202,10 @@ def wait_for_health(module):
             break
         time.sleep(0.5)
     state = service(module, params["unit"]) or state
-    result = dict(changed=False, healthy=healthy_since is not None and not crashed
+    result = dict(changed=restarted_at is not None, healthy=healthy_since is not None and not crashed
                   and time.time() - healthy_since >= params["stable_seconds"],
-                  waited=round(time.time() - start, 1), service=state)
+                  waited=round(time.time() - start, 1), service=state, restarted_at=restarted_at)
+    result["healthy_at"] = now() if result["healthy"] else None
     if result["healthy"]:
         module.exit_json(**result)
     lines = journal(module, params["unit"], params["journal_lines"])
@@ -171,6 +218,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+            restart=dict(type="bool", default=False),
             timeout=dict(type="int", default=120),
             stable_seconds=dict(type="int", default=3),
             restarts_before=dict(type="int"),

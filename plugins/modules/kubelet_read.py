@@ -61,6 +61,19 @@ options:
     description: Seconds to wait for an answer.
     type: int
     default: 20
+  changes_for:
+    description:
+      - With O(what=pods), also work out which containers change profile when C(seccompDefault) turns on, as
+        P(k8s.seccomp_default.seccomp_impact#filter) and P(k8s.seccomp_default.seccomp_audit_targets#filter) do, into
+        RV(targets) - C(seccomp_default), the node's C(seccompDefault) now (false - compare with it off), and
+        C(kubelet_root_dir).
+    type: dict
+  expect:
+    description:
+      - With O(what=configz), what the running configuration must say, by field of C(kubeletconfig) - a dotted path
+        such as C(seccompDefault) or C(featureGates.SeccompDefault); null means the field is absent. The task fails
+        naming every field that differs, so that one task reads and checks what a restarted kubelet runs with.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -104,11 +117,19 @@ source:
   description: Where it was read and as whom.
   returned: success
   type: str
+targets:
+  description: With O(changes_for) - the containers whose profile changes when C(seccompDefault) turns on (pod_uid,
+    namespace, pod, container).
+  returned: with O(changes_for)
+  type: list
+  elements: dict
 """
+
+import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kube_api
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_gate, errors, impact, kube_api
 
 # A host goes into https://<host>:<port>; these would make it another URL.
 NOT_IN_HOST = set("/?#@ \t\r\n")
@@ -155,10 +176,58 @@ def _host(host):
     return "[%s]" % host if ":" in host else host
 
 
+ABSENT = object()
+
+
+def field_value(config, path):
+    """The value at the dotted ``path`` of ``config``, or ABSENT."""
+    value = config
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return ABSENT
+        value = value[key]
+    return value
+
+
+def differences(document, expect):
+    """'<field>=<running>, intended <value>' for each field of ``expect`` that the running configuration does not have."""
+    config = document.get("kubeletconfig") if isinstance(document, dict) else None
+    config = config if isinstance(config, dict) else {}
+    found = []
+    for path in sorted(expect):
+        running = field_value(config, path)
+        wanted = ABSENT if expect[path] is None else expect[path]
+        # A field the kubelet defaults is absent from /configz only when it is off: false and absent are the same.
+        if running is not wanted and running != wanted and not (wanted is False and running is ABSENT):
+            found.append("%s=%s, intended %s" % (path, "absent" if running is ABSENT else json.dumps(running),
+                                                 "absent" if wanted is ABSENT else json.dumps(wanted)))
+    return found
+
+
+def changing(pods, changes_for):
+    """The containers of ``pods`` whose profile changes when seccompDefault turns on (see ``changes_for``)."""
+    state = dict(seccomp_default=bool(changes_for.get("seccomp_default")), kubelet_root_dir=changes_for.get("kubelet_root_dir"))
+    items = pods.get("items") if isinstance(pods, dict) else None
+    names = sorted(set((item.get("spec") or {}).get("nodeName") for item in items or [] if isinstance(item, dict)
+                       and isinstance(item.get("spec"), dict) and (item.get("spec") or {}).get("nodeName")))
+    return audit_gate.targets(impact.seccomp_impact(pods, dict((name, state) for name in names)))
+
+
 def read_document(module):
     check_params(module.params)
+    if module.params["changes_for"] is not None and module.params["what"] != "pods":
+        raise errors.InputError("is only for what=pods", field="changes_for", value=module.params["changes_for"])
+    if module.params["expect"] is not None and module.params["what"] != "configz":
+        raise errors.InputError("is only for what=configz", field="expect", value=module.params["expect"])
     via, credentials, document = read(module.params, module.run_command)
-    module.exit_json(changed=False, json=document, via=via, source=credentials.describe())
+    result = dict(changed=False, json=document, via=via, source=credentials.describe())
+    if module.params["changes_for"] is not None:
+        result["targets"] = changing(document, module.params["changes_for"])
+    wrong = differences(document, module.params["expect"] or {})
+    if wrong:
+        module.fail_json(msg="the kubelet does not run with what was written: /configz shows %s" % "; ".join(wrong),
+                         differences=wrong, **result)
+    module.exit_json(**result)
 
 
 def main():
@@ -173,6 +242,8 @@ def main():
             kubeconfig=dict(type="path"),
             context=dict(type="str"),
             timeout=dict(type="int", default=20),
+            expect=dict(type="dict"),
+            changes_for=dict(type="dict"),
             **kube_api.KUBELET_CLIENT_SPEC
         ),
         supports_check_mode=True,

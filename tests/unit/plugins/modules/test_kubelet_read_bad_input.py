@@ -29,6 +29,15 @@ ANSWERS = {
     "nested-too-deep": b"[" * 100000,
     "a-list": b"[]",
     "no-kubeletconfig": b'{"kubeletconfiguration": {}}',
+    "enforcing": b'{"kubeletconfig": {"seccompDefault": true, "featureGates": {"SeccompDefault": true}}}',
+    "default-off": b'{"kubeletconfig": {"featureGates": {}}}',
+    "pods-of-a-node": json.dumps({"kind": "PodList", "items": [
+        {"metadata": {"name": "web", "namespace": "shop", "uid": "u1"},
+         "spec": {"nodeName": "pods-of-a-node", "containers": [{"name": "nginx"}, {"name": "pinned", "securityContext": {
+             "seccompProfile": {"type": "Unconfined"}}}]}},
+        {"metadata": {"name": "locked", "namespace": "shop", "uid": "u2"},
+         "spec": {"nodeName": "pods-of-a-node", "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                  "containers": [{"name": "app"}]}}]}).encode(),
 }
 
 
@@ -249,3 +258,33 @@ def test_a_good_kubeconfig_and_answer_are_read(server, tmp_path):
     result = read(tmp_path, dict(kubeconfig=str(tmp_path / "node" / "kubeconfig")), config_file(kubeconfig(url)))
     assert not result.get("failed"), result
     assert result["json"]["items"][0]["metadata"] == {"name": "p"}
+
+
+@pytest.mark.parametrize("node, expect, differs", [
+    ("enforcing", {"seccompDefault": True, "featureGates.SeccompDefault": True}, []),
+    ("enforcing", {"seccompDefault": True, "featureGates.SeccompDefault": None}, ["featureGates.SeccompDefault=true, intended absent"]),
+    ("default-off", {"seccompDefault": True}, ["seccompDefault=absent, intended true"]),
+    ("default-off", {"seccompDefault": False, "featureGates.SeccompDefault": None}, []),
+], ids=["as-written", "gate-still-there", "not-on", "off-is-absent"])
+def test_configz_is_checked_against_what_was_written(server, tmp_path, node, expect, differs):
+    url, _pki = server
+    result = read(tmp_path, dict(what="configz", node_name=node, kubeconfig=str(tmp_path / "node" / "kubeconfig"), expect=expect),
+                  config_file(kubeconfig(url)))
+    assert not result.get("crashed"), result
+    assert result.get("differences", []) == differs
+    assert bool(result.get("failed")) == bool(differs)
+    if differs:
+        assert_refused(result, "the kubelet does not run with what was written: /configz shows", *differs)
+
+
+def test_the_containers_that_change_come_with_the_pods(server, tmp_path):
+    url, _pki = server
+    result = read(tmp_path, dict(node_name="pods-of-a-node", kubeconfig=str(tmp_path / "node" / "kubeconfig"),
+                                 changes_for=dict(seccomp_default=False, kubelet_root_dir="/var/lib/kubelet")),
+                  config_file(kubeconfig(url)))
+    assert not result.get("failed"), result
+    assert [(t["namespace"], t["pod"], t["container"]) for t in result["targets"]] == [("shop", "web", "nginx")]
+
+
+def test_expect_and_changes_for_are_refused_with_the_other_document(tmp_path):
+    assert_refused(read(tmp_path, dict(expect={"seccompDefault": True})), "expect", "is only for what=configz")
