@@ -14,6 +14,7 @@ __metaclass__ = type
 import hashlib
 import json
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import kubelet
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import Kinds, ListOf, Mapping, OneOf
 
@@ -23,7 +24,7 @@ STAGES = ("feature_gate", "audit", "enforce")
 RESULTS = {
     "feature_gate": (("changed", "unchanged"), ("failed", "removed")),
     # "stopped" is what versions before 0.6.0 wrote for "held"; it is read as that.
-    "audit": (("passed",), ("in progress", "held", "stopped")),
+    "audit": (("passed",), ("in progress", "held", "failed", "stopped")),
     "enforce": (("enforced",), ("in progress", "rolled back", "not retried")),
 }
 HISTORY = 20
@@ -160,7 +161,8 @@ def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False
         if earlier and done(state, stage):
             return dict(action="skip", reason="the audit passed in %s" % _when(earlier), earlier=earlier)
         if earlier:
-            return dict(action="run", reason="the audit held this node in %s; auditing again" % _when(earlier), earlier=earlier)
+            what = "failed on" if earlier.get("result") == "failed" else "held"
+            return dict(action="run", reason="the audit %s this node in %s; auditing again" % (what, _when(earlier)), earlier=earlier)
         return dict(action="run", reason="the audit is not done yet", earlier=earlier)
     # enforce
     if earlier and earlier.get("result") == "in progress":
@@ -179,3 +181,71 @@ def resume(state, stage, kubelet_version=None, seccomp_default=None, retry=False
         return dict(action="run", reason=why + "; enabling again as asked (seccomp_enforce_retry_rolled_back)", earlier=earlier)
     return dict(action="refuse", reason=why + "; not enabled again unless asked (seccomp_enforce_retry_rolled_back=true)",
                 earlier=earlier)
+
+
+AUDIT_MODES = ("auto", "complain", "observe")
+RUNS = ("run", "recover")
+
+
+def audit_mode(asked, runtime):
+    """complain (CRI-O: RuntimeDefault logs instead of blocking) or observe (a trace from outside, nothing changed)."""
+    if asked not in AUDIT_MODES:
+        raise InputError("is not an audit mode", field="audit_mode", value=asked, expected=", ".join(AUDIT_MODES))
+    if asked == "auto":
+        return "complain" if runtime == "cri-o" else "observe"
+    if asked == "complain" and runtime != "cri-o":
+        raise InputError("needs CRI-O; this node runs %s, which has no setting that makes RuntimeDefault log" % runtime,
+                         field="audit_mode", value=asked, expected="observe (or auto) on this node")
+    return asked
+
+
+def gate_is_right(kubelet_version, gate):
+    """Whether the node's SeccompDefault gate (the node facts' kubelet.feature_gate: value, in_flags, in_config) is
+    already what kubelet ``kubelet_version`` needs, so that the feature gate stage has nothing to write."""
+    if not isinstance(gate, dict):
+        return False
+    value = gate.get("value")
+    wanted = kubelet.wanted_gate(kubelet_version, value)
+    if wanted is None:
+        return value is None and not gate.get("in_flags") and not gate.get("in_config")
+    return value is wanted
+
+
+def plan(state, stages, kubelet_version, seccomp_default, runtime, asked_mode="auto", force=(), retry=False, gate=None):
+    """What this run does on the node, stage by stage, so that every stage of a batch runs in one pass and the kubelet
+    restarts once.
+
+    Per stage in ``stages``: ``resume``'s decision (``force`` turns skip and refuse into run). Then:
+    - ``audit.mode``: complain or observe (see ``audit_mode``).
+    - ``switch``: what the one kubelet restart of this run turns on - "complain" (CRI-O: seccompDefault on with the
+      logging profile as RuntimeDefault, before the soak), "enforce" (seccompDefault on for good, after an observe
+      audit passed) or None (nothing to switch).
+    - ``handover``: a complain-mode audit that passes hands the node to enforcement without a second restart: CRI-O's
+      RuntimeDefault goes back to the runtime's own and CRI-O is reloaded; the kubelet keeps seccompDefault on.
+    - ``feature_gate.with_switch``: on 1.22-1.24 the gate only lets seccompDefault be set, so it is written with the
+      switch, in the same restart, instead of in a restart of its own.
+    With ``gate`` (the node facts' kubelet.feature_gate), a feature gate stage that would run but finds the gate
+    already right is "unchanged" at once: there is nothing to write, so nothing is read again.
+    """
+    unknown = [stage for stage in list(stages) + list(force) if stage not in STAGES]
+    if unknown:
+        raise InputError("is not a stage", field="stages", value=unknown[0], expected="one of %s" % ", ".join(STAGES))
+    steps = {}
+    for stage in STAGES:
+        if stage not in stages:
+            steps[stage] = dict(action="not asked", reason="not among the stages asked for", earlier=state["stages"].get(stage))
+            continue
+        step = resume(state, stage, kubelet_version, seccomp_default, retry)
+        if stage in force and step["action"] in ("skip", "refuse"):
+            step = dict(step, action="run", reason=step["reason"] + "; run again as asked (seccomp_force_stages)")
+        steps[stage] = step
+    if steps["feature_gate"]["action"] == "run" and "feature_gate" not in force and gate_is_right(kubelet_version, gate):
+        steps["feature_gate"] = dict(steps["feature_gate"], action="unchanged",
+                                     reason="the gate is already what kubelet %s needs" % kubelet.format_version(kubelet_version))
+    audit, enforce, gate = steps["audit"], steps["enforce"], steps["feature_gate"]
+    audit["mode"] = audit_mode(asked_mode, runtime) if audit["action"] in RUNS else None
+    complain = audit["mode"] == "complain"
+    enforcing = enforce["action"] in RUNS
+    switch = "complain" if complain else ("enforce" if enforcing else None)
+    gate["with_switch"] = bool(gate["action"] == "run" and switch and kubelet.gate_stage(kubelet_version)["stage"] == "alpha")
+    return dict(steps, switch=switch, handover=complain and enforcing)

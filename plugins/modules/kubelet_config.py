@@ -208,133 +208,30 @@ feature_gate:
   sample: {before: true, after: null, removed_from: [/etc/kubernetes/kubelet-config.yaml]}
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files, kubelet_config
-
-
-def write(path, target, content, recorded):
-    """Put ``content`` (None: remove) at ``path``; ``target`` is where it really goes (a symlink's file)."""
-    if content is None:
-        os.unlink(path)
-    else:
-        files.ensure_directories(target)
-        files.atomic_write(target, content, **files.write_ownership(recorded))
-
-
-def written(module, result, path, exc):
-    """Fail on an error met while writing, with what was written before it, which restore can undo."""
-    named = errors.os_error(exc, path, "written")
-    module.fail_json(msg="%s; the files changed before it are in files (give them to restore to undo them)" % named,
-                     error=named.details(), **result)
-
-
-def apply(module, writes, result):
-    """Write every planned change, after checking each one can be written: nothing is half done for a path
-    that could not be."""
-    steps = []
-    for path, content, read_by_kubelet in writes:
-        before = kubelet_config.read_current(path, encoding=None)
-        if before == content or (before is None and content is None):
-            state = "unchanged" if content is not None else "absent"
-        else:
-            state = "removed" if content is None else "created" if before is None else "updated"
-        entry = dict(path=path, state=state, backup=None, read_by_kubelet=read_by_kubelet,
-                     before_sha256=files.sha256_bytes(before) if before is not None else None,
-                     after_sha256=files.sha256_bytes(content) if content is not None else None)
-        entry.update(files.ownership(path) if before is not None else {})
-        target = path if module.check_mode or state in ("unchanged", "absent") else \
-            kubelet_config.write_target(path, removing=content is None)
-        steps.append((entry, target, before, content))
-    for entry, target, before, content in steps:
-        result["files"].append(entry)
-        if entry["state"] in ("unchanged", "absent"):
-            continue
-        result["changed"] = True
-        result["restart_needed"] = result["restart_needed"] or entry["read_by_kubelet"]
-        result["diff"].append(files.text_diff(entry["path"], before, content))
-        if module.check_mode:
-            continue
-        if module.params["backup"] and before is not None:
-            entry["backup"] = module.backup_local(entry["path"])
-        try:
-            write(entry["path"], target, content, entry if before is not None else None)
-        except (IOError, OSError) as exc:
-            written(module, result, entry["path"], exc)
-
-
-def restore(module, entries, result):
-    """Put each file back as an earlier run recorded it; every entry is checked before any file is touched."""
-    steps = []
-    for entry, before, content in kubelet_config.restore_plan(entries):
-        path = entry["path"]
-        target = path if module.check_mode or before == content else kubelet_config.write_target(path, removing=content is None)
-        steps.append((entry, target, before, content))
-    for entry, target, before, content in steps:
-        path = entry["path"]
-        restored = dict(path=path, state="unchanged" if before == content else "restored", backup=entry.get("backup"),
-                        read_by_kubelet=entry.get("read_by_kubelet", True),
-                        before_sha256=files.sha256_bytes(before) if before is not None else None,
-                        after_sha256=entry.get("before_sha256"))
-        result["files"].append(restored)
-        if before == content:
-            continue
-        result["changed"] = True
-        result["restart_needed"] = result["restart_needed"] or restored["read_by_kubelet"]
-        result["diff"].append(files.text_diff(path, before, content))
-        if module.check_mode:
-            continue
-        # The mode and owner the file had before we first changed it (recorded then), else as it is now.
-        recorded = entry if entry.get("mode") is not None else files.ownership(path) if before is not None else None
-        try:
-            write(path, target, content, recorded)
-        except (IOError, OSError) as exc:
-            written(module, result, path, exc)
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kubelet_files
 
 
 def run(module):
     params = module.params
-    result = dict(changed=False, files=[], restart_needed=False, diff=[])
-    if params["restore"] is not None:
-        restore(module, params["restore"], result)
-        module.exit_json(**result)
-
-    layout = kubelet_config.read_layout(params)
-    plan = kubelet_config.plan(layout, seccomp_default=params["seccomp_default"], method=params["method"],
-                               remove_gate=params["remove_gate"])
-    patch_dir = params["patches_dir"]
-    writes = [(path, content, not (plan["method"] == "kubeadm_patch" and os.path.dirname(path) == patch_dir))
-              for path, content in plan["writes"]]
-    apply(module, writes, result)
-    if plan["lasting"].get("survives") is False:
-        module.warn(plan["lasting"]["note"])
-    result.update(
-        method=plan["method"], reason=plan["reason"], lasting=plan["lasting"],
-        seccomp_default=dict(before=plan["seccomp_default_before"], after=plan["seccomp_default_after"],
-                             config_after=plan["after"].get("seccompDefault") is True),
-        feature_gate=dict(before=plan["gate_before"], after=plan["gate_after"], removed_from=plan["removed_gate_from"]),
-    )
+    result = kubelet_files.new_result()
+    try:
+        if params["restore"] is not None:
+            kubelet_files.restore(module, params["restore"], result)
+        else:
+            kubelet_files.configure(module, params, result, params["seccomp_default"], params["remove_gate"])
+    except kubelet_files.WriteFailed as exc:
+        module.fail_json(msg=exc.msg, error=exc.named.details(), **result)
     module.exit_json(**result)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            version=dict(type="str", required=True),
+            kubelet_files.LAYOUT_SPEC,
             seccomp_default=dict(type="bool"),
             remove_gate=dict(type="bool", default=False),
-            method=dict(type="str", choices=list(kubelet_config.METHODS), default="auto"),
-            config=dict(type="path"),
-            config_dir=dict(type="path"),
-            env_files=dict(type="list", elements="path", default=[]),
-            environment=dict(type="dict", default={}),
-            kubeadm=dict(type="bool", default=False),
-            patches_dir=dict(type="path", default="/etc/kubernetes/patches"),
-            kubeadm_version=dict(type="str"),
-            drop_in_name=dict(type="str", default="90-seccomp-default.conf"),
-            backup=dict(type="bool", default=True),
             restore=dict(type="list", elements="dict"),
         ),
         supports_check_mode=True,

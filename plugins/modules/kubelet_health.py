@@ -116,114 +116,41 @@ service:
   type: dict
 """
 
-import re
-import time
-
-import datetime
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, node_facts, node_watch, tools
-
-ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
-
-
-def service(module, unit):
-    return node_facts.unit_state(tools.runner(module), unit)
-
-
-def journal(module, unit, lines):
-    journalctl = module.get_bin_path("journalctl")
-    if not journalctl:
-        return []
-    _rc, out, _err = module.run_command([journalctl, "-u", unit, "-n", str(lines), "--no-pager", "-o", "cat"])
-    # run_command keeps bytes that are not UTF-8 as lone surrogates; the controller is shown U+FFFD instead.
-    return out.encode("utf-8", "surrogateescape").decode("utf-8", "replace").splitlines()
-
-
-def kubelet_error(lines):
-    for line in reversed(lines):
-        match = ERROR_LINE.search(line)
-        if match:
-            return match.group(1).replace('\\"', '"')
-    for line in reversed(lines):
-        if line.startswith(("E", "F", "Error:")) and not line.startswith("Err"):
-            return line
-    return None
-
-
-def check_params(params):
-    node_watch.health_url(params["url"], "url")
-    for name in ("timeout", "stable_seconds", "restarts_before", "journal_lines"):
-        if params[name] is not None and params[name] < 0:
-            raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
-
-
-def restart(module, unit):
-    """Restart ``unit``; when it was restarted (UTC, ISO 8601)."""
-    at = now()
-    rc, _out, err = module.run_command([module.get_bin_path("systemctl", required=True), "restart", unit])
-    if rc != 0:
-        lines = journal(module, unit, module.params["journal_lines"])
-        module.fail_json(msg="systemctl restart %s failed (rc %d): %s" % (unit, rc, kubelet_error(lines) or err.strip()),
-                         changed=True, healthy=False, restarted_at=at, journal=lines)
-    return at
-
-
-def now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kubelet_service
 
 
 def wait_for_health(module):
     params = module.params
-    check_params(params)
+    kubelet_service.check_params(params)
     restarted_at = None
     if params["restart"]:
         if module.check_mode:
             module.exit_json(changed=True, healthy=None, restarted_at=None, healthy_at=None, waited=0)
-        restarted_at = restart(module, params["unit"])
+        try:
+            restarted_at = kubelet_service.restart(module, params["unit"], params["journal_lines"])
+        except kubelet_service.RestartFailed as exc:
+            module.fail_json(msg=exc.msg, **exc.fields)
         if params["restarts_before"] is None:
             params["restarts_before"] = 0
-    start = time.time()
-    healthy_since = None
-    state = None
-    crashed = False
-    while time.time() - start < params["timeout"]:
-        if node_facts.healthz(params["url"]):
-            healthy_since = healthy_since or time.time()
-            if time.time() - healthy_since >= params["stable_seconds"]:
-                break
-        else:
-            healthy_since = None
-        state = service(module, params["unit"])
-        if state and params["restarts_before"] is not None and (
-                state["n_restarts"] > params["restarts_before"] or state["active_state"] == "failed"):
-            crashed = True
-            break
-        time.sleep(0.5)
-    state = service(module, params["unit"]) or state
-    result = dict(changed=restarted_at is not None, healthy=healthy_since is not None and not crashed
-                  and time.time() - healthy_since >= params["stable_seconds"],
-                  waited=round(time.time() - start, 1), service=state, restarted_at=restarted_at)
-    result["healthy_at"] = now() if result["healthy"] else None
+    result = kubelet_service.wait(module, params["url"], params["timeout"], params["stable_seconds"],
+                                  params["restarts_before"], params["unit"], params["journal_lines"], restarted_at)
     if result["healthy"]:
         module.exit_json(**result)
-    lines = journal(module, params["unit"], params["journal_lines"])
-    error = kubelet_error(lines) or "the kubelet did not answer %s within %ds" % (params["url"], params["timeout"])
-    result.update(error=error, journal=lines)
-    module.fail_json(msg="kubelet is not healthy: %s" % error, **result)
+    module.fail_json(msg="kubelet is not healthy: %s" % result["error"], **result)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+            url=dict(type="str", default=kubelet_service.URL),
             restart=dict(type="bool", default=False),
             timeout=dict(type="int", default=120),
             stable_seconds=dict(type="int", default=3),
             restarts_before=dict(type="int"),
-            unit=dict(type="str", default="kubelet.service"),
-            journal_lines=dict(type="int", default=20),
+            unit=dict(type="str", default=kubelet_service.UNIT),
+            journal_lines=dict(type="int", default=kubelet_service.JOURNAL_LINES),
         ),
         supports_check_mode=True,
     )

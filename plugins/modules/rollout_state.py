@@ -63,6 +63,27 @@ options:
     description: When reading - enable a node again whose enforcement was rolled back (RV(resume) says C(run)).
     type: bool
     default: false
+  stages:
+    description: When reading - the stages this run was asked for; with it RV(plan) says what the run does on this node.
+    type: list
+    elements: str
+  force:
+    description: With O(stages) - stages to run again even though they are done (C(seccomp_force_stages)).
+    type: list
+    elements: str
+    default: []
+  runtime:
+    description: With O(stages) - the node's container runtime (C(containerd) or C(cri-o)), which decides the audit's mode.
+    type: str
+  gate:
+    description: With O(stages) - the node's SeccompDefault gate as the node facts give it (C(kubelet.feature_gate));
+      a feature gate stage that finds it already right is C(unchanged) in RV(plan), with nothing to write.
+    type: dict
+  audit_mode:
+    description: With O(stages) - C(auto) (CRI-O complain, containerd observe), C(complain) (CRI-O only) or C(observe).
+    type: str
+    choices: [auto, complain, observe]
+    default: auto
 attributes:
   check_mode:
     support: full
@@ -125,6 +146,15 @@ resumes:
   description: Without O(stage) and O(records) - RV(resume) of every stage, by stage name.
   returned: when neither O(stage) nor O(records) is given
   type: dict
+plan:
+  description:
+    - With O(stages) - per stage RV(resume)'s decision (C(not asked) for a stage not in O(stages); C(unchanged) for a
+      feature gate already right, see O(gate)); C(audit.mode)
+      (C(complain) or C(observe)); C(switch), what this run's one kubelet restart turns on (C(complain), C(enforce) or
+      null); C(handover), whether a passing complain-mode audit hands the node to enforcement without another
+      restart; and C(feature_gate.with_switch), whether the gate (1.22-1.24) is written with that switch.
+  returned: when O(stages) is given
+  type: dict
 done:
   description: The stages whose last result counts as done.
   returned: always
@@ -132,62 +162,12 @@ done:
   elements: str
 """
 
-import datetime
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, text_diff
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import (
-    SEAL, STAGES, done, dumps, load_checked, record, resume, resume_all)
-
-EDITED = ("its content is not what this collection recorded (it no longer matches the %s recorded in it): it was edited "
-          "or damaged after it was written" % SEAL)
-
-
-def read_state(path):
-    """(bytes or None, state, edited) of the state file at ``path``."""
-    if os.path.islink(path) and not os.path.exists(path):
-        raise errors.InputError("is a symlink to %s, which does not exist" % os.path.realpath(path), path=path,
-                                expected="a regular file, or a symlink to one")
-    before = errors.read_file(path, missing_ok=True, encoding=None)
-    state, edited = load_checked(before, path)
-    return before, state, edited
-
-
-def write_state(path, before, after):
-    """Write ``after`` where ``path`` leads (a symlinked state file stays a symlink), unless the file changed since it
-    was read as ``before``."""
-    target = os.path.realpath(path)
-    try:
-        ensure_directories(target, mode=0o700)
-    except (IOError, OSError) as exc:
-        raise errors.os_error(exc, os.path.dirname(target), "created")
-    if errors.read_file(target, missing_ok=True, encoding=None) != before:
-        raise errors.InputError("changed while this call ran; nothing was written", path=path, expected="run the task again")
-    try:
-        atomic_write(target, after, mode=0o600)
-    except (IOError, OSError) as exc:
-        raise errors.os_error(exc, target, "written")
-
-
-def record_entry(entry, field):
-    """One item of ``records``: stage, result and details, checked."""
-    unknown = sorted(set(entry) - set(("stage", "result", "details")))
-    if unknown:
-        raise errors.InputError("has keys this module does not take", field=field, value=unknown[0],
-                                expected="stage, result and details")
-    if entry.get("stage") not in STAGES:
-        raise errors.InputError("is not a stage", field=field + ".stage", value=entry.get("stage"),
-                                expected="one of %s" % ", ".join(STAGES))
-    if not isinstance(entry.get("result"), str):
-        raise errors.InputError("is not a result", field=field + ".result", value=entry.get("result"),
-                                expected="one of the stage's results (see the module's description)")
-    details = entry.get("details") or {}
-    if not isinstance(details, dict):
-        raise errors.InputError("is not a mapping", field=field + ".details", value=details, expected="a mapping")
-    return dict(stage=entry["stage"], result=entry["result"], details=details)
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES, done, plan, resume, resume_all
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import (
+    EDITED, PATH, read_state, record_all, record_entry, save)
 
 
 def state_module(module):
@@ -197,40 +177,30 @@ def state_module(module):
     if edited:
         module.warn("%s: %s; it is read as it is now" % (path, EDITED))
     previous = state["stages"].get(stage) if stage else None
-    changed = False
     decision = None
     writes = [dict(stage=stage, result=params["result"], details=params["details"])] if stage and params["result"] else []
     for number, entry in enumerate(params["records"] or []):
         writes.append(record_entry(entry, "records[%d]" % number))
     if stage and params["result"] is None:
         decision = resume(state, stage, params["kubelet_version"], params["seccomp_default"], params["retry"])
-    at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-    for entry in writes:
-        state, one_changed = record(state, entry["stage"], entry["result"], at, params["run_id"], entry["details"])
-        changed = changed or one_changed
-    if changed and edited:
-        raise errors.InputError("%s; recording %s would overwrite that, so nothing was written. To keep the edit and record "
-                                "on top of it, remove its %r field; to start the node afresh, move the file aside"
-                                % (EDITED, ", ".join("%s=%r" % (entry["stage"], entry["result"]) for entry in writes), SEAL),
-                                path=path)
+    state, changed = record_all(state, writes, params["run_id"], path, edited)
     result = dict(changed=changed, state=state, previous=previous, done=[name for name in STAGES if done(state, name)])
     if decision is not None:
         result["resume"] = decision
     if not stage and not writes:
         result["resumes"] = resume_all(state, params["kubelet_version"], params["seccomp_default"], params["retry"])
+        if params["stages"] is not None:
+            result["plan"] = plan(state, params["stages"], params["kubelet_version"], params["seccomp_default"],
+                                  params["runtime"], params["audit_mode"], params["force"], params["retry"], params["gate"])
     if changed:
-        after_bytes = dumps(state)
-        if module._diff:
-            result["diff"] = text_diff(path, before_bytes, after_bytes)
-        if not module.check_mode:
-            write_state(path, before_bytes, after_bytes)
+        save(module, path, before_bytes, state, result)
     module.exit_json(**result)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default="/var/lib/k8s-seccomp-default/rollout-state.json"),
+            path=dict(type="path", default=PATH),
             stage=dict(type="str", choices=list(STAGES)),
             result=dict(type="str"),
             kubelet_version=dict(type="str"),
@@ -238,10 +208,15 @@ def main():
             retry=dict(type="bool", default=False),
             details=dict(type="dict", default={}),
             records=dict(type="list", elements="dict"),
+            stages=dict(type="list", elements="str"),
+            force=dict(type="list", elements="str", default=[]),
+            runtime=dict(type="str"),
+            gate=dict(type="dict"),
+            audit_mode=dict(type="str", choices=["auto", "complain", "observe"], default="auto"),
             run_id=dict(type="str"),
         ),
-        required_by=dict(result="stage"),
-        mutually_exclusive=[("stage", "records")],
+        mutually_exclusive=[("stage", "records"), ("stage", "stages"), ("records", "stages")],
+        required_by=dict(result="stage", stages=("kubelet_version", "runtime")),
         supports_check_mode=True,
     )
     errors.run_module(module, state_module)

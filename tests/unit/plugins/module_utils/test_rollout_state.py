@@ -72,7 +72,7 @@ def test_a_file_that_is_not_ours_is_refused_naming_it(data, message):
 def test_unknown_stages_and_results_are_named_with_the_valid_ones():
     with pytest.raises(S.StateError, match="stage='gate' is not a stage; valid: feature_gate, audit, enforce"):
         S.record(S.empty(), "gate", "changed", "t")
-    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, in progress, held, stopped"):
+    with pytest.raises(S.StateError, match="result='done' is not a result of stage audit; valid: passed, in progress, held, failed, stopped"):
         S.record(S.empty(), "audit", "done", "t")
 
 
@@ -88,3 +88,83 @@ def test_an_interrupted_stage_2_is_recovered_before_it_runs_again():
     state = with_results(audit=("in progress", {"files": [{"path": "/d/90-seccomp-default.conf", "state": "created"}]}))
     decision = S.resume(state, "audit", None, True)
     assert decision["action"] == "recover" and "complain mode may still be on" in decision["reason"]
+
+
+def _state(**results):
+    state = S.empty()
+    for stage, result in results.items():
+        details = dict(kubelet_version="1.24.17") if stage == "feature_gate" else {}
+        state, _changed = S.record(state, stage, result, "t", "r0", details)
+    return state
+
+
+ALL = ("feature_gate", "audit", "enforce")
+
+
+def test_plan_containerd_observes_then_switches_to_enforce_with_the_gate_in_the_same_restart():
+    plan = S.plan(S.empty(), ALL, "1.24.17", False, "containerd")
+    assert plan["audit"]["mode"] == "observe"
+    assert plan["switch"] == "enforce" and not plan["handover"]
+    assert plan["feature_gate"]["with_switch"]
+
+
+def test_plan_crio_switches_into_complain_mode_and_hands_over_without_a_second_restart():
+    plan = S.plan(S.empty(), ALL, "1.27.16", False, "cri-o")
+    assert plan["audit"]["mode"] == "complain"
+    assert plan["switch"] == "complain" and plan["handover"]
+    assert not plan["feature_gate"]["with_switch"]  # 1.27: the gate is locked on, nothing to write with the switch
+
+
+def test_plan_the_gate_restarts_on_its_own_only_when_nothing_else_switches_the_kubelet():
+    assert not S.plan(S.empty(), ("feature_gate",), "1.23.17", False, "containerd")["feature_gate"]["with_switch"]
+    only_audit = S.plan(S.empty(), ("feature_gate", "audit"), "1.23.17", False, "containerd")
+    assert only_audit["switch"] is None and not only_audit["feature_gate"]["with_switch"]
+    complain_only = S.plan(S.empty(), ("feature_gate", "audit"), "1.23.17", False, "cri-o")
+    assert complain_only["switch"] == "complain" and not complain_only["handover"]
+    assert complain_only["feature_gate"]["with_switch"]
+
+
+def test_plan_a_finished_node_does_nothing():
+    plan = S.plan(_state(feature_gate="changed", audit="passed", enforce="enforced"), ALL, "1.24.17", True, "cri-o")
+    assert [plan[stage]["action"] for stage in ALL] == ["skip", "skip", "skip"]
+    assert plan["switch"] is None and not plan["handover"] and plan["audit"]["mode"] is None
+
+
+def test_plan_stages_not_asked_for_and_forced_stages():
+    plan = S.plan(_state(audit="passed"), ("enforce",), "1.30.14", False, "containerd")
+    assert plan["feature_gate"]["action"] == plan["audit"]["action"] == "not asked"
+    assert plan["switch"] == "enforce"
+    forced = S.plan(_state(audit="passed"), ALL, "1.30.14", False, "containerd", force=("audit",))
+    assert forced["audit"]["action"] == "run" and "seccomp_force_stages" in forced["audit"]["reason"]
+
+
+def test_plan_a_rolled_back_node_is_not_switched_unless_asked():
+    plan = S.plan(_state(enforce="rolled back"), ("enforce",), "1.30.14", False, "containerd")
+    assert plan["enforce"]["action"] == "refuse" and plan["switch"] is None
+    assert S.plan(_state(enforce="rolled back"), ("enforce",), "1.30.14", False, "containerd", retry=True)["switch"] == "enforce"
+
+
+def test_plan_refuses_complain_mode_without_crio_and_unknown_stages():
+    with pytest.raises(S.InputError, match="audit_mode: needs CRI-O; this node runs containerd"):
+        S.plan(S.empty(), ALL, "1.30.14", False, "containerd", asked_mode="complain")
+    with pytest.raises(S.InputError, match="stages: is not a stage"):
+        S.plan(S.empty(), ("feature_gate", "gate"), "1.30.14", False, "containerd")
+
+
+@pytest.mark.parametrize("version, gate, right", [
+    ("1.24.17", dict(value=True, in_config=True), True),
+    ("1.24.17", dict(value=None), False),
+    ("1.26.1", dict(value=None), True),
+    ("1.26.1", dict(value=False, in_config=True), False),
+    ("1.28.15", dict(value=True, in_config=True), True),
+    ("1.30.14", dict(value=None, in_flags=False, in_config=False), True),
+    ("1.30.14", dict(value=True, in_config=True), False),
+    ("1.30.14", dict(value=None, in_flags=True), False),
+    ("1.30.14", None, False),
+])
+def test_a_gate_already_right_needs_no_feature_gate_stage(version, gate, right):
+    assert S.gate_is_right(version, gate) is right
+    plan = S.plan(S.empty(), ("feature_gate",), version, False, "containerd", gate=gate)
+    assert plan["feature_gate"]["action"] == ("unchanged" if right else "run")
+    forced = S.plan(S.empty(), ("feature_gate",), version, False, "containerd", gate=gate, force=("feature_gate",))
+    assert forced["feature_gate"]["action"] == "run"

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Reading and writing the node's rollout state file (module_utils.rollout_state says what it holds).
+
+What the rollout_state module does with the file, for it and kubelet_switch: read it (checked against its seal),
+record results into it, and write it atomically where a symlink leads, unless it changed since it was read.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, text_diff
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import SEAL, STAGES, dumps, load_checked, record
+
+PATH = "/var/lib/k8s-seccomp-default/rollout-state.json"
+EDITED = ("its content is not what this collection recorded (it no longer matches the %s recorded in it): it was edited "
+          "or damaged after it was written" % SEAL)
+
+
+def read_state(path):
+    """(bytes or None, state, edited) of the state file at ``path``."""
+    if os.path.islink(path) and not os.path.exists(path):
+        raise errors.InputError("is a symlink to %s, which does not exist" % os.path.realpath(path), path=path,
+                                expected="a regular file, or a symlink to one")
+    before = errors.read_file(path, missing_ok=True, encoding=None)
+    state, edited = load_checked(before, path)
+    return before, state, edited
+
+
+def write_state(path, before, after):
+    """Write ``after`` where ``path`` leads (a symlinked state file stays a symlink), unless the file changed since it
+    was read as ``before``."""
+    target = os.path.realpath(path)
+    try:
+        ensure_directories(target, mode=0o700)
+    except (IOError, OSError) as exc:
+        raise errors.os_error(exc, os.path.dirname(target), "created")
+    if errors.read_file(target, missing_ok=True, encoding=None) != before:
+        raise errors.InputError("changed while this call ran; nothing was written", path=path, expected="run the task again")
+    try:
+        atomic_write(target, after, mode=0o600)
+    except (IOError, OSError) as exc:
+        raise errors.os_error(exc, target, "written")
+
+
+def record_entry(entry, field):
+    """One item of ``records``: stage, result and details, checked."""
+    unknown = sorted(set(entry) - set(("stage", "result", "details")))
+    if unknown:
+        raise errors.InputError("has keys this module does not take", field=field, value=unknown[0],
+                                expected="stage, result and details")
+    if entry.get("stage") not in STAGES:
+        raise errors.InputError("is not a stage", field=field + ".stage", value=entry.get("stage"),
+                                expected="one of %s" % ", ".join(STAGES))
+    if not isinstance(entry.get("result"), str):
+        raise errors.InputError("is not a result", field=field + ".result", value=entry.get("result"),
+                                expected="one of the stage's results (see the module's description)")
+    details = entry.get("details") or {}
+    if not isinstance(details, dict):
+        raise errors.InputError("is not a mapping", field=field + ".details", value=details, expected="a mapping")
+    return dict(stage=entry["stage"], result=entry["result"], details=details)
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def record_all(state, writes, run_id, path, edited, at=None):
+    """(state, changed): ``writes`` (dicts of stage, result, details) recorded into ``state``. Refused, naming
+    ``path``, when that changes a file that was ``edited`` since it was written."""
+    at = at or now()
+    changed = False
+    for entry in writes:
+        state, one_changed = record(state, entry["stage"], entry["result"], at, run_id, entry["details"])
+        changed = changed or one_changed
+    if changed and edited:
+        raise edited_refusal(path, writes)
+    return state, changed
+
+
+def edited_refusal(path, writes):
+    return errors.InputError("%s; recording %s would overwrite that, so nothing was written. To keep the edit and record "
+                             "on top of it, remove its %r field; to start the node afresh, move the file aside"
+                             % (EDITED, ", ".join("%s=%r" % (entry["stage"], entry["result"]) for entry in writes), SEAL),
+                             path=path)
+
+
+def save(module, path, before, state, result):
+    """Write ``state`` (read as ``before``) at ``path``, unless in check mode; ``result["diff"]`` in diff mode."""
+    after = dumps(state)
+    if module._diff:
+        result["diff"] = text_diff(path, before, after)
+    if not module.check_mode:
+        write_state(path, before, after)

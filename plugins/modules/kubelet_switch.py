@@ -1,0 +1,594 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: kubelet_switch
+short_description: Turn seccompDefault on with one kubelet restart, checked, recorded, and put back if anything fails
+version_added: 0.7.0
+description:
+  - Does in one task what the rollout's switch did in five - optionally points CRI-O's RuntimeDefault at
+    O(complain_profile) (complain mode, as M(k8s.seccomp_default.crio_default_profile) with C(state=present)), writes
+    the kubelet configuration with O(seccomp_default) and the C(SeccompDefault) gate right for the version (as
+    M(k8s.seccomp_default.kubelet_config)), records on the node that the stage is C(in progress) with the files'
+    backups (as M(k8s.seccomp_default.rollout_state)), restarts the kubelet and waits until C(/healthz) is stable (as
+    M(k8s.seccomp_default.kubelet_health) with C(restart=true)), and reads C(/configz) from the kubelet's API to check
+    that the kubelet runs with C(seccompDefault) and C(featureGates.SeccompDefault) as written (as
+    M(k8s.seccomp_default.kubelet_read) with C(expect)).
+  - Everything is read and checked before the first write - the CRI-O files and O(complain_profile), every kubelet file,
+    the state file of O(record), and that C(systemctl) is there when CRI-O must be reloaded or the kubelet restarted. Bad
+    input fails the task naming the file, the field and the value, with nothing changed.
+  - The kubelet is restarted only when a file it reads at start changed (RV(restart_needed)), and C(/configz) is
+    checked only after such a restart. Nothing is recorded when nothing changed.
+  - When a step fails after the first write - a write, CRI-O's reload, the record, the restart, a kubelet that does not
+    become healthy, or a C(/configz) that differs - everything is put back before the task fails. The kubelet files go
+    back byte for byte (as M(k8s.seccomp_default.kubelet_config) with C(restore) does), the kubelet is restarted with them and waited
+    for when it had been restarted (tolerantly - the result says whether it is healthy again), and CRI-O's drop-in goes
+    back exactly as it was (as C(crio_default_profile) with C(state=absent)). The task then fails with RV(files),
+    RV(restored), RV(healthy_after_restore) and RV(error); its message names the step that failed, with the
+    kubelet's own error text when it was not healthy.
+  - The C(in progress) record is left on the node after such a failure, on purpose - the rollout's next run sees it
+    (M(k8s.seccomp_default.rollout_state) says C(recover)) and puts back whatever this task could not.
+options:
+  seccomp_default:
+    description:
+      - The wanted C(seccompDefault).
+    type: bool
+    default: true
+  version:
+    description:
+      - The kubelet version, for example C(1.30.4) (the C(seccomp_node.kubelet.version) fact).
+    type: str
+    required: true
+  method:
+    description:
+      - Where the kubelet change is written, as M(k8s.seccomp_default.kubelet_config) does it.
+    type: str
+    choices: [auto, drop_in, in_place, kubeadm_patch]
+    default: auto
+  config:
+    description:
+      - The kubelet's C(--config) file.
+    type: path
+  config_dir:
+    description:
+      - The kubelet's C(--config-dir), if it has one.
+    type: path
+  env_files:
+    description:
+      - Environment files whose variables feed the kubelet's command line (see M(k8s.seccomp_default.kubelet_config)).
+    type: list
+    elements: path
+    default: []
+  environment:
+    description:
+      - The kubelet's environment (1.28-1.29 read C(--config-dir) only with C(KUBELET_CONFIG_DROPIN_DIR_ALPHA) set).
+    type: dict
+    default: {}
+  kubeadm:
+    description:
+      - Whether kubeadm manages the node.
+    type: bool
+    default: false
+  patches_dir:
+    description:
+      - The directory given to C(kubeadm --patches).
+    type: path
+    default: /etc/kubernetes/patches
+  kubeadm_version:
+    description:
+      - The node's kubeadm version. Defaults to O(version).
+    type: str
+  drop_in_name:
+    description:
+      - File name of the kubelet drop-in written by O(method=drop_in); it must end in C(.conf).
+    type: str
+    default: 90-seccomp-default.conf
+  backup:
+    description:
+      - Keep a copy of each kubelet file before it is replaced or removed. Without backups a file that was replaced
+        cannot be put back when a later step fails.
+    type: bool
+    default: true
+  complain_profile:
+    description:
+      - The profile CRI-O's RuntimeDefault should mean during the audit, such as
+        C(/var/lib/kubelet/seccomp/kubernetes/default-audit.json). Omit it to leave CRI-O alone (containerd, or
+        enforcement).
+    type: path
+  crio_drop_in:
+    description:
+      - With O(complain_profile), the CRI-O drop-in that sets it (C(drop_in) of M(k8s.seccomp_default.crio_default_profile)).
+    type: path
+    default: /etc/crio/crio.conf.d/99-k8s-seccomp-default.conf
+  crio_config:
+    description:
+      - With O(complain_profile), CRI-O's main configuration file.
+    type: path
+    default: /etc/crio/crio.conf
+  crio_state_dir:
+    description:
+      - With O(complain_profile), where the drop-in's original content is kept until complain mode is left (the
+        C(state_dir) of M(k8s.seccomp_default.crio_default_profile), which leaves it).
+    type: path
+    default: /var/lib/k8s-seccomp-default/crio
+  crio_reload:
+    description:
+      - Reload CRI-O (C(systemctl reload crio)) after its drop-in changed.
+    type: bool
+    default: true
+  record:
+    description:
+      - Where and how to record, when anything changed, that the stage is C(in progress), with the kubelet files'
+        backups (RV(files)) and O(record.targets) as its details. Omit it to record nothing.
+    type: dict
+    suboptions:
+      path:
+        description: The state file on the node.
+        type: path
+        default: /var/lib/k8s-seccomp-default/rollout-state.json
+      stage:
+        description: The stage this switch belongs to.
+        type: str
+        choices: [feature_gate, audit, enforce]
+        required: true
+      run_id:
+        description: The run that records it.
+        type: str
+      targets:
+        description: The containers to restart or recreate after the switch, kept for a recovery.
+        type: list
+        elements: dict
+        default: []
+  url:
+    description:
+      - The kubelet's health endpoint (the C(seccomp_node.kubelet.healthz.url) fact).
+    type: str
+    default: http://127.0.0.1:10248/healthz
+  timeout:
+    description:
+      - Seconds to wait for the restarted kubelet in all.
+    type: int
+    default: 120
+  stable_seconds:
+    description:
+      - Seconds C(/healthz) must keep answering C(ok) after the restart.
+    type: int
+    default: 3
+  unit:
+    description:
+      - The kubelet's systemd unit.
+    type: str
+    default: kubelet.service
+  verify_configz:
+    description:
+      - After a restart, read C(/configz) from the kubelet's API with O(client_cert) and check C(seccompDefault) and
+        C(featureGates.SeccompDefault). Turn it off on a node without such a certificate, and check through the API
+        server instead (M(k8s.seccomp_default.kubelet_read) with C(via=api_server), from the controller).
+    type: bool
+    default: true
+  kubelet_host:
+    description:
+      - Where the kubelet's API answers.
+    type: str
+    default: 127.0.0.1
+  kubelet_port:
+    description:
+      - The kubelet's API port.
+    type: int
+    default: 10250
+  ca_path:
+    description:
+      - CA that signed the kubelet's serving certificate; without it the certificate is not verified.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Computes and reports the same changes (RV(files), RV(feature_gate), the diff; C(changed) when
+      something would change), and writes, records, reloads and restarts nothing.
+  diff_mode:
+    support: full
+    description: Shows each kubelet file and the CRI-O drop-in before and after.
+notes:
+  - The restart, the health wait and the C(/configz) check need a real kubelet; they are covered by the integration
+    tests, the rest by the unit tests.
+  - After a failure, the C(in progress) record stays on the node; the next run of the rollout recovers from it. What
+    this task put back is in RV(restored); a file it could not put back (edited meanwhile) is named in RV(error).
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.kubelet_client
+"""
+
+EXAMPLES = r"""
+- name: Complain mode on CRI-O - seccompDefault on, RuntimeDefault logging, one restart
+  k8s.seccomp_default.kubelet_switch:
+    version: "{{ seccomp_node.kubelet.version }}"
+    config: "{{ seccomp_node.kubelet.config }}"
+    config_dir: "{{ seccomp_node.kubelet.config_dir }}"
+    env_files: "{{ seccomp_node.kubelet.env_files }}"
+    environment: "{{ seccomp_node.kubelet.environment }}"
+    kubeadm: "{{ seccomp_node.kubelet.kubeadm }}"
+    complain_profile: "{{ seccomp_node.kubelet.root_dir }}/seccomp/kubernetes/default-audit.json"
+    crio_state_dir: /var/lib/k8s-seccomp-default/crio
+    url: "{{ seccomp_node.kubelet.healthz.url }}"
+    record:
+      path: /var/lib/k8s-seccomp-default/rollout-state.json
+      stage: audit
+      run_id: "{{ seccomp_run_id }}"
+      targets: "{{ seccomp_node_pods.targets }}"
+  register: seccomp_switch
+
+- name: Enforce on a worker without the kubelet client certificate; /configz is checked through the API server
+  k8s.seccomp_default.kubelet_switch:
+    version: 1.30.4
+    config: /var/lib/kubelet/config.yaml
+    kubeadm: true
+    verify_configz: false
+    record:
+      stage: enforce
+"""
+
+RETURN = r"""
+files:
+  description:
+    - One entry per kubelet file written or left unchanged, as M(k8s.seccomp_default.kubelet_config) returns them (C(path),
+      C(state), C(backup), C(before_sha256), C(after_sha256), C(read_by_kubelet), C(mode), C(uid), C(gid)); give it
+      to C(kubelet_config)'s C(restore) to put them back.
+  returned: always
+  type: list
+  elements: dict
+feature_gate:
+  description: The C(SeccompDefault) gate entry (null when absent) before and after, and where it was removed from.
+  returned: success
+  type: dict
+  sample: {before: true, after: null, removed_from: []}
+seccomp_default:
+  description: The effective C(seccompDefault) before and after, and C(config_after), what C(/configz) shows.
+  returned: success
+  type: dict
+  sample: {before: false, after: true, config_after: true}
+method:
+  description: The method used for the kubelet files.
+  returned: success
+  type: str
+  sample: drop_in
+reason:
+  description: Why the method was chosen.
+  returned: success
+  type: str
+lasting:
+  description: Whether the change survives what rewrites the kubelet config later (C(survives), C(note)).
+  returned: success
+  type: dict
+restart_needed:
+  description: Whether a file the kubelet reads at start changed (and so the kubelet was, or in check mode would be,
+    restarted).
+  returned: always
+  type: bool
+restarted_at:
+  description: When the kubelet was restarted (UTC), or null.
+  returned: success
+  type: str
+healthy_at:
+  description: When the restarted kubelet had been healthy for O(stable_seconds) (UTC), or null.
+  returned: success
+  type: str
+crio:
+  description:
+    - With O(complain_profile), what was done to CRI-O - C(changed), C(drop_in), C(seccomp_profile) (as CRI-O merges it
+      now), C(seccomp_profile_source) and C(reloaded). Null without O(complain_profile).
+  returned: success
+  type: dict
+recorded:
+  description: Whether the C(in progress) record was written (or in check mode would be).
+  returned: success
+  type: bool
+configz:
+  description:
+    - The fields of C(/configz) that were checked (C(expect)), and C(source), where it was read and as whom. Null when
+      nothing was checked (no restart, check mode, or O(verify_configz=false)).
+  returned: success
+  type: dict
+  sample: {expect: {seccompDefault: true, featureGates.SeccompDefault: null}, source: "client certificate at https://127.0.0.1:10250"}
+restored:
+  description: The paths put back after a failure - kubelet files and the CRI-O drop-in.
+  returned: on failure after a write
+  type: list
+  elements: str
+healthy_after_restore:
+  description:
+    - After a failure, whether the kubelet answers C(/healthz) with what was put back (restarted and waited for when it
+      had been restarted, else asked once).
+  returned: on failure after a write
+  type: bool
+error:
+  description: What failed, as text, with what could not be put back, if anything.
+  returned: on failure
+  type: str
+journal:
+  description: The last lines of the kubelet's journal when it was not healthy after the restart.
+  returned: when the kubelet was not healthy
+  type: list
+  elements: str
+differences:
+  description: Each field of C(/configz) that differs from what was written.
+  returned: when C(/configz) differs
+  type: list
+  elements: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (
+    crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, node_facts, state_file)
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES
+
+RECORD_KEYS = ("path", "stage", "run_id", "targets")
+
+
+class StepFailed(Exception):
+    """A step after the first write failed: ``msg`` says which and why; ``fields`` go into the result."""
+
+    def __init__(self, msg, **fields):
+        super(StepFailed, self).__init__(msg)
+        self.msg = msg
+        self.fields = fields
+
+
+def check_record(record):
+    """The ``record`` option, checked and with its defaults, or None."""
+    if record is None:
+        return None
+    unknown = sorted(set(record) - set(RECORD_KEYS))
+    if unknown:
+        raise errors.InputError("has keys this module does not take", field="record", value=unknown[0],
+                                expected=", ".join(RECORD_KEYS))
+    if record.get("stage") not in STAGES:
+        raise errors.InputError("is not a stage", field="record.stage", value=record.get("stage"),
+                                expected="one of %s" % ", ".join(STAGES))
+    path = record.get("path") or state_file.PATH
+    if not isinstance(path, str) or not path.startswith("/") or "\0" in path:
+        raise errors.InputError("is not an absolute path", field="record.path", value=path, expected="the state file on the node")
+    run_id = record.get("run_id")
+    if run_id is not None and not isinstance(run_id, str):
+        raise errors.InputError("is not a string", field="record.run_id", value=run_id)
+    targets = record.get("targets") or []
+    if not isinstance(targets, list) or not all(isinstance(target, dict) for target in targets):
+        raise errors.InputError("is not a list of mappings", field="record.targets", value=targets,
+                                expected="the containers to restart, as kubelet_read's targets")
+    return dict(path=path, stage=record["stage"], run_id=run_id, targets=targets)
+
+
+def check_params(params):
+    kubelet_service.check_params(params, ("timeout", "stable_seconds"))
+    if params["verify_configz"]:
+        kubelet_configz.check_host(params["kubelet_host"], params["kubelet_port"])
+    return check_record(params["record"])
+
+
+def crio_params(params):
+    return dict(state="present", profile=params["complain_profile"], drop_in=params["crio_drop_in"],
+                config=params["crio_config"], state_dir=params["crio_state_dir"], reload=params["crio_reload"])
+
+
+def systemctl(module):
+    path = module.get_bin_path("systemctl")
+    if not path:
+        raise errors.InputError("systemctl is not on this node's PATH, and the kubelet must be restarted (or CRI-O "
+                                "reloaded) for the change to take effect; nothing was changed")
+    return path
+
+
+class Switch:
+    """One switch: everything prepared (checked) first, then done step by step, and put back if a step fails."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.record = check_params(self.params)
+        self.result = kubelet_files.new_result()
+        self.result.update(restarted_at=None, healthy_at=None, crio=None, recorded=False, configz=None)
+        self.crio = None  # (result, step) of crio_complain.prepare
+        self.crio_started = False
+        self.restart_tried = False
+        self.state = None  # (bytes, state) of the state file
+
+    def prepare(self):
+        module, params = self.module, self.params
+        if params["complain_profile"]:
+            self.crio = crio_complain.prepare(module, crio_params(params))
+        self.plan, self.steps = kubelet_files.prepare(module, params, params["seccomp_default"])
+        crio_changes = bool(self.crio and self.crio[0]["changed"])
+        self.changing = kubelet_files.changes(self.steps) or crio_changes
+        restarting = any(entry["read_by_kubelet"] and entry["state"] not in ("unchanged", "absent")
+                         for entry, _target, _before, _content in self.steps)
+        if self.record and self.changing:
+            path = self.record["path"]
+            before, state, edited = state_file.read_state(path)
+            if edited:
+                module.warn("%s: %s; it is read as it is now" % (path, state_file.EDITED))
+                raise state_file.edited_refusal(path, [dict(stage=self.record["stage"], result="in progress")])
+            self.state = (before, state)
+        if not module.check_mode and (restarting or (crio_changes and params["crio_reload"])):
+            systemctl(module)
+
+    def crio_result(self):
+        if not self.crio:
+            return None
+        crio = self.crio[0]
+        return dict((key, crio.get(key)) for key in ("changed", "drop_in", "seccomp_profile", "seccomp_profile_source",
+                                                     "reloaded"))
+
+    def run(self):
+        module, result = self.module, self.result
+        self.prepare()
+        if module.check_mode:
+            kubelet_files.commit(module, self.plan, self.steps, result, self.params["backup"])
+            self.finish()
+            module.exit_json(**result)
+        step = "the first write"
+        try:
+            if self.crio:
+                step = "complain mode on CRI-O"
+                self.crio_started = True
+                crio_complain.commit(module, *self.crio)
+            step = "writing the kubelet configuration"
+            kubelet_files.commit(module, self.plan, self.steps, result, self.params["backup"])
+            if self.record and self.changing:
+                step = "recording the stage in %s" % self.record["path"]
+                self.write_record()
+            if result["restart_needed"]:
+                step = "restarting the kubelet"
+                self.restart()
+                if self.params["verify_configz"]:
+                    step = "checking /configz"
+                    self.verify()
+        except StepFailed as exc:
+            self.roll_back(exc.msg, exc.fields)
+        except kubelet_files.WriteFailed as exc:
+            self.roll_back("%s failed: %s" % (step, exc.named), dict(error_details=exc.named.details()))
+        except (crio_complain.ReloadFailed, kubelet_service.RestartFailed) as exc:
+            self.roll_back("%s failed: %s" % (step, exc.msg), {})
+        except errors.InputError as exc:
+            self.roll_back("%s failed: %s" % (step, exc), dict(error_details=exc.details()))
+        except Exception as exc:  # pylint: disable=broad-except  # whatever failed after a write, put everything back
+            self.roll_back("%s failed: %s: %s" % (step, type(exc).__name__, exc), dict(exception=traceback.format_exc()))
+        self.finish()
+        module.exit_json(**result)
+
+    def finish(self):
+        result = self.result
+        crio = self.crio_result()
+        if crio and crio["changed"]:
+            result["changed"] = True
+            result["diff"].append(self.crio[0]["diff"])
+        result["crio"] = crio
+        result["recorded"] = result["recorded"] or bool(self.module.check_mode and self.record and self.changing)
+        result.update(kubelet_files.summary(self.plan))
+
+    def write_record(self):
+        before, state = self.state
+        details = dict(files=self.result["files"], targets=self.record["targets"])
+        writes = [dict(stage=self.record["stage"], result="in progress", details=details)]
+        state, changed = state_file.record_all(state, writes, self.record["run_id"], self.record["path"], False)
+        if changed:
+            state_file.write_state(self.record["path"], before, state_file.dumps(state))
+        self.result["recorded"] = changed
+
+    def restart(self):
+        params, result = self.params, self.result
+        self.restart_tried = True
+        health = kubelet_service.restart_and_wait(self.module, params["url"], params["timeout"], params["stable_seconds"],
+                                                  params["unit"])
+        result.update(restarted_at=health["restarted_at"], healthy_at=health["healthy_at"])
+        if not health["healthy"]:
+            raise StepFailed("kubelet is not healthy: %s" % health["error"], journal=health["journal"],
+                             service=health["service"])
+
+    def verify(self):
+        params = self.params
+        expect = {"seccompDefault": self.plan["after"].get("seccompDefault") is True,
+                  "featureGates.SeccompDefault": self.plan["gate_after"]}
+        credentials = kubelet_configz.kubelet_credentials(params["kubelet_host"], params["kubelet_port"],
+                                                          params["client_cert"], params["client_key"], params["ca_path"])
+        document = kubelet_configz.read_configz(credentials)
+        wrong = kubelet_configz.differences(document, expect)
+        if wrong:
+            raise StepFailed(kubelet_configz.mismatch_message(wrong), differences=wrong)
+        self.result["configz"] = dict(expect=expect, source=credentials.describe())
+
+    def roll_back(self, what, fields):
+        """Put everything back after ``what`` failed, and fail the task saying what was and was not put back."""
+        module, params = self.module, self.params
+        restored, problems, healthy = [], [], None
+        undo = kubelet_files.new_result()
+        try:
+            kubelet_files.restore(module, self.result["files"], undo)
+            restored.extend(entry["path"] for entry in undo["files"] if entry["state"] == "restored")
+        except kubelet_files.WriteFailed as exc:
+            restored.extend(entry["path"] for entry in undo["files"][:-1] if entry["state"] == "restored")
+            problems.append("the kubelet files could not all be put back: %s" % exc.msg)
+        except Exception as exc:  # pylint: disable=broad-except  # keep putting back what can be
+            problems.append("the kubelet files could not be put back: %s" % exc)
+        if self.restart_tried and undo["restart_needed"]:
+            try:
+                health = kubelet_service.restart_and_wait(module, params["url"], params["timeout"], params["stable_seconds"],
+                                                          params["unit"])
+                healthy = health["healthy"]
+                if not healthy:
+                    problems.append("the kubelet is not healthy with its previous configuration either: %s" % health["error"])
+            except kubelet_service.RestartFailed as exc:
+                healthy = False
+                problems.append("restarting the kubelet with its previous configuration failed: %s" % exc.msg)
+            except Exception as exc:  # pylint: disable=broad-except
+                healthy = False
+                problems.append("restarting the kubelet with its previous configuration failed: %s" % exc)
+        else:
+            healthy = node_facts.healthz(params["url"])
+        if self.crio_started:
+            crio = dict(crio_params(params), state="absent")
+            try:
+                left = crio_complain.complain_mode(module, crio)
+                if left["changed"]:
+                    restored.append(crio["drop_in"])
+            except crio_complain.ReloadFailed as exc:
+                restored.append(crio["drop_in"])
+                problems.append("CRI-O's drop-in was put back, but %s" % exc.msg)
+            except Exception as exc:  # pylint: disable=broad-except
+                problems.append("CRI-O's drop-in could not be put back: %s" % exc)
+        error = what + ("; " + "; ".join(problems) if problems else "")
+        back = "everything was put back" if not problems else "not everything could be put back"
+        if self.record and self.result["recorded"]:
+            back += " (the in-progress record in %s stays, for the next run to recover from)" % self.record["path"]
+        health_words = "" if healthy is None else ("; the kubelet is healthy" if healthy else "; the kubelet is NOT healthy")
+        self.finish()
+        result = dict(self.result, restored=restored, healthy_after_restore=bool(healthy), error=error)
+        result.update(fields)
+        module.fail_json(msg="kubelet_switch: %s; %s%s" % (error, back, health_words), **result)
+
+
+def switch(module):
+    Switch(module).run()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            kubelet_files.LAYOUT_SPEC,
+            seccomp_default=dict(type="bool", default=True),
+            complain_profile=dict(type="path"),
+            crio_drop_in=dict(type="path", default=crio_complain.DROP_IN),
+            crio_config=dict(type="path", default="/etc/crio/crio.conf"),
+            crio_state_dir=dict(type="path", default=crio_complain.STATE_DIR),
+            crio_reload=dict(type="bool", default=True),
+            record=dict(type="dict", options=dict(
+                path=dict(type="path", default=state_file.PATH),
+                stage=dict(type="str", choices=list(STAGES), required=True),
+                run_id=dict(type="str"),
+                targets=dict(type="list", elements="dict", default=[]),
+            )),
+            url=dict(type="str", default=kubelet_service.URL),
+            timeout=dict(type="int", default=120),
+            stable_seconds=dict(type="int", default=3),
+            unit=dict(type="str", default=kubelet_service.UNIT),
+            verify_configz=dict(type="bool", default=True),
+            kubelet_host=dict(type="str", default="127.0.0.1"),
+            kubelet_port=dict(type="int", default=10250),
+            ca_path=dict(type="path"),
+            **kube_api.KUBELET_CLIENT_SPEC
+        ),
+        supports_check_mode=True,
+    )
+    errors.run_module(module, switch)
+
+
+if __name__ == "__main__":
+    main()
