@@ -7,8 +7,11 @@ and serial, from a pool of processes of this machine and pids that no longer exi
 `kauditd_printk_skb: N callbacks suppressed` lines. Each run, in one process: `grep -c` for the record
 lines (the baseline), then the same scan the audit_scan module does - markers, parse, libseccomp names,
 attribution through /proc, folding and the cursor - from the beginning. Then 10 MiB more are appended and
-a second scan from the cursor must read exactly those bytes. Medians of BENCH_SCAN_RUNS runs (default 3).
-Target: the scan takes at most 3 times grep's time; the exit status says whether it did.
+a second scan from the cursor must read exactly those bytes. Medians of BENCH_SCAN_RUNS runs (default 3), and as
+many of the fallback that runs without ctypes (bytes.find), for information.
+Target: the scan takes at most 1.5 times grep's time - its time goes where grep's does, into finding the few
+lines with a marker (libc's strstr through ctypes, a window of the block at a time), not into Python per line;
+the exit status says whether it did.
 """
 
 import os
@@ -28,7 +31,7 @@ LOG = os.environ.get("BENCH_LOG", "/var/tmp/k8s-seccomp-default-bench/kern.log")
 SIZE = int(os.environ.get("BENCH_LOG_MIB", "1024")) << 20
 RUNS = int(os.environ.get("BENCH_SCAN_RUNS", "3"))
 APPEND = 10 << 20
-TARGET = 3.0
+TARGET = 1.5
 ORDINARY = [
     "kernel: [%(up).6f] eth0: renamed from veth%(n)x",
     "kernel: [%(up).6f] IPv6: ADDRCONF(NETDEV_CHANGE): cali%(n)x: link becomes ready",
@@ -110,6 +113,16 @@ def main():
         size = os.path.getsize(base)
         grep_median, scan_median = statistics.median(grep_times), statistics.median(scan_times)
         ratio = scan_median / grep_median
+        fallback_times = []
+        audit_scan._STRSTR[:] = [None]  # as on a node where ctypes cannot reach the C library: bytes.find
+        try:
+            for _run in range(RUNS):
+                fallback_time, fallback, _cursors = scan(base, {})
+                fallback_times.append(fallback_time)
+                assert fallback == result, "bytes.find and strstr found different records"
+        finally:
+            audit_scan._STRSTR[:] = []
+        fallback_median = statistics.median(fallback_times)
         added_records, _serial = generate(base, APPEND, start_serial=10 ** 9, rng=random.Random(11))
         appended = os.path.getsize(base) - size
         again_time, again, _cursors = scan(base, cursors)
@@ -120,6 +133,8 @@ def main():
         print("| grep -c (baseline) | %.2f | %.0f | 1.00x |" % (grep_median, (size >> 20) / grep_median))
         print("| audit_scan from the beginning | %.2f | %.0f | **%.2fx** (target <= %.1fx: %s) |"
               % (scan_median, (size >> 20) / scan_median, ratio, TARGET, "met" if ratio <= TARGET else "MISSED"))
+        print("| the same with bytes.find (no libc through ctypes; not held to the target) | %.2f | %.0f | %.2fx |"
+              % (fallback_median, (size >> 20) / fallback_median, fallback_median / grep_median))
         row = (appended / 1048576.0, again_time, again["sources"][0]["bytes"], appended, again["records"], added_records)
         print("| audit_scan after appending %.1f MiB | %.3f | - | read %d bytes of %d appended, %d new records "
               "(of %d written) |" % row)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""The kernel's seccomp audit records (type 1326 / SECCOMP), parsed from any log line (k8s-facts.md 7).
+"""The kernel's seccomp audit records (type 1326 / SECCOMP), parsed from any log line (docs/kubernetes-facts.md#kernel-seccomp-record-formats).
 
 Both forms: `audit: type=1326 audit(T:S): ...` (kernel log: /dev/kmsg, dmesg, syslog, journald's kernel
 transport) and `type=SECCOMP msg=audit(T:S): ...` (auditd, journald's audit transport). comm= and exe=
@@ -78,7 +78,7 @@ def arch_and_syscall(arch_value, syscall_nr):
     return arch, syscall_name(token, syscall_nr)
 
 
-# The kernel prints a record's fields in one order (audit_seccomp, audit_log_task; k8s-facts.md 7.1). Lines that
+# The kernel prints a record's fields in one order (audit_seccomp, audit_log_task; docs/kubernetes-facts.md#record-layout). Lines that
 # follow it exactly are read by this one expression, straight from the log's bytes; any other line goes
 # through parse_line. subj= is there only with an LSM; older kernels have no ses=.
 KERNEL_ORDER = re.compile(
@@ -86,6 +86,8 @@ KERNEL_ORDER = re.compile(
     rb'(?: ses=[0-9]{1,20})?(?: subj=[^ \n]+)? pid=([0-9]{1,20}) '
     rb'comm=("[^"\n]*"|[0-9A-F]+|\(null\)) exe=("[^"\n]*"|[0-9A-F]+|\(null\)) sig=[0-9]{1,20} arch=([0-9a-f]{1,16}) '
     rb'syscall=([0-9]{1,20}) compat=[01] ip=0x[0-9a-f]{1,16} code=0x([0-9a-f]{1,16})(?=[ \n\x1d]|$)')
+# The same with its marker (type=1326 or type=SECCOMP, then a space) before it: one match from the marker on.
+KERNEL_RECORD = re.compile(rb"type=(?:1326|SECCOMP) " + KERNEL_ORDER.pattern)
 
 
 def parse_lines(lines):

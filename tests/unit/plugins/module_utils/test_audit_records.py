@@ -144,3 +144,25 @@ def test_journald_entries_written_by_journald_here():
     for line in audit + kernel:
         aggregate.add_line(line, stats)
     assert aggregate.records == len(audit) and aggregate.duplicates == len(kernel)
+
+
+def test_kernel_record_is_the_marker_then_kernel_order():
+    """KERNEL_RECORD (the block reader's one match from the marker on) reads a line exactly where KERNEL_ORDER reads
+    it after a marker: captured lines in both forms, and mutated ones (cut, flipped, digits, markers inside)."""
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_records import KERNEL_ORDER, KERNEL_RECORD
+    from lib import fuzz
+
+    captured = [line.encode() for name in ("kmsg.txt", "dmesg.txt", "kern.log", "audit.log") for line in corpus(name)]
+    mutated = [line for name in ("kmsg text", "auditd enriched") for line in fuzz.audit_lines(name, 2000, seed=9)]
+    checked = matched = 0
+    for line in captured + mutated:
+        for marker in (b"type=1326 ", b"type=SECCOMP "):
+            position = line.find(marker)
+            while position != -1:
+                whole = KERNEL_RECORD.match(line, position)
+                after = KERNEL_ORDER.match(line, position + len(marker))
+                assert (whole and (whole.groups(), whole.end())) == (after and (after.groups(), after.end())), line
+                checked += 1
+                matched += bool(whole)
+                position = line.find(marker, position + 1)
+    assert matched >= 59 * 3 and checked > matched
