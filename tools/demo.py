@@ -6,14 +6,14 @@
 3. run the same commands in runc containers under each installed profile and print what each did,
    with the seccomp records the kernel wrote to /dev/kmsg.
 4. build the 6-node lab fleet (kubelet 1.23 to 1.33, containerd and CRI-O, kubeadm, drop-in and flag
-   layouts), run `ansible-playbook playbooks/rollout.yml` (preflight and stage 1, node batches of 2),
-   print the per-node summary, run it again (no changes);
-5. run stages 2 (audit) and 3 (enforce) on the same fleet: complain mode on the CRI-O nodes, observe-only
-   tracing on the containerd nodes, a short soak, the gate. Nodes 1, 2 and 4 run a workload that calls
-   unshare(2) and must stop with a suggested profile; nodes 3, 5 and 6 go on to stage 3 and must end with
-   every running container verified (RuntimeDefault where it changed);
+   layouts), run `ansible-playbook playbooks/rollout.yml` (readiness and the feature gate stage, node batches
+   of 2), print the per-node summary, run it again (no changes);
+5. run the audit and enforcement on the same fleet, each batch through both: complain mode on the CRI-O nodes,
+   observe mode (tracing) on the containerd nodes, a short soak, the gate. Nodes 1, 2 and 4 run a workload that
+   calls unshare(2) and must be held with a suggested profile - not failed: the run goes on; nodes 3, 5 and 6 are
+   enforced and must end with every running container verified (RuntimeDefault where it changed);
 6. run the whole rollout again: it resumes - nodes 3, 5 and 6 are done and nothing on them changes (no
-   kubelet restart), nodes 1, 2 and 4 are audited again and stop again - and print the run's report
+   kubelet restart), nodes 1, 2 and 4 are audited again and held again - and print the run's report
    (seccomp-rollout-report/summary.md, with report.json beside it). Then destroy the fleet (KEEP_LAB=1
    keeps it).
 A Markdown report is written to demo-output/report.md.
@@ -108,21 +108,21 @@ def main():
                "logs `syscall=unshare code=0x7ffc0000` (SECCOMP_RET_LOG); audit-verbose logs every call, getpid included."]
     output = os.path.join(ROOT, "demo-output")
     os.makedirs(output, exist_ok=True)
-    report += stage1_on_the_lab(output)
+    report += feature_gate_on_the_lab(output)
     with open(os.path.join(output, "report.md"), "w") as handle:
         handle.write("\n".join(report) + "\n")
     step("report: demo-output/report.md")
 
 
-def stage1_on_the_lab(output):
+def feature_gate_on_the_lab(output):
     step("4. the lab fleet: 6 namespaced nodes laid out as six real distributions lay them out, with stand-in "
          "kubelets and real runc workloads")
     description = dict(fleet.DEFAULT_DESCRIPTION, name="demo")
     # Each node copies a real installer's files (tests/data/nodes, sources in each SOURCES.md; docs/lab.md).
     description["nodes"] = [dict(node, layout=DEMO_LAYOUTS[node["name"]]) for node in description["nodes"]]
-    # Half the fleet runs the workload that calls unshare(2); stage 2 must stop exactly those nodes. The
+    # Half the fleet runs the workload that calls unshare(2); the audit must hold exactly those nodes. The
     # log-everything Localhost workload is left out: on one shared kernel its records would use up the
-    # printk rate limit of every node, and stage 2 rightly refuses to pass a node on throttled records.
+    # printk rate limit of every node, and the audit rightly refuses to pass a node on throttled records.
     description["nodes"] = [dict(node, workloads=[w for w in fleet.WORKLOADS if w != "localhost-pod" and not (
         w == "needs-unshare" and node["name"] in CLEAN_NODES)]) for node in description["nodes"]]
     state = fleet.create(description)
@@ -136,11 +136,11 @@ def stage1_on_the_lab(output):
         subprocess.run(["rm", "-rf", report_dir], check=True)
         step("5. ansible-playbook -i %s playbooks/rollout.yml -e seccomp_serial=2" % state["inventory"])
         first = run_playbook(playbook, state["inventory"], output, {"seccomp_serial": 2, "seccomp_stages": ["feature_gate"]})
-        with open(os.path.join(output, "rollout-stage1.log"), "w") as handle:
+        with open(os.path.join(output, "rollout-feature-gate.log"), "w") as handle:
             handle.write(first.stdout + first.stderr)
         if first.returncode != 0:
             print(first.stdout[-4000:])
-            sys.exit("the rollout failed (rc %d); log in demo-output/rollout-stage1.log" % first.returncode)
+            sys.exit("the rollout failed (rc %d); log in demo-output/rollout-feature-gate.log" % first.returncode)
         with open(os.path.join(report_dir, "summary.md")) as handle:
             summary = handle.read()
         print(summary)
@@ -151,7 +151,7 @@ def stage1_on_the_lab(output):
         if second.returncode != 0 or any(changed.values()):
             sys.exit("the second run was not idempotent")
         report = ["", summary, "", "Second run, changed tasks per node: %s" % changed]
-        return report + stage2_on_the_lab(state, output, playbook, report_dir)
+        return report + audit_and_enforce_on_the_lab(state, output, playbook, report_dir)
     finally:
         if os.environ.get("KEEP_LAB"):
             print("the lab fleet is still up: inventory %s; destroy: python -m tests.lab destroy --name demo"
@@ -160,25 +160,28 @@ def stage1_on_the_lab(output):
             fleet.destroy("demo")
 
 
-def stage2_on_the_lab(state, output, playbook, report_dir):
-    step("7. stages 2 and 3: ansible-playbook playbooks/rollout.yml -e '{\"seccomp_stages\": [\"audit\", \"enforce\"]}' "
+def audit_and_enforce_on_the_lab(state, output, playbook, report_dir):
+    step("7. the audit and enforcement, each batch through both: ansible-playbook playbooks/rollout.yml -e '{\"seccomp_stages\": [\"audit\", \"enforce\"]}' "
          "-e seccomp_audit_soak=15s -e seccomp_enforce_watch=10s -e seccomp_serial=3")
     run = run_playbook(playbook, state["inventory"], output, {
         "seccomp_stages": ["audit", "enforce"], "seccomp_serial": 3, "seccomp_audit_soak": "15s",
         "seccomp_audit_soak_steps": 3, "seccomp_enforce_watch": "10s", "seccomp_enforce_watch_steps": 2})
-    with open(os.path.join(output, "rollout-stage2.log"), "w") as handle:
+    with open(os.path.join(output, "rollout-audit-enforce.log"), "w") as handle:
         handle.write(run.stdout + run.stderr)
     failed = sorted(host for host, counts in recap(run.stdout).items() if host in state["nodes"] and counts["failed"])
     for line in run.stdout.splitlines():
-        if "Stage 2 (audit) stopped" in line:
+        if "The audit held" in line:
             print(line.strip()[:400])
     with open(os.path.join(report_dir, "summary.md")) as handle:
         summary = handle.read()
-    stage2 = summary[summary.index("# Stage 2"):] if "# Stage 2" in summary else "(no stage 2 summary)"
-    print(stage2)
+    with open(os.path.join(report_dir, "report.json")) as handle:
+        held = sorted(node for node, entry in json.load(handle)["nodes"].items() if entry["held"])
+    audit = summary[summary.index("# Audit"):] if "# Audit" in summary else "(no audit summary)"
+    print(audit)
     expected = sorted(set(state["nodes"]) - set(CLEAN_NODES))
-    if failed != expected:
-        sys.exit("stage 2 stopped %s; expected exactly %s (log in demo-output/rollout-stage2.log)" % (failed, expected))
+    if run.returncode != 0 or failed or held != expected:
+        sys.exit("the audit held %s and %s failed (rc %d); expected exactly %s held and none failed "
+                 "(log in demo-output/rollout-audit-enforce.log)" % (held, failed, run.returncode, expected))
     sample = os.path.join(report_dir, "suggested-profiles", "node-1", "default_needs-unshare-node-1_needs-unshare.json")
     with open(sample) as handle:
         suggested = json.load(handle)
@@ -186,16 +189,16 @@ def stage2_on_the_lab(state, output, playbook, report_dir):
         os.path.relpath(sample, output), [rule for rule in suggested["syscalls"] if "unshare" in rule.get("names", [])]))
     enforced = {}
     for node in CLEAN_NODES:
-        with open(os.path.join(report_dir, "nodes", node + ".stage3.json")) as handle:
+        with open(os.path.join(report_dir, "nodes", node + ".enforce.json")) as handle:
             record = json.load(handle)
         checkable = [row for row in record["containers"] if row["ok"] is not None]
         enforced[node] = (record["result"], record["verified"], len(checkable))
         if record["result"] != "enforced" or record["verified"] != len(checkable) or not checkable:
-            sys.exit("stage 3 on %s: %s (log in demo-output/rollout-stage2.log)" % (node, record))
+            sys.exit("enforcement on %s: %s (log in demo-output/rollout-audit-enforce.log)" % (node, record))
     lines = ["%s %s, %d of %d containers verified" % (node, result, verified, total)
              for node, (result, verified, total) in sorted(enforced.items())]
-    print("stage 3: %s" % ", ".join(lines))
-    return ["", stage2] + resume_on_the_lab(state, output, playbook, report_dir)
+    print("enforce: %s" % ", ".join(lines))
+    return ["", audit] + resume_on_the_lab(state, output, playbook, report_dir)
 
 
 def kubelet_pid(state, node):
@@ -220,10 +223,11 @@ def resume_on_the_lab(state, output, playbook, report_dir):
         if counts[node]["changed"] or statuses[node] != "enforced (earlier run)" or pid != pids[node]:
             sys.exit("the re-run changed %s (%s, %d changed tasks, kubelet pid %s -> %s); log in demo-output/rollout-resume.log"
                      % (node, statuses[node], counts[node]["changed"], pids[node], pid))
-    stopped = sorted(node for node, status in statuses.items() if status == "stopped at audit")
-    if stopped != sorted(set(state["nodes"]) - set(CLEAN_NODES)):
-        sys.exit("the re-run should stop exactly nodes 1, 2 and 4 at stage 2 again; it stopped %s" % stopped)
-    print("nodes 3, 5, 6: done before - 0 changed tasks, kubelet not restarted; nodes 1, 2, 4: audited again, stopped again")
+    held = sorted(node for node, status in statuses.items() if status == "held at audit")
+    if held != sorted(set(state["nodes"]) - set(CLEAN_NODES)) or run.returncode != 0:
+        sys.exit("the re-run should hold exactly nodes 1, 2 and 4 at the audit again and succeed; it held %s (rc %d)"
+                 % (held, run.returncode))
+    print("nodes 3, 5, 6: done before - 0 changed tasks, kubelet not restarted; nodes 1, 2, 4: audited again, held again")
     step("the run's report: %s (report.json beside it)" % os.path.relpath(os.path.join(report_dir, "summary.md"), ROOT))
     with open(os.path.join(report_dir, "summary.md")) as handle:
         summary = handle.read()

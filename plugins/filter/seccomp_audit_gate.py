@@ -11,8 +11,8 @@ name: seccomp_audit_gate
 short_description: Decide whether a node may enforce the default seccomp profile, from what its soak showed
 version_added: 0.3.0
 description:
-  - Joins the findings of stage 2 - the C(entries) of M(k8s.seccomp_default.audit_scan) in complain mode, or of
-    M(k8s.seccomp_default.syscall_trace) in observe-only mode - to the node's pods.
+  - Joins the findings of the audit - the C(entries) of M(k8s.seccomp_default.audit_scan) in complain mode, or of
+    M(k8s.seccomp_default.syscall_trace) in observe mode - to the node's pods.
   - A finding blocks the gate only when its container will run under RuntimeDefault once C(seccompDefault) is on.
     Containers that stay Unconfined (privileged, explicit Unconfined) or keep a Localhost profile, host processes and
     processes that could not be attributed are reported apart and never block.
@@ -47,8 +47,8 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     seccomp_gate: "{{ seccomp_scan.entries | k8s.seccomp_default.seccomp_audit_gate(node_pods.json) }}"
 
-- name: Stop a node whose workloads would break
-  ansible.builtin.fail:
+- name: Say why a node is held - its workloads would break; it stays as it was and the run goes on
+  ansible.builtin.debug:
     msg: "{{ seccomp_gate.workloads }}"
   when: not seccomp_gate.passed
 """

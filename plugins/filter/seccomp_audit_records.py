@@ -12,8 +12,8 @@ short_description: The kernel's seccomp audit records in log lines
 version_added: 0.2.0
 description:
   - >-
-    Finds the seccomp records (audit type 1326) in lines from the kernel log (C(/dev/kmsg), C(dmesg), syslog,
-    journald) or from auditd's C(audit.log), in either form - C(audit: type=1326 audit(...)) or
+    Finds the seccomp records (type 1326 of the kernel's audit records) in lines from the kernel log (C(/dev/kmsg),
+    C(dmesg), syslog, journald) or from auditd's C(audit.log), in either form - C(audit: type=1326 audit(...)) or
     C(type=SECCOMP msg=audit(...)).
   - Decodes hex-encoded C(comm)/C(exe), drops auditd's enriched fields after the C(0x1d) byte, names the architecture,
     the syscall (with libseccomp, when the pyseccomp bindings are installed) and the action of C(code).

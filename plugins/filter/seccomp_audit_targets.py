@@ -12,7 +12,7 @@ short_description: The containers whose seccomp profile changes, as a list to re
 version_added: 0.3.0
 description:
   - Flattens the result of P(k8s.seccomp_default.seccomp_impact#filter) to one item per container that changes profile
-    when its node turns C(seccompDefault) on - the containers stage 2 watches and, optionally, restarts.
+    when its node turns C(seccompDefault) on - the containers the audit watches and, optionally, restarts.
   - The items are what M(k8s.seccomp_default.restart_containers) takes.
 positional: _input
 options:

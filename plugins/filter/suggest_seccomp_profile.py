@@ -33,7 +33,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Write a profile for each workload that stage 2 stopped on
+- name: Write a profile for each workload that the audit held its node for
   ansible.builtin.copy:
     dest: "suggested/{{ item.namespace }}_{{ item.pod }}_{{ item.container }}.json"
     content: "{{ default_profile | k8s.seccomp_default.suggest_seccomp_profile(item.syscalls) | to_nice_json }}"

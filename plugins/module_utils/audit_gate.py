@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Stage 2's decision: may this node enforce the default profile?
+"""The audit's decision: may this node enforce the default profile?
 
-The findings (audit_scan entries from complain mode, syscall_trace entries from observe-only mode) are
+The findings (audit_scan entries from complain mode, syscall_trace entries from observe mode) are
 joined to the node's pods. A finding blocks the gate only when its container will run under RuntimeDefault
 once SeccompDefault is on (docs/kubernetes-facts.md#effective-profile-rules): containers that stay Unconfined
 (privileged, explicit Unconfined) or keep their Localhost profile, host processes, and processes that cannot be attributed are
@@ -81,8 +81,8 @@ def _would_block(finding):
 def audit_gate(findings, pods, kubelet_root_dir="/var/lib/kubelet", complete=True):
     """Split ``findings`` into blocking, review (undecidable) and apart; group the blocking ones per workload.
 
-    ``complete`` false (records were throttled or lost) fails the gate even without a blocking finding: a
-    missing record cannot be told from a clean workload. Every argument is checked before anything is decided.
+    ``complete`` false (records were throttled or lost) keeps the gate from passing even without a blocking finding
+    (the node is held): a missing record cannot be told from a clean workload. Every argument is checked before anything is decided.
     """
     check_findings(findings)
     complete = pod_shape.argument_bool(complete, "complete")

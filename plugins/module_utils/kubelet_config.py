@@ -191,9 +191,9 @@ def plan(layout, seccomp_default=None, method="auto", remove_gate=False):
 
     ``layout``: version, config (path), config_text, config_dir, drop_ins [(name, text)], env_files
     [(path, text)], kubeadm (bool), patches_dir, drop_in_name, environment (the kubelet's).
-    ``seccomp_default``: True/False, or None to leave the field as it is (stage 1 only fixes the gate).
+    ``seccomp_default``: True/False, or None to leave the field as it is (the feature gate stage only fixes the gate).
     ``remove_gate``: with seccomp_default False, also drop the gate entry 1.22-1.24 need only for seccompDefault
-    (what rollback does where stage 1 added it); later versions keep the entry their rules want.
+    (what rollback does where the feature gate stage added it); later versions keep the entry their rules want.
 
     Returns dict(method, reason, writes [(path, bytes or None)], before, after, gate_before,
     gate_after, seccomp_default_before, seccomp_default_after, removed_gate_from [paths]).

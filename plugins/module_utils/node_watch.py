@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""What stage 3's watch judges: containers that restarted or stopped, and the kernel's seccomp records.
+"""What enforcement's watch judges: containers that restarted or stopped, and the kernel's seccomp records.
 
 The watch starts before the containers are recreated under RuntimeDefault, so its baseline is the set of
 containers the verification saw running afterwards: a container created since the start that is not in that

@@ -4,10 +4,10 @@
 """Is a node ready for the stages asked for? Every check reads; nothing here changes the node.
 
 Each check answers with a row: its name, a status - ``ok``, ``blocker`` (the rollout must not touch the node),
-``warning`` (it may go, with less certainty), ``repair`` (something wrong that stage 1 puts right) or ``n/a`` (no
-stage asked for needs it) - what was seen, and for anything but ``ok`` the fix. The checks are chosen by what the
-stages will do on that node: stage 2 traces containerd nodes with bpftrace and reads the kernel's seccomp records on
-CRI-O nodes; stage 3 compiles profiles with libseccomp and, when it watches the kernel, reads records too.
+``warning`` (it may go, with less certainty), ``repair`` (something wrong that the feature gate stage puts right) or
+``n/a`` (no stage asked for needs it) - what was seen, and for anything but ``ok`` the fix. The checks are chosen by what the
+stages will do on that node: the audit traces containerd nodes with bpftrace and reads the kernel's seccomp records
+on CRI-O nodes; enforcement compiles profiles with libseccomp and, when it watches the kernel, reads records too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,7 +31,7 @@ def row(check, status, detail, fix=None):
 
 
 def audit_mode(facts, mode):
-    """observe (bpftrace) or complain (CRI-O's default profile logs): what stage 2 will do on this node."""
+    """observe (bpftrace) or complain (CRI-O's default profile logs): what the audit will do on this node."""
     if mode in ("observe", "complain"):
         return mode
     return "complain" if facts["runtime"]["name"] == "cri-o" else "observe"
@@ -65,7 +65,7 @@ def check_kubelet_health(facts, repair_stale_gate):
     gate_problem = (kubelet.get("feature_gate") or {}).get("problem")
     if gate_problem:
         if repair_stale_gate:
-            return row("kubelet_health", "repair", gate_problem, "stage 1 removes the stale SeccompDefault gate entry")
+            return row("kubelet_health", "repair", gate_problem, "the feature gate stage removes the stale SeccompDefault gate entry")
         return row("kubelet_health", "blocker", gate_problem,
                    "remove the SeccompDefault gate entry, or set seccomp_repair_stale_gate: true")
     if kubelet.get("healthy"):
@@ -100,7 +100,7 @@ def check_crictl(run, crictl, endpoint):
 
 def check_log_action(facts, needed):
     if not needed:
-        return row("log_action", "n/a", "stage 2 not asked for")
+        return row("log_action", "n/a", "the audit is not asked for")
     log = facts["seccomp_log"]
     if log.get("supported"):
         return row("log_action", "ok", "SCMP_ACT_LOG works (kernel %s)" % facts["kernel"]["release"])
@@ -145,7 +145,7 @@ def check_records(facts, needed, run, sources=None):
 
 def check_bpftrace(needed, bpftrace):
     if not needed:
-        return row("bpftrace", "n/a", "stage 2 does not trace this node")
+        return row("bpftrace", "n/a", "the audit does not trace this node")
     try:
         path = tools.find_tool("bpftrace", bpftrace)
     except tools.ToolNotFound as exc:
@@ -154,7 +154,7 @@ def check_bpftrace(needed, bpftrace):
         if os.path.isdir(os.path.join(mount, "events", "raw_syscalls")):
             return row("bpftrace", "ok", "%s; tracefs at %s" % (path, mount))
     if _kernel_has("tracefs"):
-        return row("bpftrace", "ok", "%s; tracefs not mounted (stage 2 mounts it at %s)" % (path, syscall_trace.TRACEFS[0]))
+        return row("bpftrace", "ok", "%s; tracefs not mounted (the audit mounts it at %s)" % (path, syscall_trace.TRACEFS[0]))
     return row("bpftrace", "blocker", "%s, but the kernel has no tracefs" % path,
                "a kernel with CONFIG_FTRACE_SYSCALLS and tracefs is needed to trace syscalls")
 

@@ -19,9 +19,9 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 SCHEMA = "k8s.seccomp_default/rollout-report/v1"
-STAGE_FILES = (("stage1", "feature_gate"), ("stage2", "audit"), ("stage3", "enforce"))
-RECORD_FILES = dict([(stage, kind) for kind, stage in STAGE_FILES], preflight="stage1")
-STAGE_TITLES = {"feature_gate": "stage 1", "audit": "stage 2", "enforce": "stage 3"}
+# A node's record of each stage is nodes/<host>.<stage>.json; a node preflight stopped has nodes/<host>.preflight.json.
+RECORD_KINDS = ("preflight", "feature_gate", "audit", "enforce")
+STAGE_TITLES = {"feature_gate": "feature gate", "audit": "audit", "enforce": "enforce"}
 READINESS_FILE = "readiness.json"
 RUN_FILE = "run.json"
 # The readiness checks as table columns, and how each status shows in a cell.
@@ -171,8 +171,10 @@ STAGE_NAMES = ("feature_gate", "audit", "enforce")
 # The results each stage's record has (docs/rollout-report.schema.json lists them all; the roles write these).
 RESULTS = {
     "preflight": ("stopped",),
-    "feature_gate": ("changed", "unchanged", "failed", "skipped"),
-    "audit": ("passed", "stopped", "planned", "skipped"),
+    # "with switch": kubelet 1.22-1.24, whose gate is written with seccompDefault in the batch's one restart.
+    "feature_gate": ("changed", "unchanged", "failed", "skipped", "with switch"),
+    # "held": the workloads would be blocked; the node stays as it was and the run goes on (not a failure).
+    "audit": ("passed", "held", "failed", "planned", "skipped"),
     "enforce": ("enforced", "rolled back", "not retried", "planned", "skipped"),
 }
 EARLIER = Mapping({"run_id": TEXT_OR_NULL, "at": TEXT_OR_NULL, "details": Kinds(dict, NULL)}, nullable=True,
@@ -187,9 +189,11 @@ STAGE_FIELDS = {
     "preflight": {},
     "feature_gate": {"changed_files": TEXTS, "restored": TEXTS, "kubelet_restarted": FLAG, "healthy_after_restore": FLAG,
                      "lasting": Mapping({"survives": Kinds(bool, NULL), "note": TEXT_OR_NULL}, nullable=True)},
-    "audit": {"passed": FLAG, "complete": FLAG, "workloads": ListOf(WORKLOAD), "containers_watched": LIST, "apart": LIST,
+    "audit": {"passed": FLAG, "held": FLAG, "handover": FLAG, "kubelet_restarted": FLAG,
+              "complete": FLAG, "workloads": ListOf(WORKLOAD), "containers_watched": LIST, "apart": LIST,
               "throttling": Mapping({"detected": Kinds(bool, NULL)}, nullable=True), "suggested_profiles": TEXT_OR_NULL},
-    "enforce": {"changed_files": TEXTS, "restored": TEXTS, "healthy_after_rollback": FLAG, "containers": ListOf(CONTAINER),
+    "enforce": {"changed_files": TEXTS, "restored": TEXTS, "healthy_after_rollback": FLAG,
+                "kubelet_restarted": FLAG, "handover": FLAG, "containers": ListOf(CONTAINER),
                 "recreated": LIST, "not_recreated": LIST, "verified": COUNT},
 }
 RECORD = Mapping(COMMON, required=("host", "stage", "recorded_at", "batch"), expected="a mapping (a node's record of one stage)")
@@ -251,12 +255,11 @@ def read_readiness(report_dir):
 
 def record_name(host, stage):
     """The file name of ``host``'s record of ``stage`` under nodes/."""
-    return "%s.%s.json" % (host, RECORD_FILES[stage])
+    return "%s.%s.json" % (host, stage)
 
 
 def read_records(report_dir):
-    """({host: {stage: record}}, [unreadable]) from nodes/<host>.<stageN>.json (preflight writes stage1 with
-    stage=preflight).
+    """({host: {stage: record}}, [unreadable]) from nodes/<host>.<stage>.json.
 
     A record that cannot be used - not JSON, not a file, a field of the wrong type, not the host or stage its name
     says - is not used; it is listed in ``unreadable`` (dict(path, host, problem)), and its host is kept so that the
@@ -276,12 +279,12 @@ def read_records(report_dir):
             continue  # temporary files of atomic_write, and what is not a record
         path = os.path.join(directory, name)
         host, _sep, kind = name[:-len(".json")].rpartition(".")
-        stage = dict(STAGE_FILES).get(kind)
+        stage = kind if kind in RECORD_KINDS else None
         if stage is None or name_problem(host):
             host = None
         try:
             if host is None:
-                raise InputError("is not named <host>.stage1.json, .stage2.json or .stage3.json", path=path)
+                raise InputError("is not named <host>.<stage>.json, with a stage of %s" % ", ".join(RECORD_KINDS), path=path)
             nodes.setdefault(host, {})
             if os.path.dirname(os.path.realpath(path)) != real_directory:
                 raise InputError("is a symlink to %s, outside %s" % (os.path.realpath(path), directory), path=path)
@@ -291,7 +294,7 @@ def read_records(report_dir):
         except InputError as exc:
             unreadable.append(dict(path=path, host=host, problem=str(exc)))
             continue
-        nodes[host]["preflight" if record["stage"] == "preflight" else stage] = record
+        nodes[host][stage] = record
     return nodes, unreadable
 
 
@@ -323,7 +326,16 @@ def batches(nodes):
 
 
 def status(stages, ready=True, preflight_only=False):
-    """Where the node stands at the end of what the run did, in one phrase, and whether that is a failure."""
+    """Where the node stands at the end of what the run did, in one phrase, whether that is a failure, and whether the
+    node is held (the audit found calls the default profile would block: an expected outcome, not a failure)."""
+    phrase, failed = _status(stages, ready, preflight_only)
+    return phrase, failed, phrase == HELD
+
+
+HELD = "held at audit"
+
+
+def _status(stages, ready, preflight_only):
     if not stages and (not ready or preflight_only):
         return ("ready" if ready else "not ready"), False
     pre = stages.get("preflight")
@@ -339,9 +351,13 @@ def status(stages, ready=True, preflight_only=False):
             return "audit planned", False
         if audit["result"] == "skipped":
             return "audit passed (earlier run)", False
-        return ("audit passed" if audit.get("passed") else "stopped at audit"), not audit.get("passed")
+        if audit["result"] == "failed":
+            return "audit failed", True
+        return ("audit passed", False) if audit.get("passed") else (HELD, False)
     if gate:
-        return ("gate failed, restored" if gate["result"] == "failed" else "stage 1 done"), gate["result"] == "failed"
+        if gate["result"] == "with switch":
+            return "feature gate planned with the switch", False
+        return ("gate failed, restored" if gate["result"] == "failed" else "feature gate done"), gate["result"] == "failed"
     return "not reached", False
 
 
@@ -362,13 +378,14 @@ def build(report_dir, generated, warn=None):
     entries = {}
     for host in hosts:
         stages = nodes.get(host, {})
-        phrase, failed = status(stages, (assessed.get(host) or {}).get("ready", True), bool((run or {}).get("preflight_only")))
+        phrase, failed, held = status(stages, (assessed.get(host) or {}).get("ready", True), bool((run or {}).get("preflight_only")))
         if host in broken:
             # What the readable records say would be wrong: the unreadable one may be the node's last stage.
-            phrase, failed = UNREADABLE, True
+            phrase, failed, held = UNREADABLE, True, False
         entries[host] = {
             "status": phrase,
             "failed": failed,
+            "held": held,
             "batches": dict((b["stage"], b["number"]) for b in batch_list if host in b["hosts"]),
             "stages": stages,
         }
@@ -390,7 +407,8 @@ def build(report_dir, generated, warn=None):
         "generated": generated,
         "run": run,
         "readiness": readiness,
-        "totals": dict(nodes=len(hosts), by_status=totals, failed=sum(1 for e in entries.values() if e["failed"])),
+        "totals": dict(nodes=len(hosts), by_status=totals, failed=sum(1 for e in entries.values() if e["failed"]),
+                       held=sum(1 for e in entries.values() if e["held"])),
         "batches": batch_list,
         "nodes": entries,
         "suggested_profiles": suggested,
@@ -452,11 +470,15 @@ def _files(r, field):
     return ", ".join(r.get(field) or []) or "(none recorded)"
 
 
-def _stage1_what(r):
+def _gate_what(r):
     if r["result"] == "stopped":
         return "stopped by preflight: " + _error(r)
     if r["result"] == "skipped":
         return "done in " + _earlier(r)
+    if r["result"] == "with switch":
+        return r.get("reason") or "written with seccompDefault"
+    if r["result"] == "unchanged" and r.get("changed_files") is None:
+        return r.get("reason") or "already right; nothing written"
     if r["result"] == "failed":
         return "kubelet refused the new configuration: %s; restored %s byte for byte, %s" % (
             _error(r), _files(r, "restored"), "kubelet healthy again" if r.get("healthy_after_restore") else "kubelet STILL UNHEALTHY")
@@ -473,7 +495,7 @@ def _stage1_what(r):
     return "changed %s (kubeadm patch only); kubelet not restarted%s" % (", ".join(r["changed_files"]), lost)
 
 
-def _stage1_rows(report):
+def _gate_rows(report):
     rows = []
     for host, entry in sorted(report["nodes"].items()):
         r = entry["stages"].get("preflight") or entry["stages"].get("feature_gate")
@@ -486,7 +508,7 @@ def _stage1_rows(report):
         rows.append("| %s | %s | %s | %s | %s | %s | %s | %s%s | %s |" % (
             host, r.get("layout") or "-", r.get("kubelet_version", ""), r.get("runtime", ""), r.get("method") or "-",
             r.get("gate_before") or "absent",
-            r.get("gate_after") or "absent", r["result"], " (check mode)" if r.get("check_mode") else "", _cell(_stage1_what(r))))
+            r.get("gate_after") or "absent", r["result"], " (check mode)" if r.get("check_mode") else "", _cell(_gate_what(r))))
     return rows
 
 
@@ -495,14 +517,16 @@ def _records(report, stage):
     return [(host, entry["stages"][stage]) for host, entry in sorted(report["nodes"].items()) if stage in entry["stages"]]
 
 
-def _stage2_rows(report):
+def _audit_rows(report):
     rows = []
     for host, r in _records(report, "audit"):
         if r["result"] == "skipped":
             rows.append("| %s | %s | | | | passed in %s | - | | |" % (host, r.get("runtime", ""), _earlier(r)))
             continue
         verdict = "planned" if r["result"] == "planned" else (
-            "may enforce" if r.get("passed") else ("STOPPED" if r.get("complete") else "STOPPED (records incomplete)"))
+            "FAILED: " + _error(r) if r["result"] == "failed" else
+            ("may enforce" + (" (handed over, no second kubelet restart)" if r.get("handover") else "")) if r.get("passed") else
+            ("HELD" if r.get("complete") else "HELD (records incomplete)"))
         blocked = "; ".join("%s/%s %s (%s): %s" % (w["namespace"], w["pod"], w["container"], ", ".join(w.get("executables") or []),
                                                    ", ".join(w["syscalls"])) for w in r.get("workloads") or []) or "-"
         throttled = r.get("throttling") or {}
@@ -515,7 +539,7 @@ def _stage2_rows(report):
     return rows
 
 
-def _stage3_what(r):
+def _enforce_what(r):
     if r["result"] in ("rolled back", "not retried") and r.get("earlier"):
         return "rolled back in %s: %s; not enabled again (seccomp_enforce_retry_rolled_back=true asks for it)" % (
             _earlier(r), (r["earlier"].get("details") or {}).get("error"))
@@ -530,7 +554,7 @@ def _stage3_what(r):
     return ""
 
 
-def _stage3_rows(report):
+def _enforce_rows(report):
     rows = []
     for host, r in _records(report, "enforce"):
         mismatches = [str(c.get("container")) for c in r.get("containers") or [] if c.get("ok") is False]
@@ -539,7 +563,7 @@ def _stage3_rows(report):
             host, r["result"], " (check mode)" if r.get("check_mode") else "", ", ".join(r.get("changed_files") or []) or "-",
             len(r.get("recreated") or []), " (%d change at their next restart)" % len(not_recreated) if not_recreated else "",
             r.get("verified", 0), len(r.get("containers") or []), ", mismatches: " + ", ".join(mismatches) if mismatches else "",
-            r.get("watch_seconds", 0), _cell(_stage3_what(r))))
+            r.get("watch_seconds", 0), _cell(_enforce_what(r))))
     return rows
 
 
@@ -547,14 +571,18 @@ def markdown(report):
     run = report["run"] or {}
     lines = ["# SeccompDefault rollout report", ""]
     if run:
-        lines.append("Run %s, started %s%s: stages %s, batches %s, max_fail_percentage %s. Report updated %s." % (
-            run.get("id"), run.get("started"), " in check mode (nothing was changed)" if run.get("check_mode") else "",
-            ", ".join(run.get("stages") or []), run.get("serial"), run.get("max_fail_percentage"), report["generated"]))
+        lines.append("Run %s, started %s%s: stages %s, batches %s, max_fail_percentage %s, max_held_percentage %s. "
+                     "Report updated %s." % (
+                         run.get("id"), run.get("started"), " in check mode (nothing was changed)" if run.get("check_mode") else "",
+                         ", ".join(run.get("stages") or []), run.get("serial"), run.get("max_fail_percentage"),
+                         run.get("max_held_percentage", 100), report["generated"]))
         lines.append("")
     by_status = report["totals"]["by_status"]
     lines.append("%d nodes: %s." % (report["totals"]["nodes"], ", ".join(
         "%d %s" % (count, phrase) for phrase, count in sorted(by_status.items(), key=lambda item: (-item[1], item[0])))))
-    lines += ["", "| node | batch (stage 1/2/3) | now | failed |", "|---|---|---|---|"]
+    lines.append("Held nodes (the audit found calls the default profile would block; they run as they did): %d. Failed: %d." % (
+        report["totals"].get("held", 0), report["totals"]["failed"]))
+    lines += ["", "| node | batch (feature gate/audit/enforce) | now | failed |", "|---|---|---|---|"]
     for host, entry in sorted(report["nodes"].items()):
         numbers = "/".join(str(entry["batches"].get(stage, "-")) for stage in ("feature_gate", "audit", "enforce"))
         lines.append("| %s | %s | %s | %s |" % (host, numbers, entry["status"], "yes" if entry["failed"] else ""))
@@ -570,21 +598,21 @@ def markdown(report):
         if left_out:
             lines += ["Left out of the rollout because they were not ready: %s." % ", ".join(left_out), ""]
         lines += ["| node | ready | blockers, warnings and repairs |", "|---|---|---|"] + _readiness_rows(readiness)
-    lines += ["", "# Stage 1 (feature gate)", "",
+    lines += ["", "# Feature gate", "",
               "| node | layout | kubelet | runtime | method | gate before | gate after | result | what happened |",
-              "|---|---|---|---|---|---|---|---|---|"] + _stage1_rows(report)
-    stage2 = _stage2_rows(report)
-    if stage2:
-        lines += ["", "# Stage 2 (audit): complain mode, soak and gate", "",
+              "|---|---|---|---|---|---|---|---|---|"] + _gate_rows(report)
+    audit = _audit_rows(report)
+    if audit:
+        lines += ["", "# Audit: complain or observe mode, soak and gate", "",
                   "| node | runtime | mode | soak | containers watched | result | would be blocked | reported apart | records |",
-                  "|---|---|---|---|---|---|---|---|---|"] + stage2
+                  "|---|---|---|---|---|---|---|---|---|"] + audit
     if report["suggested_profiles"]:
         lines += ["", "Suggested Localhost profiles (kubernetes/default plus exactly the missing syscalls):", ""]
         lines += ["- %s: %s/%s %s needs %s: %s" % (s["host"], s["namespace"], s["pod"], s["container"], ", ".join(s["syscalls"]), s["path"])
                   for s in report["suggested_profiles"]]
-    stage3 = _stage3_rows(report)
-    if stage3:
-        lines += ["", "# Stage 3 (enforce): seccompDefault on, containers recreated and verified", "",
+    enforce = _enforce_rows(report)
+    if enforce:
+        lines += ["", "# Enforce: seccompDefault on, containers recreated and verified", "",
                   "| node | result | changed files | containers recreated | verified | watch | what happened |",
-                  "|---|---|---|---|---|---|---|"] + stage3
+                  "|---|---|---|---|---|---|---|"] + enforce
     return "\n".join(lines) + "\n"

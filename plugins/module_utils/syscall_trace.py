@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the k8s.seccomp_default collection
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-"""Observe-only complain mode: trace the syscalls containers make, without touching them
+"""The audit's observe mode: trace the syscalls containers make, without touching them
 (docs/kubernetes-facts.md#containerd-knobs).
 
 containerd has no setting that turns RuntimeDefault into a logging profile, so on such nodes the syscalls

@@ -13,8 +13,8 @@ short_description: Read the kernel's new seccomp records on a node, once each, a
 version_added: 0.3.0
 description:
   - Reads the kernel's seccomp audit records (type 1326 / SECCOMP) that arrived since the last scan from every source
-    the node has - auditd's C(audit.log) and its rotated files, journald (audit and kernel transports), the kernel
-    ring buffer C(/dev/kmsg), syslog's C(kern.log), C(syslog) or C(messages).
+    the node has - auditd's C(audit.log) and its rotated files, journald (its C(audit) and C(kernel) transports), the
+    kernel ring buffer C(/dev/kmsg), syslog's C(kern.log), C(syslog) or C(messages).
   - Keeps a cursor per source in O(state_dir) (file inode and offset, journal cursor, ring buffer sequence number),
     so each scan reads only what is new, follows log rotation and never counts a record twice. A record that reaches
     two sources (the kernel log and syslog; journald's two copies) is counted once.
@@ -87,7 +87,7 @@ attributes:
     description: Shows the cursors before and after.
 notes:
   - Needs root on the node to read C(/dev/kmsg), C(/proc/<pid>/cgroup) of every process and auditd's log.
-  - The kernel prints audit records to its log only when no auditd is connected, and then rate-limited by
+  - The kernel prints its audit records to its log only when no auditd is connected, and then rate-limited by
     C(kernel.printk_ratelimit) and C(kernel.printk_ratelimit_burst); see RV(throttling).
 seealso:
   - plugin: k8s.seccomp_default.seccomp_audit_records
@@ -246,7 +246,7 @@ def chosen_sources(params):
 def cursor_path(params):
     problem = files.relative_name_problem(params["cursor_name"] + ".json")
     if problem:
-        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"], expected="a name such as stage2")
+        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"], expected="a name such as audit")
     if os.path.exists(params["state_dir"]) and not os.path.isdir(params["state_dir"]):
         raise errors.InputError("is not a directory", path=params["state_dir"], field="state_dir")
     return os.path.join(params["state_dir"], params["cursor_name"] + ".json")

@@ -47,13 +47,13 @@ options:
   seccomp_default:
     description:
       - The wanted C(seccompDefault). Omit it to leave the field as it is and only make the gate right for the version
-        (stage 1 of the rollout).
+        (the feature gate stage of the rollout).
     type: bool
   remove_gate:
     description:
       - With O(seccomp_default=false), also remove the C(SeccompDefault) gate entry of a 1.22-1.24 kubelet, which needs
-        it only for C(seccompDefault) (what C(rollback.yml) does where stage 1 added it). Other versions keep the entry
-        their rules want.
+        it only for C(seccompDefault) (what C(rollback.yml) does where the feature gate stage added it). Other versions
+        keep the entry their rules want.
     type: bool
     default: false
   method:
@@ -135,7 +135,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Stage 1 - make the SeccompDefault gate right for this kubelet
+- name: The feature gate stage - make the SeccompDefault gate right for this kubelet
   k8s.seccomp_default.kubelet_config:
     version: "{{ seccomp_node.kubelet.version }}"
     config: "{{ seccomp_node.kubelet.config }}"
@@ -145,7 +145,7 @@ EXAMPLES = r"""
     kubeadm: "{{ seccomp_node.kubelet.kubeadm }}"
   register: gate
 
-- name: Stage 3 - turn seccompDefault on with a drop-in
+- name: Enforcement - turn seccompDefault on with a drop-in
   k8s.seccomp_default.kubelet_config:
     version: 1.30.4
     config: /etc/kubernetes/kubelet-config.yaml

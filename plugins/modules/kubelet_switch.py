@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: kubelet_switch
 short_description: Turn seccompDefault on with one kubelet restart, checked, recorded, and put back if anything fails
-version_added: 0.7.0
+version_added: 0.6.0
 description:
   - Does in one task what the rollout's switch did in five - optionally points CRI-O's RuntimeDefault at
     O(complain_profile) (complain mode, as M(k8s.seccomp_default.crio_default_profile) with C(state=present)), writes

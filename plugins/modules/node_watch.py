@@ -12,7 +12,7 @@ module: node_watch
 short_description: Watch a node after seccompDefault turned on - restarted containers, kubelet health, kernel seccomp records
 version_added: 0.4.0
 description:
-  - Stage 3's watch, one step at a time. The first call (O(start=true)) is made before the containers are recreated
+  - Enforcement's watch, one step at a time. The first call (O(start=true)) is made before the containers are recreated
     under RuntimeDefault. It returns the node's clock (RV(since)) and, with O(kernel_state_dir), marks where the
     kernel's seccomp records stand.
   - Every later call waits O(wait) seconds and then judges the node. It fails, naming what it saw, when any of these happened
@@ -65,7 +65,7 @@ options:
   cursor_name:
     description: Name of the cursor in O(kernel_state_dir), apart from the cursors other scans keep.
     type: str
-    default: stage3
+    default: enforce
 attributes:
   check_mode:
     support: full
@@ -221,7 +221,7 @@ def main():
             healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
             unit=dict(type="str", default="kubelet.service"),
             kernel_state_dir=dict(type="path"),
-            cursor_name=dict(type="str", default="stage3"),
+            cursor_name=dict(type="str", default="enforce"),
             **cri.ARGUMENT_SPEC
         ),
         required_if=[("start", False, ("since",))],

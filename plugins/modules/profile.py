@@ -138,7 +138,7 @@ EXAMPLES = r"""
     profiles:
       team-a/app.json: "{{ lookup('ansible.builtin.file', 'files/app-seccomp.json') | from_json }}"
 
-- name: Remove the audit profiles once enforcement is done
+- name: Remove the logging profiles the audit used, once enforcement is done
   k8s.seccomp_default.profile:
     builtin: [default-audit, audit-verbose]
     state: absent

@@ -14,11 +14,11 @@ version_added: 0.5.0
 description:
   - Reads the node's facts (as M(k8s.seccomp_default.node_facts) with its health) and checks, for the stages in
     O(stages), everything they will need on this node - Python; the kubelet's unit, configuration and drop-ins found
-    and parseable; the kubelet healthy (or down only because of a stale C(SeccompDefault) gate that stage 1 removes);
-    a supported runtime whose configuration reads; C(crictl) found and answering; the kernel's seccomp C(log) action;
-    libseccomp resolving syscall names; a source of the kernel's seccomp records and whether it throttles them;
-    C(bpftrace) and tracefs where stage 2 traces the node; the credentials to read the node's pods and the kubelet's
-    C(/configz); free space for backups and state.
+    and parseable; the kubelet healthy (or down only because of a stale C(SeccompDefault) gate that the feature gate
+    stage removes); a supported runtime whose configuration reads; C(crictl) found and answering; the kernel's seccomp
+    C(log) action; libseccomp resolving syscall names; a source of the kernel's seccomp records and whether it
+    throttles them; C(bpftrace) and tracefs where the audit traces the node; the credentials to read the node's pods
+    and the kubelet's C(/configz); free space for backups and state.
   - Each check is a row with a status - C(ok), C(blocker), C(warning), C(repair) or C(n/a) - what was seen, and the
     fix. The module never fails for a node that is not ready; it says so in RV(ready) and RV(blockers), so that a
     fleet can be assessed whole before anything changes (C(playbooks/preflight.yml)).
@@ -30,7 +30,7 @@ options:
     choices: [feature_gate, audit, enforce]
     default: [feature_gate, audit, enforce]
   audit_mode:
-    description: Stage 2's mode (C(auto) - complain on CRI-O, observe elsewhere).
+    description: The audit's mode (C(auto) - complain on CRI-O, observe elsewhere).
     type: str
     choices: [auto, observe, complain]
     default: auto
@@ -52,7 +52,7 @@ options:
     type: int
     default: 64
   require_log_action:
-    description: Whether stage 2 needs C(SCMP_ACT_LOG) (kernel 4.14+, libseccomp 2.4+, runc 1.0.0-rc9+).
+    description: Whether the audit needs C(SCMP_ACT_LOG) (kernel 4.14+, libseccomp 2.4+, runc 1.0.0-rc9+).
     type: bool
     default: true
   supported_runtimes:
@@ -65,7 +65,7 @@ options:
     type: bool
     default: true
   watch_kernel:
-    description: Whether stage 3 watches the kernel's seccomp records (so needs a source of them).
+    description: Whether enforcement watches the kernel's seccomp records (so needs a source of them).
     type: bool
     default: true
   timeout:

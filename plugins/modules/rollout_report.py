@@ -12,7 +12,7 @@ module: rollout_report
 short_description: Keep the rollout's report - one JSON document and one Markdown page - up to date on the controller
 version_added: 0.4.0
 description:
-  - Writes a node's record of a stage (C(nodes/<host>.stage1.json), C(stage2), C(stage3)) into O(dir) and rebuilds
+  - Writes a node's record of a stage (C(nodes/<host>.<stage>.json), stage C(preflight), C(feature_gate), C(audit) or C(enforce)) into O(dir) and rebuilds
     C(report.json) (schema C(k8s.seccomp_default/rollout-report/v1), see C(docs/rollout-report.schema.json)) and
     C(summary.md) from every record there, so that the report is complete up to the last node that finished a stage -
     also when the run stops on a failed batch, a node that does not answer, or a killed controller.
@@ -43,6 +43,11 @@ options:
   record:
     description: The node's record of one stage; its C(stage) is C(preflight), C(feature_gate), C(audit) or C(enforce).
     type: dict
+  records:
+    description: Several of the node's records at once (one per stage), so that a node's batch writes its report in one
+      call. Not with O(record).
+    type: list
+    elements: dict
   batch:
     description: The hosts that ran the stage together with O(host) (C(ansible_play_batch)).
     type: list
@@ -67,7 +72,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Record what stage 3 did on this node and rebuild the report
+- name: Record what enforcement did on this node and rebuild the report
   k8s.seccomp_default.rollout_report:
     dir: "{{ seccomp_report_dir }}"
     host: "{{ inventory_hostname }}"
@@ -237,10 +242,13 @@ def start_run(directory, run, earlier):
 
 def check_params(params):
     """The parameters, checked: what becomes a file name, and each document as the report reads it back."""
-    if params["record"] is not None:
+    given = [("record", params["record"])] if params["record"] is not None else []
+    given += [("records[%d]" % number, record) for number, record in enumerate(params["records"] or [])]
+    if given:
         rollout_report.check_name(params["host"], "host")
-        record = dict(params["record"], host=params["host"], recorded_at=now(), batch=params["batch"] or [params["host"]])
-        params["record"] = rollout_report.check_record(record, "record")
+    params["records"] = [rollout_report.check_record(dict(record, host=params["host"], recorded_at=now(),
+                                                          batch=params["batch"] or [params["host"]]), field)
+                         for field, record in given]
     if params["start"] is not None:
         rollout_report.check_run(params["start"], "start")
     if params["readiness"] is not None:
@@ -260,8 +268,8 @@ def check_directory(directory, params):
     for name in WRITTEN:
         inside(directory, name)
     inside(directory, "nodes", "directory")
-    if params["record"] is not None:
-        inside(directory, os.path.join("nodes", rollout_report.record_name(params["host"], params["record"]["stage"])))
+    for record in params["records"]:
+        inside(directory, os.path.join("nodes", rollout_report.record_name(params["host"], record["stage"])))
     if params["start"] is not None:
         inside(directory, "history", "directory")
         return earlier_run_id(directory)
@@ -298,8 +306,7 @@ def report(module):
     earlier = check_directory(directory, params)
     make_directories(directory)
     written = None
-    record = params["record"]
-    if record is not None:
+    for record in params["records"]:
         # Written before the lock is taken: every host of a batch writes its own file, and one rebuild that
         # begins after several of them were written reads them all.
         write(inside(directory, os.path.join("nodes", rollout_report.record_name(params["host"], record["stage"]))), dump(record))
@@ -338,10 +345,12 @@ def main():
             start=dict(type="dict"),
             host=dict(type="str"),
             record=dict(type="dict"),
+            records=dict(type="list", elements="dict"),
             batch=dict(type="list", elements="str", default=[]),
             readiness=dict(type="dict"),
         ),
-        required_together=[("host", "record")],
+        required_by=dict(record="host", records="host"),
+        mutually_exclusive=[("record", "records")],
         supports_check_mode=False,
     )
     errors.run_module(module, report)

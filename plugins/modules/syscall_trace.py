@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: syscall_trace
-short_description: Observe-only complain mode - trace the syscalls of a node's containers and judge them against a profile
+short_description: The audit's observe mode - trace the syscalls of a node's containers and judge them against a profile
 version_added: 0.3.0
 description:
   - containerd has no setting that makes RuntimeDefault log instead of block (docs/kubernetes-facts.md#containerd-knobs).

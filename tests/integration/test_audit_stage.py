@@ -1,10 +1,11 @@
-"""Acceptance: stage 2 (audit) with playbooks/rollout.yml on lab nodes of both runtime flavours.
+"""Acceptance: the audit with playbooks/rollout.yml on lab nodes of both runtime flavours.
 
-A workload that calls unshare(2) runs on a containerd node (observe-only: traced with bpftrace) and on a
+A workload that calls unshare(2) runs on a containerd node (observe mode: traced with bpftrace) and on a
 CRI-O node (complain mode: RuntimeDefault becomes kubernetes/default-audit and the kernel logs). Both
-nodes must stop with a report that names pod, container, executable and syscall, and a suggested profile
-that really lets the workload run under runc; the node with clean workloads goes on; privileged and
-explicit Unconfined containers never stop a node; and CRI-O and the kubelet are put back byte for byte.
+nodes must be held - not failed: the run goes on - with a report that names pod, container, executable and
+syscall, and a suggested profile that really lets the workload run under runc; the node with clean workloads
+passes; privileged and explicit Unconfined containers never hold a node; CRI-O and the kubelet are put back
+byte for byte; and seccomp_max_held_percentage stops a run that holds more of the fleet than it allows.
 """
 
 import hashlib
@@ -49,67 +50,73 @@ def tree(state, node, *paths):
 
 
 @pytest.fixture(scope="module")
-def stage2(make_fleet, tmp_path_factory):
+def audit(make_fleet, tmp_path_factory):
     state = make_fleet(FLEET)
     watched = ("/etc/crio", "/etc/kubernetes", "/var/lib/kubelet/config.yaml", "/var/lib/kubelet/kubeadm-flags.env")
     before = dict((node, tree(state, node, *watched)) for node in state["nodes"])
-    output = tmp_path_factory.mktemp("stage2")
+    output = tmp_path_factory.mktemp("audit")
     # The lab's nodes share one kernel, so one node's complain-mode records would use up the printk rate limit
-    # of all of them (and stage 2 refuses throttled records); lifted as an operator would
+    # of all of them (and the audit refuses throttled records); lifted as an operator would
     # (docs/kubernetes-facts.md#delivery-and-rate-limits).
     with printk_unthrottled():
         run = run_playbook(ROLLOUT, state["inventory"], output, {
             "seccomp_stages": ["audit"], "seccomp_serial": 3, "seccomp_audit_soak": "12s", "seccomp_audit_soak_steps": 3})
     after = dict((node, tree(state, node, *watched)) for node in state["nodes"])
     report = output / "seccomp-rollout-report"
-    records = dict((node, json.loads((report / "nodes" / (node + ".stage2.json")).read_text())) for node in state["nodes"])
+    records = dict((node, json.loads((report / "nodes" / (node + ".audit.json")).read_text())) for node in state["nodes"])
     return dict(state=state, run=run, before=before, after=after, report=report, records=records)
 
 
-def test_the_unshare_workload_stops_its_node_on_both_runtimes(stage2):
-    run = stage2["run"]
+def test_the_unshare_workload_holds_its_node_on_both_runtimes_and_the_run_goes_on(audit):
+    run = audit["run"]
     counts = recap(run.stdout)
-    assert run.returncode != 0
-    assert counts["au-containerd"]["failed"] == 1 and counts["au-crio"]["failed"] == 1, run.stdout[-4000:]
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert counts["au-containerd"]["failed"] == 0 and counts["au-crio"]["failed"] == 0, run.stdout[-4000:]
+    report = json.loads((audit["report"] / "report.json").read_text())
+    assert report["totals"]["held"] == 2 and report["totals"]["failed"] == 0
     for node, mode in (("au-containerd", "observe"), ("au-crio", "complain")):
-        record = stage2["records"][node]
+        assert report["nodes"][node]["status"] == "held at audit" and report["nodes"][node]["held"]
+        record = audit["records"][node]
+        assert record["result"] == "held" and record["held"] is True
         assert record["mode"] == mode and record["passed"] is False and record["complete"] is True
         (workload,) = record["workloads"]
         assert (workload["pod"], workload["container"], workload["syscalls"]) == (
             "needs-unshare-" + node, "needs-unshare", ["unshare"]), record
         assert workload["executables"] == ["/bin/busybox"]
-        message = "Stage 2 (audit) stopped %s" % node
+        message = "The audit held %s" % node
         assert message in run.stdout
         line = [text for text in run.stdout.splitlines() if message in text][0]
         assert "default/needs-unshare-%s container needs-unshare (/bin/busybox) called unshare" % node in line
 
 
-def test_the_clean_node_proceeds(stage2):
-    counts = recap(stage2["run"].stdout)
+def test_the_clean_node_passes(audit):
+    counts = recap(audit["run"].stdout)
     assert counts["au-clean"]["failed"] == 0
-    record = stage2["records"]["au-clean"]
+    record = audit["records"]["au-clean"]
     assert record["passed"] is True and record["workloads"] == [] and record["mode"] == "complain"
     assert [target["container"] for target in record["containers_watched"]] == ["common"]
 
 
-def test_containers_that_stay_unconfined_are_reported_apart(stage2):
-    apart = stage2["records"]["au-containerd"]["apart"]
+def test_containers_that_stay_unconfined_are_reported_apart(audit):
+    apart = audit["records"]["au-containerd"]["apart"]
     privileged = [entry for entry in apart if entry.get("container") == "privileged"]
     assert privileged and all(entry["reason"] == "privileged: stays Unconfined" for entry in privileged)
     assert {entry["syscall"] for entry in privileged} >= {"unshare"}
 
 
-def test_complain_mode_is_undone_byte_for_byte(stage2):
+def test_complain_mode_is_undone_byte_for_byte_when_enforcement_does_not_follow(audit):
     for node in ("au-crio", "au-clean"):
-        assert stage2["after"][node] == stage2["before"][node], node
-        assert stage2["records"][node]["restored"]["crio"] == "removed"
-        assert stage2["records"][node]["restored"]["kubelet"], "seccompDefault was turned on and must be restored"
-    assert stage2["after"]["au-containerd"] == stage2["before"]["au-containerd"]
+        assert audit["after"][node] == audit["before"][node], node
+        assert audit["records"][node]["restored"]["crio"] == "removed"
+        assert audit["records"][node]["restored"]["kubelet"], "seccompDefault was turned on and must be restored"
+        # Complain mode's restart, and one more to leave it: enforcement was not asked for (the report says so).
+        assert audit["records"][node]["kubelet_restarted"] is True and audit["records"][node]["handover"] is False
+    assert audit["after"]["au-containerd"] == audit["before"]["au-containerd"]
 
 
-def test_the_suggested_profile_lets_the_workload_run(stage2, tmp_path):
+def test_the_suggested_profile_lets_the_workload_run(audit, tmp_path):
     for node in ("au-containerd", "au-crio"):
-        path = stage2["report"] / "suggested-profiles" / node / ("default_needs-unshare-%s_needs-unshare.json" % node)
+        path = audit["report"] / "suggested-profiles" / node / ("default_needs-unshare-%s_needs-unshare.json" % node)
         suggested = json.loads(path.read_text())
         assert profiles.validate_profile(suggested)["errors"] == []
         default = json.loads(open(fleet.fs_path(os.path.join(fleet.fleet_dir("audit"), "nodes", node, "fs"),
@@ -120,3 +127,13 @@ def test_the_suggested_profile_lets_the_workload_run(stage2, tmp_path):
         assert bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=default).returncode != 0
         result = bundle.run(["/bin/unshare", "-U", "/bin/true"], seccomp=suggested)
         assert result.returncode == 0, result.stderr
+
+
+def test_too_much_of_the_fleet_held_stops_the_run(audit, tmp_path):
+    """Two of three nodes are held again (the audit runs again on a held node); 50% allows one."""
+    with printk_unthrottled():
+        run = run_playbook(ROLLOUT, audit["state"]["inventory"], tmp_path, {
+            "seccomp_stages": ["audit"], "seccomp_serial": 3, "seccomp_audit_soak": "12s", "seccomp_audit_soak_steps": 1,
+            "seccomp_max_held_percentage": 50})
+    assert run.returncode != 0
+    assert "The audit held 2 of 3 nodes, more than seccomp_max_held_percentage=50%" in run.stdout, run.stdout[-3000:]

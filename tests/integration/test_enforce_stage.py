@@ -1,4 +1,4 @@
-"""Stage 3 (enforce) with playbooks/rollout.yml on lab nodes, one per batch: a clean node ends with every changed
+"""Enforcement with playbooks/rollout.yml on lab nodes, one per batch: a clean node ends with every changed
 container verified under RuntimeDefault; a node whose workload crashes under it is rolled back byte for byte and
 healthy, and the rollout stops before the next batch, which stays untouched."""
 
@@ -63,7 +63,7 @@ def stage3(make_fleet, tmp_path_factory):
     rebuilt = run_playbook(os.path.join(ROOT, "playbooks", "report.yml"), state["inventory"], output)
     assert rebuilt.returncode == 0, rebuilt.stdout[-2000:]
     assert json.loads((report / "report.json").read_text())["nodes"] == written_by_the_run["nodes"]
-    records = dict((path.name.split(".")[0], json.loads(path.read_text())) for path in (report / "nodes").glob("*.stage3.json"))
+    records = dict((path.name.split(".")[0], json.loads(path.read_text())) for path in (report / "nodes").glob("*.enforce.json"))
     return dict(state=state, run=run, before=before, after=after, records=records, summary=(report / "summary.md").read_text(),
                 report=json.loads((report / "report.json").read_text()))
 

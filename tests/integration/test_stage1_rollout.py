@@ -1,8 +1,8 @@
-"""Acceptance: stage 1 (feature gate) with playbooks/rollout.yml on the 6-node lab fleet.
+"""Acceptance: the feature gate stage with playbooks/rollout.yml on the 6-node lab fleet.
 
 The fleet spreads versions over 1.23, 1.26, 1.28, 1.30 and 1.33, both runtime flavours and the
 kubeadm, drop-in and flag layouts; the 1.30 node was "upgraded" with SeccompDefault still in its
-base config, so its kubelet refuses to start until stage 1 removes it.
+base config, so its kubelet refuses to start until the feature gate stage removes it.
 """
 
 import hashlib
@@ -90,13 +90,13 @@ def test_stage1_on_the_demo_fleet(demo, tmp_path):
     assert main_pid(demo, "node-1") != pids_before["node-1"]
 
     # the report: one record per node, and the summary
-    records = dict((node, json.load(open(str(tmp_path / "seccomp-rollout-report" / "nodes" / (node + ".stage1.json")))))
+    records = dict((node, json.load(open(str(tmp_path / "seccomp-rollout-report" / "nodes" / (node + ".feature_gate.json")))))
                    for node in demo["nodes"])
     assert records["node-1"]["result"] == "changed" and records["node-1"]["kubelet_restarted"] is True
     assert records["node-4"]["gate_removed_from"] == ["/etc/kubernetes/kubelet-config.yaml"]
     assert records["node-3"]["result"] == "unchanged" and records["node-3"]["kubelet_restarted"] is False
     summary = (tmp_path / "seccomp-rollout-report" / "summary.md").read_text()
-    assert summary[summary.index("# Stage 1"):].count("\n| node-") == 6
+    assert summary[summary.index("# Feature gate"):].count("\n| node-") == 6
     report = json.load(open(str(tmp_path / "seccomp-rollout-report" / "report.json")))
     assert report["run"]["stages"] == ["feature_gate"] and report["totals"]["nodes"] == 6 and report["totals"]["failed"] == 0
     assert report["nodes"]["node-1"]["stages"]["feature_gate"]["result"] == "changed"
@@ -129,7 +129,7 @@ def test_a_refused_configuration_is_restored_and_stops_the_rollout(make_fleet, t
 
     assert run.returncode != 0
     assert "SeccompDefault rejected by site policy" in run.stdout  # the kubelet's own error text
-    assert "Stage 1 (feature gate) failed on node-a" in run.stdout
+    assert "The feature gate stage failed on node-a" in run.stdout
     assert node_file(state, "node-a", "/var/lib/kubelet/config.yaml") == config_before  # byte for byte
     assert not os.path.exists(fleet.fs_path(os.path.join(fleet.fleet_dir("refuse"), "nodes", "node-a", "fs"),
                                             "/etc/kubernetes/patches/kubeletconfiguration90seccompdefault+merge.yaml"))
@@ -140,7 +140,7 @@ def test_a_refused_configuration_is_restored_and_stops_the_rollout(make_fleet, t
         dict((k, v) for k, v in tree_before.items() if k.startswith("node-b"))
     assert main_pid(state, "node-b") == node_b_pid
     # node-b was only looked at, with every node, by the readiness check before any change: nothing changed there
-    batches = run.stdout.split("preflight and stage 1")[1].split("PLAY RECAP")[0]
+    batches = run.stdout.split("each batch through every stage")[1].split("PLAY RECAP")[0]
     assert recap(run.stdout)["node-b"]["changed"] == 0 and "node-b" not in batches
-    record = json.load(open(str(tmp_path / "seccomp-rollout-report" / "nodes" / "node-a.stage1.json")))
+    record = json.load(open(str(tmp_path / "seccomp-rollout-report" / "nodes" / "node-a.feature_gate.json")))
     assert record["result"] == "failed" and record["healthy_after_restore"] is True

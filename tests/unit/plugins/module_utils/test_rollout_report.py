@@ -29,11 +29,11 @@ def test_a_stopped_run_reports_every_node_with_where_it_stands(tmp_path):
     with open(os.path.join(directory, "run.json"), "w") as handle:
         json.dump(dict(id="r1", started="2026-11-23T10:00:00+00:00", stages=["audit", "enforce"], serial=[1, "50%"],
                        max_fail_percentage=0, check_mode=False, hosts=["n1", "n2", "n3", "n4"]), handle)
-    put(directory, "n1", "stage3", dict(ENFORCED, batch=["n1"], recorded_at="2026-11-23T10:01:00+00:00"))
-    put(directory, "n2", "stage3", dict(ENFORCED, result="rolled back", error="1 container(s) were restarted during the watch: p/c",
+    put(directory, "n1", "enforce", dict(ENFORCED, batch=["n1"], recorded_at="2026-11-23T10:01:00+00:00"))
+    put(directory, "n2", "enforce", dict(ENFORCED, result="rolled back", error="1 container(s) were restarted during the watch: p/c",
                                         restored=["/d/90-seccomp-default.conf"], healthy_after_rollback=True,
                                         batch=["n2", "n3"], recorded_at="2026-11-23T10:02:00+00:00"))
-    put(directory, "n3", "stage2", dict(stage="audit", result="stopped", passed=False, complete=True, runtime="cri-o 1.30", mode="complain",
+    put(directory, "n3", "audit", dict(stage="audit", result="held", passed=False, complete=True, runtime="cri-o 1.30", mode="complain",
                                         soak_seconds=60, containers_watched=[{}], apart=[], records=3, traced_lines=None,
                                         throttling=None, suggested_profiles="/r/suggested-profiles/n3",
                                         workloads=[dict(namespace="default", pod="p", container="c", syscalls=["unshare"],
@@ -42,8 +42,9 @@ def test_a_stopped_run_reports_every_node_with_where_it_stands(tmp_path):
     report = R.build(directory, "2026-11-23T10:03:00+00:00")
     jsonschema.validate(report, SCHEMA)
     statuses = dict((host, entry["status"]) for host, entry in report["nodes"].items())
-    assert statuses == {"n1": "enforced", "n2": "rolled back", "n3": "stopped at audit", "n4": "not reached"}
-    assert report["totals"]["failed"] == 2 and report["totals"]["nodes"] == 4
+    assert statuses == {"n1": "enforced", "n2": "rolled back", "n3": "held at audit", "n4": "not reached"}
+    assert report["totals"]["failed"] == 1 and report["totals"]["held"] == 1 and report["totals"]["nodes"] == 4
+    assert report["nodes"]["n3"]["held"] and not report["nodes"]["n3"]["failed"]
     assert [(b["stage"], b["number"], b["hosts"]) for b in report["batches"]] == [
         ("audit", 1, ["n2", "n3"]), ("enforce", 1, ["n1"]), ("enforce", 2, ["n2", "n3"])]
     assert report["suggested_profiles"] == [dict(host="n3", namespace="default", pod="p", container="c", syscalls=["unshare"],
@@ -58,8 +59,8 @@ def test_a_stopped_run_reports_every_node_with_where_it_stands(tmp_path):
 def test_skipped_and_refused_stages_say_which_run_did_them(tmp_path):
     directory = str(tmp_path)
     earlier = {"result": "rolled back", "at": "2026-11-20T09:00:00+00:00", "run_id": "r0", "details": {"error": "crash"}}
-    put(directory, "n1", "stage3", dict(stage="enforce", result="not retried", earlier=earlier, reason="rolled back in run r0"))
-    put(directory, "n2", "stage3", dict(stage="enforce", result="skipped", reason="enforced in run r0",
+    put(directory, "n1", "enforce", dict(stage="enforce", result="not retried", earlier=earlier, reason="rolled back in run r0"))
+    put(directory, "n2", "enforce", dict(stage="enforce", result="skipped", reason="enforced in run r0",
                                         earlier=dict(earlier, result="enforced", details={})))
     report = R.build(directory, "2026-11-23T10:03:00+00:00")
     jsonschema.validate(report, SCHEMA)
@@ -74,10 +75,10 @@ def test_skipped_and_refused_stages_say_which_run_did_them(tmp_path):
 def test_a_batch_is_one_batch_even_after_some_of_its_hosts_failed(tmp_path):
     """ansible_play_batch drops failed hosts: records of one batch written before and after a failure overlap."""
     directory = str(tmp_path)
-    put(directory, "n1", "stage2", dict(stage="audit", result="stopped", batch=["n1", "n2", "n3"], recorded_at="t2"))
-    put(directory, "n3", "stage2", dict(stage="audit", result="skipped", batch=["n3"], recorded_at="t3"))
-    put(directory, "n4", "stage2", dict(stage="audit", result="passed", batch=["n4", "n5"], recorded_at="t5"))
-    put(directory, "n5", "stage2", dict(stage="audit", result="skipped", batch=["n5"], recorded_at="t4"))
+    put(directory, "n1", "audit", dict(stage="audit", result="held", batch=["n1", "n2", "n3"], recorded_at="t2"))
+    put(directory, "n3", "audit", dict(stage="audit", result="skipped", batch=["n3"], recorded_at="t3"))
+    put(directory, "n4", "audit", dict(stage="audit", result="passed", batch=["n4", "n5"], recorded_at="t5"))
+    put(directory, "n5", "audit", dict(stage="audit", result="skipped", batch=["n5"], recorded_at="t4"))
     assert [(b["number"], b["hosts"]) for b in R.batches(R.node_records(directory))] == [(1, ["n1", "n2", "n3"]), (2, ["n4", "n5"])]
 
 
@@ -98,7 +99,7 @@ def test_readiness_is_in_the_report_and_a_node_left_out_says_so(tmp_path):
                        max_fail_percentage=0, check_mode=False, hosts=["n1", "n2"]), handle)
     with open(os.path.join(directory, R.READINESS_FILE), "w") as handle:
         json.dump(READINESS, handle)
-    put(directory, "n1", "stage3", ENFORCED)
+    put(directory, "n1", "enforce", ENFORCED)
     report = R.build(directory, "2026-11-30T10:05:00+00:00")
     jsonschema.validate(report, SCHEMA)
     assert report["nodes"]["n2"]["status"] == "not ready" and report["nodes"]["n1"]["status"] == "enforced"

@@ -49,10 +49,10 @@ def _fifo(path):
 
 
 CURSORS = {
-    "cursor-a-directory": (lambda path: path.mkdir(), ["stage3.json", "is a directory"]),
-    "cursor-unreadable": (lambda path: (path.write_text("{}"), os.chmod(str(path), 0)), ["stage3.json", "not readable"]),
-    "cursor-not-utf-8": (lambda path: path.write_bytes(b'{"a": "\xff"}'), ["stage3.json", "not UTF-8"]),
-    "cursor-a-fifo": (_fifo, ["stage3.json", "not a regular file"]),
+    "cursor-a-directory": (lambda path: path.mkdir(), ["enforce.json", "is a directory"]),
+    "cursor-unreadable": (lambda path: (path.write_text("{}"), os.chmod(str(path), 0)), ["enforce.json", "not readable"]),
+    "cursor-not-utf-8": (lambda path: path.write_bytes(b'{"a": "\xff"}'), ["enforce.json", "not UTF-8"]),
+    "cursor-a-fifo": (_fifo, ["enforce.json", "not a regular file"]),
 }
 
 
@@ -61,7 +61,7 @@ CURSORS = {
 def test_a_cursor_that_is_not_a_readable_file_is_named_and_left_alone(tmp_path, case, start):
     (tmp_path / "state").mkdir()
     make, words = CURSORS[case]
-    make(tmp_path / "state" / "stage3.json")
+    make(tmp_path / "state" / "enforce.json")
     assert_refused(watch(tmp_path, kernel_state_dir=str(tmp_path / "state"), start=start), *words)
 
 

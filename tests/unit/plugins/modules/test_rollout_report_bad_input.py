@@ -36,7 +36,7 @@ def a_report(work):
     """A report directory of a run with n2's record already in it; the tree outside it has a file a symlink can aim at."""
     report = os.path.join(work, "site", "report")
     write(os.path.join(report, "run.json"), RUN)
-    write(os.path.join(report, "nodes", "n2.stage3.json"), good_record("n2"))
+    write(os.path.join(report, "nodes", "n2.enforce.json"), good_record("n2"))
     write(os.path.join(work, "elsewhere", "precious.json"), b"{}")
     return report
 
@@ -125,8 +125,8 @@ REFUSED = [
      ["run.json/report", "not a directory"]),
     ("nodes-links-to-a-file-outside", link("nodes", "elsewhere/precious.json"), None, ["nodes", "outside the report directory"]),
     ("nodes-links-out", link("nodes", "elsewhere"), None, ["report/nodes", "outside the report directory"]),
-    ("record-links-out", link("nodes/n1.stage3.json", "elsewhere/precious.json"), None,
-     ["nodes/n1.stage3.json", "outside the report directory"]),
+    ("record-links-out", link("nodes/n1.enforce.json", "elsewhere/precious.json"), None,
+     ["nodes/n1.enforce.json", "outside the report directory"]),
     ("report-json-links-out", link("report.json", "elsewhere/precious.json"), None, ["report.json", "outside"]),
     ("lock-links-out", link(".lock", "elsewhere/precious.json"), None, [".lock", "outside"]),
     ("history-links-out", link("history", "elsewhere"), lambda r: dict(dir=r, start=dict(RUN, id="r2")), ["history", "outside"]),
@@ -169,7 +169,7 @@ BROKEN = [
 def test_an_other_nodes_broken_record_is_left_out_with_a_warning_and_its_node_kept(tmp_path, content, words):
     work = str(tmp_path / "work")
     report = a_report(work)
-    broken = os.path.join(report, "nodes", "n2.stage3.json")
+    broken = os.path.join(report, "nodes", "n2.enforce.json")
     os.unlink(broken)
     if content is None:
         os.mkdir(broken)
@@ -179,19 +179,19 @@ def test_an_other_nodes_broken_record_is_left_out_with_a_warning_and_its_node_ke
         write(broken, good_record("n2") if content == "000" else content)
         if content == "000":
             os.chmod(broken, 0o000)
-    write(os.path.join(report, "nodes", "n3.stage3.json"), good_record("n3"))
+    write(os.path.join(report, "nodes", "n3.enforce.json"), good_record("n3"))
     others = dict((path, entry) for path, entry in snapshot(work).items() if "n1." not in path)
     result = run_module("rollout_report", record_args(report), tmp_path)
     assert not result.get("failed"), result
     warnings = " ".join(str(warning) for warning in result.get("warnings", []))
-    assert "nodes/n2.stage3.json" in warnings and "record unreadable" in warnings
+    assert "nodes/n2.enforce.json" in warnings and "record unreadable" in warnings
     for word in words:
         assert word in warnings, (word, warnings)
-    assert [entry["path"] for entry in result["unreadable"]] == ["nodes/n2.stage3.json"]
+    assert [entry["path"] for entry in result["unreadable"]] == ["nodes/n2.enforce.json"]
     written = json.loads(open(os.path.join(report, "report.json")).read())
     assert written["nodes"]["n2"]["status"] == "record unreadable" and written["nodes"]["n2"]["failed"]
     assert written["nodes"]["n1"]["status"] == written["nodes"]["n3"]["status"] == "enforced"
-    assert "nodes/n2.stage3.json" in open(os.path.join(report, "summary.md")).read()
+    assert "nodes/n2.enforce.json" in open(os.path.join(report, "summary.md")).read()
     after = snapshot(work)
     assert dict((path, entry) for path, entry in after.items() if path in others) == others  # the broken record untouched
     assert not [path for path in after if os.path.basename(path).startswith(".") and path.endswith(".tmp")]
@@ -203,18 +203,18 @@ def test_host_names_of_real_inventories_are_file_names(tmp_path):
     for host in hosts:
         result = run_module("rollout_report", dict(dir=report, host=host, record=ENFORCED), tmp_path)
         assert not result.get("failed"), result
-    assert sorted(os.listdir(os.path.join(report, "nodes"))) == sorted(host + ".stage3.json" for host in hosts)
+    assert sorted(os.listdir(os.path.join(report, "nodes"))) == sorted(host + ".enforce.json" for host in hosts)
     assert sorted(json.load(open(os.path.join(report, "report.json")))["nodes"]) == sorted(hosts)
 
 
 def test_a_new_run_never_mixes_into_a_history_entry_already_there(tmp_path):
     report = str(tmp_path / "report")
     write(os.path.join(report, "run.json"), RUN)
-    write(os.path.join(report, "nodes", "n1.stage3.json"), good_record("n1"))
-    write(os.path.join(report, "history", "r1", "nodes", "n1.stage3.json"), b"an earlier copy")
+    write(os.path.join(report, "nodes", "n1.enforce.json"), good_record("n1"))
+    write(os.path.join(report, "history", "r1", "nodes", "n1.enforce.json"), b"an earlier copy")
     result = run_module("rollout_report", dict(dir=report, start=dict(RUN, id="r2")), tmp_path)
     assert not result.get("failed"), result
-    assert open(os.path.join(report, "history", "r1", "nodes", "n1.stage3.json"), "rb").read() == b"an earlier copy"
+    assert open(os.path.join(report, "history", "r1", "nodes", "n1.enforce.json"), "rb").read() == b"an earlier copy"
     assert json.load(open(os.path.join(report, "history", "r1.2", "run.json")))["id"] == "r1"
     assert json.load(open(os.path.join(report, "run.json")))["id"] == "r2"
 
@@ -239,9 +239,9 @@ RECORDS = [("reason-list", dict(reason=["x"]), "reason: is not a string (found l
            ("earlier-details-string", dict(result="skipped", earlier=dict(run_id="r0", details="x")),
             "earlier.details: is not a mapping or null (found string 'x')"),
            ("check-mode-string", dict(check_mode="no"), "check_mode: is not a boolean (found string 'no')"),
-           ("workload-without-pod", dict(stage="audit", result="stopped", workloads=[dict(namespace="d", container="c", syscalls=[])]),
+           ("workload-without-pod", dict(stage="audit", result="held", workloads=[dict(namespace="d", container="c", syscalls=[])]),
             "workloads[0].pod: is missing"),
-           ("syscalls-string", dict(stage="audit", result="stopped",
+           ("syscalls-string", dict(stage="audit", result="held",
                                     workloads=[dict(namespace="d", pod="p", container="c", syscalls="ptrace")]),
             "workloads[0].syscalls: is not a list (found string 'ptrace'); expected a list, each item a string"),
            ("verified-boolean", dict(verified=True), "verified: is not an integer (found boolean True)"),
@@ -258,5 +258,5 @@ def test_a_record_field_of_the_wrong_type_is_named_with_its_value(fields, messag
     from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
     record = good_record("n1", **fields) if fields is not None else []
     with pytest.raises(InputError) as refused:
-        rollout_report.check_record(record, path="/r/nodes/n1.stage3.json")
-    assert str(refused.value).startswith("/r/nodes/n1.stage3.json: " + message), str(refused.value)
+        rollout_report.check_record(record, path="/r/nodes/n1.enforce.json")
+    assert str(refused.value).startswith("/r/nodes/n1.enforce.json: " + message), str(refused.value)
