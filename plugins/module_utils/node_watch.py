@@ -20,7 +20,11 @@ try:  # Python 3
 except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
     raise
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors
+import json
+import os
+import time
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, node_facts
 
 
 def health_url(url, option):
@@ -64,3 +68,43 @@ def kernel_stops(entries):
 def describe_stops(entries):
     return "; ".join("%s/%s/%s %s %s" % (entry.get("namespace"), entry.get("pod"), entry.get("container"),
                                          entry.get("syscall"), entry.get("action")) for entry in entries)
+
+
+def cursor_path(kernel_state_dir, cursor_name):
+    """The kernel record cursor's file, or None without ``kernel_state_dir``; a cursor that is not a readable regular
+    file is refused before the watch reads or writes anything."""
+    if not kernel_state_dir:
+        return None
+    problem = files.relative_name_problem(cursor_name + ".json")
+    if problem:
+        raise errors.InputError(problem, field="cursor_name", value=cursor_name)
+    cursor_file = os.path.join(kernel_state_dir, cursor_name + ".json")
+    if os.path.exists(kernel_state_dir) and not os.path.isdir(kernel_state_dir):
+        raise errors.InputError("is not a directory", path=kernel_state_dir, field="kernel_state_dir")
+    errors.read_file(cursor_file, missing_ok=True)
+    return cursor_file
+
+
+def read_kernel(cursor_file, run, crictl, reset, check_mode):
+    """The kernel's seccomp records since the cursor (``reset``: none - the cursor moves to the end of every source),
+    attributed to containers; the cursor is written unless ``check_mode``."""
+    if not cursor_file:
+        return dict(records=None, entries=[])
+    try:
+        attribute = audit_scan.ProcessTable(containers=crictl.identities())
+        _before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=reset)
+    except audit_scan.ScanError as exc:
+        raise errors.InputError("reading the kernel's seccomp records: %s" % exc)
+    if not check_mode:
+        files.ensure_directories(cursor_file, 0o700)
+        files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
+    return result
+
+
+def mark_start(cursor_file, run, crictl, unit, check_mode):
+    """The start of a watch, before anything is recreated: the node's clock in nanoseconds (as the runtime stamps a
+    container's createdAt), the kubelet unit's state (its NRestarts), and the kernel record cursor at the end."""
+    since = time.time_ns()
+    service = node_facts.unit_state(run, unit)
+    read_kernel(cursor_file, run, crictl, True, check_mode)
+    return dict(since=since, service=service)

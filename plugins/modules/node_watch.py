@@ -128,28 +128,11 @@ kernel_stops:
   elements: dict
 """
 
-import json
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, node_facts, node_watch, tools
-
-
-def cursor_path(params):
-    """The kernel record cursor's file, or None; a cursor that is not a readable regular file is refused before the
-    watch reads or writes anything."""
-    if not params["kernel_state_dir"]:
-        return None
-    problem = files.relative_name_problem(params["cursor_name"] + ".json")
-    if problem:
-        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"])
-    cursor_file = os.path.join(params["kernel_state_dir"], params["cursor_name"] + ".json")
-    if os.path.exists(params["kernel_state_dir"]) and not os.path.isdir(params["kernel_state_dir"]):
-        raise errors.InputError("is not a directory", path=params["kernel_state_dir"], field="kernel_state_dir")
-    errors.read_file(cursor_file, missing_ok=True)
-    return cursor_file
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, node_facts, node_watch, tools
 
 
 def watch(module):
@@ -158,28 +141,11 @@ def watch(module):
     for name in ("wait", "restarts_before", "max_restarts"):
         if params[name] < 0:
             raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
-    cursor_file = cursor_path(params)
+    cursor_file = node_watch.cursor_path(params["kernel_state_dir"], params["cursor_name"])
     crictl = cri.Crictl.for_module(module)
     run = tools.runner(module)
-
-    def kernel(reset):
-        if not cursor_file:
-            return dict(records=None, entries=[])
-        try:
-            attribute = audit_scan.ProcessTable(containers=crictl.identities())
-            _before, result, after = audit_scan.read_new(cursor_file, run, attribute, reset=reset)
-        except audit_scan.ScanError as exc:
-            raise errors.InputError("reading the kernel's seccomp records: %s" % exc)
-        if not module.check_mode:
-            files.ensure_directories(cursor_file, 0o700)
-            files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
-        return result
-
     if params["start"]:
-        since = time.time_ns()
-        service = node_facts.unit_state(run, params["unit"])
-        kernel(reset=True)
-        module.exit_json(changed=False, since=since, service=service)
+        module.exit_json(changed=False, **node_watch.mark_start(cursor_file, run, crictl, params["unit"], module.check_mode))
 
     time.sleep(params["wait"])
     containers = crictl.containers()
@@ -188,7 +154,7 @@ def watch(module):
     answers_ok = node_facts.healthz(params["healthz_url"])
     healthy = answers_ok and (
         service is None or service["n_restarts"] <= params["restarts_before"] and service["active_state"] != "failed")
-    scanned = kernel(reset=False)
+    scanned = node_watch.read_kernel(cursor_file, run, crictl, False, module.check_mode)
     stops = node_watch.kernel_stops(scanned["entries"])
     result = dict(changed=False, since=params["since"], restarted=restarted, healthy=healthy, service=service,
                   kernel_records=scanned["records"], kernel_stops=stops)

@@ -31,14 +31,14 @@ def test_a_stopped_run_reports_every_node_with_where_it_stands(tmp_path):
                        max_fail_percentage=0, check_mode=False, hosts=["n1", "n2", "n3", "n4"]), handle)
     put(directory, "n1", "enforce", dict(ENFORCED, batch=["n1"], recorded_at="2026-11-23T10:01:00+00:00"))
     put(directory, "n2", "enforce", dict(ENFORCED, result="rolled back", error="1 container(s) were restarted during the watch: p/c",
-                                        restored=["/d/90-seccomp-default.conf"], healthy_after_rollback=True,
-                                        batch=["n2", "n3"], recorded_at="2026-11-23T10:02:00+00:00"))
+                                         restored=["/d/90-seccomp-default.conf"], healthy_after_rollback=True,
+                                         batch=["n2", "n3"], recorded_at="2026-11-23T10:02:00+00:00"))
     put(directory, "n3", "audit", dict(stage="audit", result="held", passed=False, complete=True, runtime="cri-o 1.30", mode="complain",
-                                        soak_seconds=60, containers_watched=[{}], apart=[], records=3, traced_lines=None,
-                                        throttling=None, suggested_profiles="/r/suggested-profiles/n3",
-                                        workloads=[dict(namespace="default", pod="p", container="c", syscalls=["unshare"],
-                                                        executables=["/bin/busybox"])],
-                                        batch=["n2", "n3"], recorded_at="2026-11-23T10:00:30+00:00"))
+                                       soak_seconds=60, containers_watched=[{}], apart=[], records=3, traced_lines=None,
+                                       throttling=None, suggested_profiles="/r/suggested-profiles/n3",
+                                       workloads=[dict(namespace="default", pod="p", container="c", syscalls=["unshare"],
+                                                       executables=["/bin/busybox"])],
+                                       batch=["n2", "n3"], recorded_at="2026-11-23T10:00:30+00:00"))
     report = R.build(directory, "2026-11-23T10:03:00+00:00")
     jsonschema.validate(report, SCHEMA)
     statuses = dict((host, entry["status"]) for host, entry in report["nodes"].items())
@@ -61,7 +61,7 @@ def test_skipped_and_refused_stages_say_which_run_did_them(tmp_path):
     earlier = {"result": "rolled back", "at": "2026-11-20T09:00:00+00:00", "run_id": "r0", "details": {"error": "crash"}}
     put(directory, "n1", "enforce", dict(stage="enforce", result="not retried", earlier=earlier, reason="rolled back in run r0"))
     put(directory, "n2", "enforce", dict(stage="enforce", result="skipped", reason="enforced in run r0",
-                                        earlier=dict(earlier, result="enforced", details={})))
+                                         earlier=dict(earlier, result="enforced", details={})))
     report = R.build(directory, "2026-11-23T10:03:00+00:00")
     jsonschema.validate(report, SCHEMA)
     assert report["run"] is None
