@@ -125,8 +125,9 @@ def slowest(stdout, count=12):
     return lines[-count:] if lines else ["(no profile)"]
 
 
-# The rollout restarts and waits in one task; the floor in two (restart, then wait).
-RESTART_TASKS = ("core : Restart the kubelet and wait until it is healthy", "Restart the kubelet]")
+# The rollout restarts and waits in one task (the batch's switch, or a restart of its own); the floor in two.
+RESTART_TASKS = ("core : Turn seccompDefault on and restart the kubelet once", "core : Restart the kubelet and wait until it is healthy",
+                 "Restart the kubelet]")
 WAIT_TASKS = ("core : Restart the kubelet and wait until it is healthy", "Wait for /healthz to be stable again")
 ELAPSED = re.compile(r"\((\d+):(\d+):([\d.]+)\)\s+\d+:\d+:[\d.]+ \*+\s*$")
 RAN = re.compile(r"^(ok|changed|failed|fatal): \[")
