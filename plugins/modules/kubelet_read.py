@@ -125,11 +125,9 @@ targets:
   elements: dict
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_gate, errors, impact, kube_api
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_gate, errors, impact, kube_api, kubelet_configz
 
 # A host goes into https://<host>:<port>; these would make it another URL.
 NOT_IN_HOST = set("/?#@ \t\r\n")
@@ -159,7 +157,7 @@ def read(params, run):
     check = kube_api.pod_list if params["what"] == "pods" else kube_api.configz
     if via == "kubelet":
         credentials = kube_api.client_certificate(
-            params["client_cert"], params["client_key"], "https://%s:%d" % (_host(params["kubelet_host"]), params["kubelet_port"]),
+            params["client_cert"], params["client_key"], "https://%s:%d" % (kubelet_configz.url_host(params["kubelet_host"]), params["kubelet_port"]),
             ca_file=params["ca_path"], verify=bool(params["ca_path"]), user="client certificate")
         return via, credentials, kube_api.get_json(credentials, "/" + params["what"], timeout=params["timeout"], check=check)
     if not params["kubeconfig"] or not params["node_name"]:
@@ -170,38 +168,6 @@ def read(params, run):
     if params["what"] == "pods":
         return via, credentials, kube_api.node_pods(credentials, params["node_name"], params["timeout"])
     return via, credentials, kube_api.proxied_configz(credentials, params["node_name"], params["timeout"])
-
-
-def _host(host):
-    return "[%s]" % host if ":" in host else host
-
-
-ABSENT = object()
-
-
-def field_value(config, path):
-    """The value at the dotted ``path`` of ``config``, or ABSENT."""
-    value = config
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return ABSENT
-        value = value[key]
-    return value
-
-
-def differences(document, expect):
-    """'<field>=<running>, intended <value>' for each field of ``expect`` that the running configuration does not have."""
-    config = document.get("kubeletconfig") if isinstance(document, dict) else None
-    config = config if isinstance(config, dict) else {}
-    found = []
-    for path in sorted(expect):
-        running = field_value(config, path)
-        wanted = ABSENT if expect[path] is None else expect[path]
-        # A field the kubelet defaults is absent from /configz only when it is off: false and absent are the same.
-        if running is not wanted and running != wanted and not (wanted is False and running is ABSENT):
-            found.append("%s=%s, intended %s" % (path, "absent" if running is ABSENT else json.dumps(running),
-                                                 "absent" if wanted is ABSENT else json.dumps(wanted)))
-    return found
 
 
 def changing(pods, changes_for):
@@ -223,9 +189,9 @@ def read_document(module):
     result = dict(changed=False, json=document, via=via, source=credentials.describe())
     if module.params["changes_for"] is not None:
         result["targets"] = changing(document, module.params["changes_for"])
-    wrong = differences(document, module.params["expect"] or {})
+    wrong = kubelet_configz.differences(document, module.params["expect"] or {})
     if wrong:
-        module.fail_json(msg="the kubelet does not run with what was written: /configz shows %s" % "; ".join(wrong),
+        module.fail_json(msg=kubelet_configz.mismatch_message(wrong),
                          differences=wrong, **result)
     module.exit_json(**result)
 
