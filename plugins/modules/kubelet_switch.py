@@ -40,61 +40,6 @@ options:
       - The wanted C(seccompDefault).
     type: bool
     default: true
-  version:
-    description:
-      - The kubelet version, for example C(1.30.4) (the C(seccomp_node.kubelet.version) fact).
-    type: str
-    required: true
-  method:
-    description:
-      - Where the kubelet change is written, as M(k8s.seccomp_default.kubelet_config) does it.
-    type: str
-    choices: [auto, drop_in, in_place, kubeadm_patch]
-    default: auto
-  config:
-    description:
-      - The kubelet's C(--config) file.
-    type: path
-  config_dir:
-    description:
-      - The kubelet's C(--config-dir), if it has one.
-    type: path
-  env_files:
-    description:
-      - Environment files whose variables feed the kubelet's command line (see M(k8s.seccomp_default.kubelet_config)).
-    type: list
-    elements: path
-    default: []
-  environment:
-    description:
-      - The kubelet's environment (1.28-1.29 read C(--config-dir) only with C(KUBELET_CONFIG_DROPIN_DIR_ALPHA) set).
-    type: dict
-    default: {}
-  kubeadm:
-    description:
-      - Whether kubeadm manages the node.
-    type: bool
-    default: false
-  patches_dir:
-    description:
-      - The directory given to C(kubeadm --patches).
-    type: path
-    default: /etc/kubernetes/patches
-  kubeadm_version:
-    description:
-      - The node's kubeadm version. Defaults to O(version).
-    type: str
-  drop_in_name:
-    description:
-      - File name of the kubelet drop-in written by O(method=drop_in); it must end in C(.conf).
-    type: str
-    default: 90-seccomp-default.conf
-  backup:
-    description:
-      - Keep a copy of each kubelet file before it is replaced or removed. Without backups a file that was replaced
-        cannot be put back when a later step fails.
-    type: bool
-    default: true
   complain_profile:
     description:
       - The profile CRI-O's RuntimeDefault should mean during the audit, such as
@@ -202,6 +147,7 @@ notes:
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
+  - k8s.seccomp_default.kubelet_layout
   - k8s.seccomp_default.kubelet_client
 """
 
