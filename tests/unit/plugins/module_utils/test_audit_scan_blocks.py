@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records, audit_scan
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan
 from lib import fuzz
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))), "data", "audit")
@@ -29,22 +29,12 @@ def owner(pid, _timestamp):
 
 
 def line_by_line(lines, max_entries=audit_scan.MAX_ENTRIES):
-    """The oracle: each line read on its own, as the reader read one line before it read blocks."""
+    """The oracle: each line fed on its own (the reader's per-line step), as the reader read one line before it read
+    blocks; what is under test is finding the lines in blocks and windows."""
     aggregate = audit_scan.Aggregate(owner, max_entries)
     stats = audit_scan._stats("lines")
     for line in lines:
-        for marker in audit_scan.RECORD_MARKERS:
-            position = line.find(marker)
-            while position != -1:
-                match = audit_records.KERNEL_ORDER.match(line, position + len(marker))
-                if not match:
-                    aggregate.add_line(line, stats)
-                    break
-                aggregate.add_kernel_order(match, stats)
-                position = line.find(marker, match.end())
-        for marker in audit_scan.THROTTLE_MARKERS:
-            if marker in line:
-                aggregate.note_throttling(line, stats)
+        audit_scan._feed_line(line, aggregate, stats)  # a line without a marker adds nothing
     return aggregate.result(), stats
 
 
