@@ -283,6 +283,9 @@ class Crictl:
     def stop(self, container_id):
         self.call("stop", container_id)
 
+    def remove(self, container_id):
+        self.call("rm", container_id)
+
     def identities(self):
         """container ID -> identity, for every container the runtime knows (running or not)."""
         return dict((c["id"], identity(c)) for c in self.containers())

@@ -18,6 +18,12 @@ description:
   - A restart costs each container what a crash would - its processes stop, its C(emptyDir) volumes stay, the pod keeps
     its IP. Containers of pods with C(restartPolicy - Never) are not restarted by the kubelet, so they are skipped and
     listed.
+  - With O(remove_stopped) (the default), each stopped container is then removed (C(crictl rm)), as deleting its pod
+    would remove it. The kubelet backs off before it restarts a container whose last instance exited - 10 s, doubling
+    up to 5 min while it keeps exiting, counted from the last restart for 10 min (C(doBackOff) in the kubelet's
+    C(kuberuntime_manager.go)) - and it only looks at exited instances that still exist; without this, a container
+    restarted twice within 10 minutes (by the audit, then by enforcement) waits out that back-off before its successor
+    starts. The stopped instance's log (C(kubectl logs --previous)) goes with it.
   - Fails as soon as a successor exits - a container that crashes under its new profile - instead of waiting out the
     kubelet's back-off.
   - Nothing is stopped unless every item of O(containers) and the whole C(crictl ps) listing are what they should be;
@@ -37,6 +43,12 @@ options:
     type: list
     elements: dict
     required: true
+  remove_stopped:
+    description:
+      - Remove each container once stopped, so that the kubelet starts its successor at once instead of after its
+        back-off (see the description). Set it to V(false) to keep the stopped instances and their logs.
+    type: bool
+    default: true
   timeout:
     description: Seconds to wait for all successors to run.
     type: int
@@ -85,6 +97,11 @@ crashed:
   returned: on failure
   type: list
   elements: dict
+removed:
+  description: IDs of the stopped containers that were removed (O(remove_stopped)).
+  returned: once containers were stopped
+  type: list
+  elements: str
 stopped:
   description: IDs of the containers already stopped when crictl failed while they were restarted.
   returned: when crictl fails after the first stop
@@ -92,105 +109,27 @@ stopped:
   elements: str
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, node_watch, tools
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.cri import identity
-
-KEYS = ("pod_uid", "namespace", "pod", "container")
-
-
-def wanted_containers(items):
-    """The ``containers`` option, checked: a misspelt key would silently match another pod's container."""
-    for index, wanted in enumerate(items):
-        field = "containers[%d]" % index
-        unknown = sorted(set(wanted) - set(KEYS))
-        if unknown:
-            raise errors.InputError("has keys this module does not know: %s" % ", ".join(unknown), field=field,
-                                    value=wanted, expected="keys among %s" % ", ".join(KEYS))
-        for key in KEYS:
-            if wanted.get(key) is not None:
-                errors.expect_type(wanted[key], str, "%s.%s" % (field, key))
-        if not wanted.get("container") or not (wanted.get("pod_uid") or wanted.get("pod")):
-            raise errors.InputError("needs container and pod_uid (or namespace and pod)", field=field, value=wanted)
-    return items
-
-
-def matches(wanted, found):
-    if wanted.get("container") != found["container"]:
-        return False
-    if wanted.get("pod_uid"):
-        return wanted["pod_uid"] == found["pod_uid"]
-    return (wanted.get("namespace") or "default", wanted.get("pod")) == (found["namespace"], found["pod"])
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, node_watch, restarts, tools
 
 
 def restart(module):
     """Everything is read and checked - the option, crictl and its whole listing - before the first stop."""
     params = module.params
-    wanted_containers(params["containers"])
-    if params["timeout"] < 1:
-        raise errors.InputError("must be at least 1 second: containers are stopped, then waited for", field="timeout",
-                                value=params["timeout"])
+    restarts.wanted_containers(params["containers"])
+    restarts.check_timeout(params["timeout"])
     crictl = cri.Crictl.for_module(module)
     watch = start_watch(module, crictl, params["watch_start"]) if params["watch_start"] is not None else None
-    current = crictl.containers(states=cri.RUNNING)
-    plan, not_running = [], []
-    for wanted in params["containers"]:
-        found = [c for c in current if matches(wanted, identity(c))]
-        if found:
-            plan.extend(found)
-        else:
-            not_running.append(wanted)
-    restarted = []
+    chosen, not_running = restarts.plan(crictl, params["containers"])
     extra = dict(watch=watch) if watch is not None else {}
-    if module.check_mode or not plan:
-        module.exit_json(changed=bool(plan), restarted=[dict(identity(c), old_id=c["id"], new_id=None) for c in plan],
-                         not_running=not_running, **extra)
-    started = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
-    stopped = []
-    for container in plan:
-        try:
-            crictl.stop(container["id"])
-        except cri.CriError as exc:
-            module.fail_json(msg="%s; stopped before it: %s" % (exc, ", ".join(stopped) or "none"), error=exc.details(),
-                             restarted=restarted, stopped=stopped)
-        stopped.append(container["id"])
-    deadline = time.time() + params["timeout"]
-    waiting = list(plan)
-    crashed = []
-    while waiting and time.time() < deadline:
-        try:
-            everything = crictl.containers()
-        except cri.CriError as exc:
-            module.fail_json(msg="%s; after stopping %s" % (exc, ", ".join(stopped)), error=exc.details(),
-                             restarted=restarted, stopped=stopped, not_running=not_running)
-        now = cri.in_state(everything, cri.RUNNING)
-        still = []
-        for container in waiting:
-            successor = [c for c in now if c["id"] != container["id"] and identity(c) == identity(container)]
-            # A successor that already exited is a crash: no need to wait out the back-off to know.
-            failed = [c for c in cri.in_state(everything, cri.EXITED)
-                      if c["id"] != container["id"] and identity(c) == identity(container) and cri.created_at(c) > started]
-            if successor:
-                restarted.append(dict(identity(container), old_id=container["id"], new_id=successor[0]["id"]))
-            elif failed:
-                crashed.append(dict(identity(container), old_id=container["id"], new_id=failed[0]["id"]))
-            else:
-                still.append(container)
-        waiting = still
-        if waiting:
-            time.sleep(1)
-    if crashed:
-        module.fail_json(msg="the new container exited at once for %s" % ", ".join(
-            "%(namespace)s/%(pod)s/%(container)s" % entry for entry in crashed), restarted=restarted, crashed=crashed,
-            not_running=not_running)
-    if waiting:
-        module.fail_json(msg="no running successor within %d s for %s" % (
-            params["timeout"], ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in waiting)),
-            restarted=restarted, not_running=not_running)
-    module.exit_json(changed=True, restarted=restarted, not_running=not_running, **extra)
+    if module.check_mode or not chosen:
+        module.exit_json(changed=bool(chosen), restarted=restarts.planned(chosen), not_running=not_running, **extra)
+    try:
+        done = restarts.restart(crictl, chosen, params["timeout"], params["remove_stopped"])
+    except restarts.RestartError as exc:
+        module.fail_json(msg=str(exc), not_running=not_running, **exc.result)
+    module.exit_json(changed=True, not_running=not_running, **dict(done, **extra))
 
 
 def start_watch(module, crictl, options):
@@ -210,7 +149,8 @@ def start_watch(module, crictl, options):
 def main():
     module = AnsibleModule(
         argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
-                           timeout=dict(type="int", default=180), watch_start=dict(type="dict"), **cri.ARGUMENT_SPEC),
+                           timeout=dict(type="int", default=180), remove_stopped=dict(type="bool", default=True),
+                           watch_start=dict(type="dict"), **cri.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     errors.run_module(module, restart)

@@ -433,6 +433,12 @@ class Kubelet:
                     if not self.in_backoff_since(key, finished):
                         self.next_backoff(key, finished)
                         self.create(uid, name, namespace, pod, container, attempt=record["attempt"] + 1)
+                    else:
+                        # pod_workers.go logs each sync that the back-off skips.
+                        klog("E", "Error syncing pod, skipping", err='failed to "StartContainer" for "%s" with CrashLoopBackOff: '
+                             '"back-off %ds restarting failed container=%s pod=%s_%s(%s)"' % (
+                                 container["name"], self.backoff[key][0], container["name"], name, namespace, uid),
+                             pod="%s/%s" % (namespace, name), podUID=uid)
                 if kind == "init":
                     latest = self.runtime.latest(uid, container["name"])
                     if latest is None or latest["state"] != "CONTAINER_EXITED" or latest.get("exitCode") != 0:
