@@ -82,3 +82,51 @@ def compare_expected(inspected, expected, sources=None):
             row["ok"] = None
         rows.append(row)
     return rows
+
+
+# Enough warnings to show a pattern; the rest are counted, so a cluster-wide problem does not bury the result.
+MAX_WARNINGS = 20
+
+
+def running_containers(crictl):
+    """(documents, sources): ``crictl inspect`` of every running container, and the command each came from.
+    crictl's output is checked by module_utils/cri, whose CriError names the command."""
+    documents, sources = [], []
+    for container in crictl.containers(all_states=False):
+        documents.append(crictl.inspect(container["id"]))
+        sources.append("crictl inspect %s" % container["id"])
+    return documents, sources
+
+
+def warnings(rows):
+    """The effective-profile warnings (an unknown seccompProfile type, a Localhost name the API server refuses,
+    legacy annotations) and the containers that could not be checked, each once, at most MAX_WARNINGS and a count."""
+    seen = []
+    for row in rows:
+        for warning in row["warnings"]:
+            text = "%s/%s container %s: %s" % (row["namespace"], row["pod"], row["container"], warning)
+            if text not in seen:
+                seen.append(text)
+    unknown = [row for row in rows if row["expected"] is None]
+    if unknown:
+        seen.append("%d running container(s) belong to pods not in `pods` and were not checked: %s" % (
+            len(unknown), ", ".join("%s/%s %s" % (row["namespace"], row["pod"], row["container"]) for row in unknown[:10])
+            + (", ..." if len(unknown) > 10 else "")))
+    if len(seen) > MAX_WARNINGS:
+        return seen[:MAX_WARNINGS] + ["%d more warnings (see each container's warnings in the result)" % (len(seen) - MAX_WARNINGS)]
+    return seen
+
+
+def check_running(crictl, expected):
+    """(result, the failure message or None): every running container's applied profile against ``expected``
+    (expected_profiles), with the warnings to show."""
+    documents, sources = running_containers(crictl)
+    rows = compare_expected(documents, expected, sources)
+    mismatches = [row for row in rows if row["ok"] is False]
+    result = dict(containers=rows, mismatches=mismatches, verified=sum(1 for row in rows if row["ok"]))
+    message = None
+    if mismatches:
+        message = "%d container(s) do not run with the profile they should: %s" % (len(mismatches), "; ".join(
+            "%s/%s %s has %s, should be %s" % (row["namespace"], row["pod"], row["container"], row["applied"],
+                                               row["expected"]) for row in mismatches))
+    return result, message, warnings(rows)

@@ -108,3 +108,29 @@ def mark_start(cursor_file, run, crictl, unit, check_mode):
     service = node_facts.unit_state(run, unit)
     read_kernel(cursor_file, run, crictl, True, check_mode)
     return dict(since=since, service=service)
+
+
+def step(crictl, run, since, baseline, restarts_before, max_restarts, healthz_url, unit, cursor_file, check_mode):
+    """One step of the watch, after its wait: (the result, the problems seen - none when the node is fine)."""
+    containers = crictl.containers()
+    changed = restarted(containers, since, baseline)
+    service = node_facts.unit_state(run, unit)
+    answers_ok = node_facts.healthz(healthz_url)
+    healthy = answers_ok and (service is None or service["n_restarts"] <= restarts_before and service["active_state"] != "failed")
+    scanned = read_kernel(cursor_file, run, crictl, False, check_mode)
+    stops = kernel_stops(scanned["entries"])
+    result = dict(since=since, restarted=changed, healthy=healthy, service=service, kernel_records=scanned["records"],
+                  kernel_stops=stops)
+    problems = []
+    if len(changed) > max_restarts:
+        problems.append("%d container(s) were restarted or stopped during the watch (%d tolerated): %s"
+                        % (len(changed), max_restarts, ", ".join(changed)))
+    if not healthy:
+        problems.append("the kubelet is not healthy (%s answers %s; unit %s)" % (
+            healthz_url, "ok" if answers_ok else "not ok",
+            "%s/%s, restarted by systemd %d time(s) since the start" % (
+                service["active_state"], service["sub_state"], service["n_restarts"] - restarts_before)
+            if service else "unknown"))
+    if stops:
+        problems.append("the kernel recorded seccomp denials during the watch: %s" % describe_stops(stops))
+    return result, problems

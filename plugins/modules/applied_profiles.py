@@ -85,56 +85,19 @@ verified:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.applied import compare_expected, expected_profiles
-
-# Enough warnings to show a pattern; the rest are counted, so a cluster-wide problem does not bury the result.
-MAX_WARNINGS = 20
-
-
-def running_containers(crictl):
-    """(documents, sources): ``crictl inspect`` of every running container, and the command each came from.
-    crictl's output is checked by module_utils/cri, whose CriError names the command."""
-    documents, sources = [], []
-    for container in crictl.containers(all_states=False):
-        documents.append(crictl.inspect(container["id"]))
-        sources.append("crictl inspect %s" % container["id"])
-    return documents, sources
-
-
-def warn_once(module, rows):
-    """The effective-profile warnings (an unknown seccompProfile type, a Localhost name the API server refuses,
-    legacy annotations) and the containers that could not be checked, through module.warn so the user sees them."""
-    seen = []
-    for row in rows:
-        for warning in row["warnings"]:
-            text = "%s/%s container %s: %s" % (row["namespace"], row["pod"], row["container"], warning)
-            if text not in seen:
-                seen.append(text)
-    unknown = [row for row in rows if row["expected"] is None]
-    if unknown:
-        seen.append("%d running container(s) belong to pods not in `pods` and were not checked: %s" % (
-            len(unknown), ", ".join("%s/%s %s" % (row["namespace"], row["pod"], row["container"]) for row in unknown[:10])
-            + (", ..." if len(unknown) > 10 else "")))
-    for text in seen[:MAX_WARNINGS]:
-        module.warn(text)
-    if len(seen) > MAX_WARNINGS:
-        module.warn("%d more warnings (see each container's warnings in the result)" % (len(seen) - MAX_WARNINGS))
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.applied import check_running, expected_profiles
 
 
 def check_applied(module):
     params = module.params
     # The pods and runtime facts are checked before crictl runs: a wrong argument fails without touching the node.
     expected = expected_profiles(params["pods"], params["seccomp_default"], params["kubelet_root_dir"], params["runtime"])
-    documents, sources = running_containers(cri.Crictl.for_module(module))
-    rows = compare_expected(documents, expected, sources)
-    warn_once(module, rows)
-    mismatches = [row for row in rows if row["ok"] is False]
-    result = dict(changed=False, containers=rows, mismatches=mismatches, verified=sum(1 for row in rows if row["ok"]))
-    if mismatches and params["fail_on_mismatch"]:
-        module.fail_json(msg="%d container(s) do not run with the profile they should: %s" % (len(mismatches), "; ".join(
-            "%s/%s %s has %s, should be %s" % (row["namespace"], row["pod"], row["container"], row["applied"],
-                                               row["expected"]) for row in mismatches)), **result)
-    module.exit_json(**result)
+    result, message, warnings = check_running(cri.Crictl.for_module(module), expected)
+    for text in warnings:
+        module.warn(text)
+    if message and params["fail_on_mismatch"]:
+        module.fail_json(msg=message, changed=False, **result)
+    module.exit_json(changed=False, **result)
 
 
 def main():

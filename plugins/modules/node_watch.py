@@ -132,7 +132,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, node_facts, node_watch, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, node_watch, tools
 
 
 def watch(module):
@@ -148,31 +148,11 @@ def watch(module):
         module.exit_json(changed=False, **node_watch.mark_start(cursor_file, run, crictl, params["unit"], module.check_mode))
 
     time.sleep(params["wait"])
-    containers = crictl.containers()
-    restarted = node_watch.restarted(containers, params["since"], params["baseline"])
-    service = node_facts.unit_state(run, params["unit"])
-    answers_ok = node_facts.healthz(params["healthz_url"])
-    healthy = answers_ok and (
-        service is None or service["n_restarts"] <= params["restarts_before"] and service["active_state"] != "failed")
-    scanned = node_watch.read_kernel(cursor_file, run, crictl, False, module.check_mode)
-    stops = node_watch.kernel_stops(scanned["entries"])
-    result = dict(changed=False, since=params["since"], restarted=restarted, healthy=healthy, service=service,
-                  kernel_records=scanned["records"], kernel_stops=stops)
-    problems = []
-    if len(restarted) > params["max_restarts"]:
-        problems.append("%d container(s) were restarted or stopped during the watch (%d tolerated): %s"
-                        % (len(restarted), params["max_restarts"], ", ".join(restarted)))
-    if not healthy:
-        problems.append("the kubelet is not healthy (%s answers %s; unit %s)" % (
-            params["healthz_url"], "ok" if answers_ok else "not ok",
-            "%s/%s, restarted by systemd %d time(s) since the start" % (
-                service["active_state"], service["sub_state"], service["n_restarts"] - params["restarts_before"])
-            if service else "unknown"))
-    if stops:
-        problems.append("the kernel recorded seccomp denials during the watch: %s" % node_watch.describe_stops(stops))
+    result, problems = node_watch.step(crictl, run, params["since"], params["baseline"], params["restarts_before"],
+                                       params["max_restarts"], params["healthz_url"], params["unit"], cursor_file, module.check_mode)
     if problems:
-        module.fail_json(msg="; ".join(problems), **result)
-    module.exit_json(**result)
+        module.fail_json(msg="; ".join(problems), changed=False, **result)
+    module.exit_json(changed=False, **result)
 
 
 def main():

@@ -28,16 +28,7 @@ description:
     kubelet's back-off.
   - Nothing is stopped unless every item of O(containers) and the whole C(crictl ps) listing are what they should be;
     otherwise the task fails naming the item, or the crictl command and the field.
-  - With O(watch_start), first marks the start of enforcement's watch, as M(k8s.seccomp_default.node_watch) with
-    C(start=true) does - the node's clock, the kubelet unit's restart count, the kernel record cursor at the end - and
-    returns it in RV(watch), so that one task marks the watch and recreates the containers.
 options:
-  watch_start:
-    description:
-      - Mark the start of the watch before anything is stopped - C(kernel_state_dir) (the kernel record cursors; omit
-        it to leave the kernel's records out of the watch), C(cursor_name) (default C(enforce)) and C(unit) (default
-        C(kubelet.service)). O(containers) may then be empty.
-    type: dict
   containers:
     description: The containers - each C(pod_uid) (or C(namespace) and C(pod)) and C(container) (its name).
     type: list
@@ -76,12 +67,6 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-watch:
-  description: With O(watch_start) - C(since) (nanoseconds on the node's clock) and C(service) (the unit's state, with
-    C(n_restarts)), what M(k8s.seccomp_default.node_watch) takes as O(k8s.seccomp_default.node_watch#module:since) and
-    O(k8s.seccomp_default.node_watch#module:restarts_before).
-  returned: with O(watch_start)
-  type: dict
 restarted:
   description: Each restarted container - C(namespace), C(pod), C(container), C(old_id), C(new_id).
   returned: always
@@ -111,7 +96,7 @@ stopped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, node_watch, restarts, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, restarts
 
 
 def restart(module):
@@ -120,37 +105,21 @@ def restart(module):
     restarts.wanted_containers(params["containers"])
     restarts.check_timeout(params["timeout"])
     crictl = cri.Crictl.for_module(module)
-    watch = start_watch(module, crictl, params["watch_start"]) if params["watch_start"] is not None else None
     chosen, not_running = restarts.plan(crictl, params["containers"])
-    extra = dict(watch=watch) if watch is not None else {}
     if module.check_mode or not chosen:
-        module.exit_json(changed=bool(chosen), restarted=restarts.planned(chosen), not_running=not_running, **extra)
+        module.exit_json(changed=bool(chosen), restarted=restarts.planned(chosen), not_running=not_running)
     try:
         done = restarts.restart(crictl, chosen, params["timeout"], params["remove_stopped"])
     except restarts.RestartError as exc:
         module.fail_json(msg=str(exc), not_running=not_running, **exc.result)
-    module.exit_json(changed=True, not_running=not_running, **dict(done, **extra))
-
-
-def start_watch(module, crictl, options):
-    """node_watch's start, before anything is stopped (see the watch_start option)."""
-    unknown = sorted(set(options) - set(("kernel_state_dir", "cursor_name", "unit")))
-    if unknown:
-        raise errors.InputError("has keys this module does not take", field="watch_start", value=unknown[0],
-                                expected="kernel_state_dir, cursor_name and unit")
-    for key in ("kernel_state_dir", "cursor_name", "unit"):
-        if options.get(key) is not None and not isinstance(options[key], str):
-            raise errors.InputError("is not a string", field="watch_start.%s" % key, value=options[key])
-    cursor = node_watch.cursor_path(options.get("kernel_state_dir"), options.get("cursor_name") or "enforce")
-    return node_watch.mark_start(cursor, tools.runner(module), crictl, options.get("unit") or "kubelet.service",
-                                 module.check_mode)
+    module.exit_json(changed=True, not_running=not_running, **done)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
                            timeout=dict(type="int", default=180), remove_stopped=dict(type="bool", default=True),
-                           watch_start=dict(type="dict"), **cri.ARGUMENT_SPEC),
+                           **cri.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     errors.run_module(module, restart)

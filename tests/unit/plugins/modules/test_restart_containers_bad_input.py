@@ -52,23 +52,3 @@ def test_a_good_listing_in_check_mode_plans_the_right_container(tmp_path):
     result = restart(tmp_path, _ansible_check_mode=True)
     assert not result.get("failed"), result
     assert [entry["old_id"] for entry in result["restarted"]] == [APP_ID]
-
-
-@pytest.mark.parametrize("watch_start, words", [
-    ({"kernel_dir": "/x"}, ["watch_start", "'kernel_dir'", "kernel_state_dir, cursor_name and unit"]),
-    ({"cursor_name": 5}, ["watch_start.cursor_name", "is not a string"]),
-    ({"kernel_state_dir": "{node}/cursors", "cursor_name": "../out"}, ["cursor_name", "'../out'"]),
-], ids=["unknown-key", "cursor-name-a-number", "cursor-name-leaves-the-directory"])
-def test_a_bad_watch_start_stops_nothing(tmp_path, watch_start, words):
-    watch_start = dict((key, value.format(node=tmp_path / "node") if isinstance(value, str) else value)
-                       for key, value in watch_start.items())
-    assert_refused(restart(tmp_path, watch_start=watch_start), *words)
-
-
-def test_the_watch_starts_before_anything_is_recreated_and_an_empty_list_only_marks_it(tmp_path):
-    """The node's clock and the unit's state come back, with nothing to recreate (seccomp_enforce_recreate=false)."""
-    result = restart(tmp_path, containers=[], watch_start={})
-    assert not result.get("failed"), result
-    assert result["restarted"] == [] and result["changed"] is False
-    assert isinstance(result["watch"]["since"], int) and result["watch"]["since"] > 0
-    assert "service" in result["watch"]
