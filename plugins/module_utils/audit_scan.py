@@ -40,7 +40,7 @@ import os
 import re
 import stat
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records, errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_records, errors, files, tools
 
 SOURCES = ("auditd", "journald", "kmsg", "syslog")
 DEFAULT_PATHS = {"auditd": "/var/log/audit/audit.log", "syslog": ["/var/log/kern.log", "/var/log/syslog",
@@ -879,9 +879,89 @@ def read_new(cursor_file, run, attribute, reset=False, sources=None, start="end"
         before = cursors
     else:
         before = {} if reset else load_cursors(cursor_file)
-    sources = available_sources() if sources is None else sources
+    sources = require_sources(available_sources() if sources is None else sources)
+    result, after = scan(sources, before, start, attribute, max_entries, run)
+    return before, result, after
+
+
+def require_sources(sources):
+    """``sources``, unless there are none."""
     if not sources:
         raise ScanError("no source of kernel seccomp records on this node: none of %s exists, and /dev/kmsg is not "
                         "readable" % ", ".join([DEFAULT_PATHS["auditd"]] + DEFAULT_PATHS["syslog"]))
-    result, after = scan(sources, before, start, attribute, max_entries, run)
-    return before, result, after
+    return sources
+
+
+# --- one scan as the modules run it (audit_scan, audit_window), from the audit_scan module's options ---
+# ``params`` holds sources, auditd_log, syslog_log, state_dir, cursor_name, start, reset and max_entries.
+
+def unattributed(_pid, _timestamp):
+    return dict(attribution="unknown")
+
+
+def chosen_sources(params):
+    """[(kind, path)] of the sources the options choose."""
+    wanted = params["sources"]
+    found = dict()
+    for kind, path in available_sources():
+        found.setdefault(kind, path)
+    if params["auditd_log"] != DEFAULT_PATHS["auditd"] and os.path.exists(params["auditd_log"]):
+        found["auditd"] = params["auditd_log"]
+    if params["syslog_log"]:
+        found["syslog"] = params["syslog_log"]
+    if "auto" in wanted:
+        return sorted(found.items(), key=lambda item: SOURCES.index(item[0]))
+    chosen = []
+    for kind in wanted:
+        path = found.get(kind) or dict(auditd=params["auditd_log"], kmsg="/dev/kmsg", journald="journald").get(kind)
+        chosen.append((kind, path))
+    return chosen
+
+
+def cursor_path(params):
+    problem = files.relative_name_problem(params["cursor_name"] + ".json")
+    if problem:
+        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"], expected="a name such as audit")
+    if os.path.exists(params["state_dir"]) and not os.path.isdir(params["state_dir"]):
+        raise errors.InputError("is not a directory", path=params["state_dir"], field="state_dir")
+    return os.path.join(params["state_dir"], params["cursor_name"] + ".json")
+
+
+def checked_cursors(params):
+    """(cursor file, the cursors stored in it): the options and the file checked, before any source is read."""
+    if params["max_entries"] < 1:
+        raise errors.InputError("must be 1 or more", field="max_entries", value=params["max_entries"])
+    cursor_file = cursor_path(params)
+    if params["reset"]:
+        # reset ignores what the file says, but a directory there could not be replaced by the new cursors
+        if os.path.isdir(cursor_file):
+            raise errors.InputError("is a directory, not a cursor file", path=cursor_file)
+        return cursor_file, {}
+    return cursor_file, load_cursors(cursor_file)
+
+
+def scan_and_store(module, params, cursor_file, before, attribute, sources=None):
+    """Read the chosen sources (or ``sources``) after the cursors ``before``, with each record attributed by
+    ``attribute``, and store the new cursors in ``cursor_file`` unless in check mode: (changed, result, diff), the
+    result as the audit_scan module returns it (without cursor_file). Gaps and unreadable lines are warned about."""
+    before, result, after = read_new(cursor_file, tools.runner(module), attribute,
+                                     sources=chosen_sources(params) if sources is None else sources,
+                                     start=params["start"], max_entries=params["max_entries"], cursors=before)
+    for stats in result["sources"]:
+        if stats.get("gap"):
+            module.warn("%s: %s" % (stats["path"], "; ".join(stats["notes"])))
+        if stats.get("unparsed"):
+            module.warn("%s: %d line(s) that looked like seccomp records or throttling messages could not be read and "
+                        "were skipped" % (stats["path"], stats["unparsed"]))
+    before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
+    after_text = json.dumps(dict((k, v) for k, v in after.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
+    changed = before_text != after_text
+    if changed and not module.check_mode:
+        try:
+            files.ensure_directories(cursor_file, 0o700)
+            files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
+        except OSError as exc:
+            raise errors.os_error(exc, cursor_file, "written")
+    result = json.loads(json.dumps(result))
+    diff = dict(before=before_text, after=after_text, before_header=cursor_file, after_header=cursor_file)
+    return changed, result, diff

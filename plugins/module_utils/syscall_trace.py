@@ -29,7 +29,7 @@ import signal
 import stat
 import time
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, errors, files, libseccomp, profiles
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, libseccomp, profiles, tools
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 TRACEFS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
@@ -625,3 +625,169 @@ def judge(entries, profile, containers=None):
         entry["verdict"] = ("blocked" if profiles.blocks(action) else "allowed") if certain else "conditional"
         judged.append(entry)
     return judged
+
+
+# --- the tracer of one state_dir, as the modules drive it (syscall_trace, audit_window) ---
+
+PID_FILE = "tracer.pid"
+STATE_FILE = "tracer.json"
+STALE_THEN = dict(started="a new tracer is started", stopped="the file is removed", collected="it is left as it is")
+STATE_DIR_IS = "option state_dir: where the tracer keeps its pid and state files"
+
+
+def load_profile(path):
+    """The profile the trace is judged against (kubernetes/default.json), read and checked (check_profile)."""
+    text = errors.read_file(path, missing_ok=True)
+    if text is None:
+        raise InputError("does not exist: install the built-in profiles first, or give the profile the containers get",
+                         path=path)
+    try:
+        profile = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError("is not JSON: %s" % errors.short_repr(str(exc), 200), path=path)
+    return check_profile(profile, path)
+
+
+def find_bpftrace(explicit):
+    try:
+        return tools.find_tool("bpftrace", explicit)
+    except tools.ToolNotFound as exc:
+        raise InputError("%s (module option bpftrace, variable seccomp_bpftrace)" % exc)
+
+
+def start_tracer(profile, pid_path, state_path, bpftrace):
+    """Fork the tracer off as a daemon (as async_wrapper does), then wait until bpftrace is attached; the record of
+    its pid file. When it does not attach, nothing is left behind."""
+    if os.path.exists(state_path):
+        os.unlink(state_path)
+    first = os.fork()
+    if first == 0:
+        os.setsid()
+        if os.fork() != 0:
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for descriptor in (0, 1, 2):
+            os.dup2(null, descriptor)
+        try:
+            files.atomic_write(pid_path, (json.dumps(tracer_record()) + "\n").encode(), 0o600)
+            run_collector(state_path, profile, bpftrace)
+        finally:
+            os._exit(0)
+    os.waitpid(first, 0)
+    deadline = time.time() + 10
+    record = read_pid_file(pid_path)
+    while record is None and time.time() < deadline:
+        time.sleep(0.05)
+        record = read_pid_file(pid_path)
+    if record is None:
+        raise TraceError("the tracer did not start: it wrote no pid file within 10 s", path=pid_path)
+    try:
+        wait_until_attached(state_path, record["pid"])
+    except TraceError:
+        # Nothing is left behind: no tracer half started, and no pid file that a later owner of the pid would inherit.
+        tracer = check_tracer(record)[0]
+        if tracer:
+            stop_tracer(tracer)
+        os.unlink(pid_path)
+        raise
+    return record
+
+
+def traced_containers(module):
+    """The node's containers by ID, to name the traced ones (cri.identities_or_warn); crictl failing is an
+    InputError that says what the listing was for."""
+    try:
+        return cri.identities_or_warn(module)
+    except cri.CriError as exc:
+        raise InputError("the traced processes cannot be attributed to containers: %s" % exc)
+
+
+def report(state, profile, containers):
+    """What state=stopped and state=collected return: the traced calls of ``state`` judged against ``profile``,
+    named after ``containers`` (by ID)."""
+    entries = judge(state.get("entries") or [], profile, containers)
+    entries.sort(key=lambda entry: (entry["verdict"] != "blocked", entry.get("pod") or "", entry["syscall"]))
+    return dict(entries=entries, blocked=[entry for entry in entries if entry["verdict"] == "blocked"],
+                error=state.get("error"), seconds=round(state.get("saved", 0) - state.get("started", 0), 1),
+                lines=state.get("lines", 0))
+
+
+class Tracer:
+    """The tracer of one ``state_dir`` - its pid file and state file - and the profile its trace is judged against.
+
+    ``read`` reads and checks them all before anything is started, signalled or removed; the attributes it sets
+    (``record``: the pid file, ``tracer``: the live process it names, ``stale``: why the file names no tracer,
+    ``profile``, ``state``) are kept as far as it got when it raises."""
+
+    def __init__(self, state_dir, what=STATE_DIR_IS):
+        self.state_dir = state_dir
+        self.what = what
+        self.pid_path = os.path.join(state_dir, PID_FILE)
+        self.state_path = os.path.join(state_dir, STATE_FILE)
+        self.record = self.tracer = self.stale = self.profile = self.state = self.bpftrace = None
+
+    def read(self, profile_path):
+        if os.path.lexists(self.state_dir) and not os.path.isdir(self.state_dir):
+            raise InputError("is not a directory (%s)" % self.what, path=self.state_dir)
+        self.record = read_pid_file(self.pid_path)
+        self.tracer, self.stale = check_tracer(self.record) if self.record else (None, None)
+        self.profile = load_profile(profile_path)
+        self.state = read_state(self.state_path, own=True)
+        if libseccomp.library() is None:
+            # Without it no syscall number has a name, and every traced call would fall to the default action.
+            raise InputError("%s: the trace's syscall numbers cannot be named, so no call can be judged against %s; "
+                             "install the system libseccomp (libseccomp2 on Debian and Ubuntu, libseccomp on RHEL)"
+                             % (libseccomp.load_error(), profile_path))
+        return self
+
+    def prepare_start(self, bpftrace):
+        """What a start needs, checked before anything starts: bpftrace, and the file it keeps bpftrace's errors in."""
+        self.bpftrace = find_bpftrace(bpftrace)
+        own_file(self.state_path + ".stderr", "the file the tracer keeps bpftrace's errors in")
+
+    def start(self, run):
+        """Start a new tracer (after ``prepare_start``), in place of a stale pid file; its pid."""
+        ensure_tracefs(run)
+        files.ensure_directories(self.pid_path, 0o700)
+        if self.record:
+            os.unlink(self.pid_path)
+            self.record = self.tracer = None
+        self.record = start_tracer(self.profile, self.pid_path, self.state_path, self.bpftrace)
+        self.tracer = check_tracer(self.record)[0]
+        return self.record["pid"]
+
+    def check_held(self):
+        """A trace to stop or read: a tracer, or the state one saved."""
+        if self.state is None and self.tracer is None:
+            raise InputError("holds no trace: start one with state=started", path=self.state_dir)
+
+    def finish(self, stop, check_mode):
+        """state=stopped (``stop``) or collected: the tracer stopped (its last save read) and its pid file removed,
+        or a stale pid file removed, unless ``check_mode``. Whether that changes something."""
+        self.check_held()
+        changed = False
+        if stop and self.record:
+            changed = True
+            if not check_mode:
+                if self.tracer:
+                    stop_tracer(self.tracer)
+                    self.state = read_state(self.state_path, own=True)  # its last save
+                os.unlink(self.pid_path)
+        if self.state is None:
+            raise InputError("holds no trace: the tracer saved none; start one with state=started", path=self.state_dir)
+        return changed
+
+    def end(self):
+        """Stop the tracer (if it runs) and remove its pid file, its state file left as it saved it: what undoes a
+        start. The words saying what was done."""
+        done = []
+        if self.tracer and _same_process(self.tracer):
+            stop_tracer(self.tracer)
+            done.append("the tracer (pid %d) was stopped" % self.tracer["pid"])
+        if self.record and os.path.lexists(self.pid_path):
+            os.unlink(self.pid_path)
+        self.record = self.tracer = None
+        return done
+
+    def running(self):
+        return self.tracer is not None and process_identity(self.tracer["pid"]) == self.tracer

@@ -213,58 +213,15 @@ cursor_file:
   type: str
 """
 
-import json
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, tools
-
-
-def unattributed(_pid, _timestamp):
-    return dict(attribution="unknown")
-
-
-def chosen_sources(params):
-    wanted = params["sources"]
-    found = dict()
-    for kind, path in audit_scan.available_sources():
-        found.setdefault(kind, path)
-    if params["auditd_log"] != audit_scan.DEFAULT_PATHS["auditd"] and os.path.exists(params["auditd_log"]):
-        found["auditd"] = params["auditd_log"]
-    if params["syslog_log"]:
-        found["syslog"] = params["syslog_log"]
-    if "auto" in wanted:
-        return sorted(found.items(), key=lambda item: audit_scan.SOURCES.index(item[0]))
-    chosen = []
-    for kind in wanted:
-        path = found.get(kind) or dict(auditd=params["auditd_log"], kmsg="/dev/kmsg", journald="journald").get(kind)
-        chosen.append((kind, path))
-    return chosen
-
-
-def cursor_path(params):
-    problem = files.relative_name_problem(params["cursor_name"] + ".json")
-    if problem:
-        raise errors.InputError(problem, field="cursor_name", value=params["cursor_name"], expected="a name such as audit")
-    if os.path.exists(params["state_dir"]) and not os.path.isdir(params["state_dir"]):
-        raise errors.InputError("is not a directory", path=params["state_dir"], field="state_dir")
-    return os.path.join(params["state_dir"], params["cursor_name"] + ".json")
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors
 
 
 def scan(module):
     params = module.params
-    if params["max_entries"] < 1:
-        raise errors.InputError("must be 1 or more", field="max_entries", value=params["max_entries"])
-    cursor_file = cursor_path(params)
-    if params["reset"]:
-        # reset ignores what the file says, but a directory there could not be replaced by the new cursors
-        if os.path.isdir(cursor_file):
-            raise errors.InputError("is a directory, not a cursor file", path=cursor_file)
-        before = {}
-    else:
-        before = audit_scan.load_cursors(cursor_file)
-    attribute = unattributed
+    cursor_file, before = audit_scan.checked_cursors(params)
+    attribute = audit_scan.unattributed
     if params["attribute"]:
         seen = audit_scan.load_owners(params["owners_from"]) if params["owners_from"] else None
         try:
@@ -272,25 +229,7 @@ def scan(module):
         except cri.CriError as exc:
             module.fail_json(msg=str(exc))
         attribute = audit_scan.ProcessTable(containers=containers, seen_processes=seen)
-    before, result, after = audit_scan.read_new(cursor_file, tools.runner(module), attribute, sources=chosen_sources(params),
-                                                start=params["start"], max_entries=params["max_entries"], cursors=before)
-    for stats in result["sources"]:
-        if stats.get("gap"):
-            module.warn("%s: %s" % (stats["path"], "; ".join(stats["notes"])))
-        if stats.get("unparsed"):
-            module.warn("%s: %d line(s) that looked like seccomp records or throttling messages could not be read and "
-                        "were skipped" % (stats["path"], stats["unparsed"]))
-    before_text = json.dumps(dict((k, v) for k, v in before.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
-    after_text = json.dumps(dict((k, v) for k, v in after.items() if k != "seen"), indent=1, sort_keys=True) + "\n"
-    changed = before_text != after_text
-    if changed and not module.check_mode:
-        try:
-            files.ensure_directories(cursor_file, 0o700)
-            files.atomic_write(cursor_file, (json.dumps(after, sort_keys=True) + "\n").encode(), 0o600)
-        except OSError as exc:
-            raise errors.os_error(exc, cursor_file, "written")
-    result = json.loads(json.dumps(result))
-    diff = dict(before=before_text, after=after_text, before_header=cursor_file, after_header=cursor_file)
+    changed, result, diff = audit_scan.scan_and_store(module, params, cursor_file, before, attribute)
     module.exit_json(changed=changed, cursor_file=cursor_file, diff=diff, **result)
 
 

@@ -151,132 +151,34 @@ seconds:
   type: float
 """
 
-import json
-import os
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, files, libseccomp, syscall_trace, tools
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors, syscall_trace, tools
 
-
-def load_profile(path):
-    text = errors.read_file(path, missing_ok=True)
-    if text is None:
-        raise InputError("does not exist: install the built-in profiles first, or give the profile the containers get",
-                         path=path)
-    try:
-        profile = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise InputError("is not JSON: %s" % errors.short_repr(str(exc), 200), path=path)
-    return syscall_trace.check_profile(profile, path)
-
-
-def start(profile, pid_path, state_path, bpftrace):
-    """Fork the tracer off as a daemon (as async_wrapper does), then wait until bpftrace is attached."""
-    if os.path.exists(state_path):
-        os.unlink(state_path)
-    first = os.fork()
-    if first == 0:
-        os.setsid()
-        if os.fork() != 0:
-            os._exit(0)
-        null = os.open(os.devnull, os.O_RDWR)
-        for descriptor in (0, 1, 2):
-            os.dup2(null, descriptor)
-        try:
-            files.atomic_write(pid_path, (json.dumps(syscall_trace.tracer_record()) + "\n").encode(), 0o600)
-            syscall_trace.run_collector(state_path, profile, bpftrace)
-        finally:
-            os._exit(0)
-    os.waitpid(first, 0)
-    deadline = time.time() + 10
-    record = syscall_trace.read_pid_file(pid_path)
-    while record is None and time.time() < deadline:
-        time.sleep(0.05)
-        record = syscall_trace.read_pid_file(pid_path)
-    if record is None:
-        raise syscall_trace.TraceError("the tracer did not start: it wrote no pid file within 10 s", path=pid_path)
-    try:
-        syscall_trace.wait_until_attached(state_path, record["pid"])
-    except syscall_trace.TraceError:
-        # Nothing is left behind: no tracer half started, and no pid file that a later owner of the pid would inherit.
-        tracer = syscall_trace.check_tracer(record)[0]
-        if tracer:
-            syscall_trace.stop_tracer(tracer)
-        os.unlink(pid_path)
-        raise
-    return record["pid"]
-
-
-def report(module, state, profile):
-    try:
-        containers = cri.identities_or_warn(module)
-    except cri.CriError as exc:
-        raise InputError("the traced processes cannot be attributed to containers: %s" % exc)
-    entries = syscall_trace.judge(state.get("entries") or [], profile, containers)
-    entries.sort(key=lambda entry: (entry["verdict"] != "blocked", entry.get("pod") or "", entry["syscall"]))
-    return dict(entries=entries, blocked=[entry for entry in entries if entry["verdict"] == "blocked"],
-                error=state.get("error"), seconds=round(state.get("saved", 0) - state.get("started", 0), 1),
-                lines=state.get("lines", 0))
-
-
-STALE_THEN = dict(started="a new tracer is started", stopped="the file is removed", collected="it is left as it is")
+# Where callers (and the unit tests) have always found it.
+load_profile = syscall_trace.load_profile
 
 
 def trace(module):
     params = module.params
-    state_dir = params["state_dir"]
-    if os.path.lexists(state_dir) and not os.path.isdir(state_dir):
-        raise InputError("is not a directory (option state_dir: where the tracer keeps its pid and state files)",
-                         path=state_dir)
-    pid_path = os.path.join(state_dir, "tracer.pid")
-    state_path = os.path.join(state_dir, "tracer.json")
     # Everything is read and checked before anything is started, signalled or removed.
-    record = syscall_trace.read_pid_file(pid_path)
-    tracer, stale = syscall_trace.check_tracer(record) if record else (None, None)
-    profile = load_profile(params["profile"])
-    state = syscall_trace.read_state(state_path, own=True)
-    if libseccomp.library() is None:
-        # Without it no syscall number has a name, and every traced call would fall to the default action.
-        raise InputError("%s: the trace's syscall numbers cannot be named, so no call can be judged against %s; "
-                         "install the system libseccomp (libseccomp2 on Debian and Ubuntu, libseccomp on RHEL)"
-                         % (libseccomp.load_error(), params["profile"]))
+    tracer = syscall_trace.Tracer(params["state_dir"]).read(params["profile"])
     result = {}
-    if stale:
-        result["stale_pid_file"] = stale
-        module.warn("%s is stale, no process was signalled: %s; %s" % (pid_path, stale, STALE_THEN[params["state"]]))
+    if tracer.stale:
+        result["stale_pid_file"] = tracer.stale
+        module.warn("%s is stale, no process was signalled: %s; %s"
+                    % (tracer.pid_path, tracer.stale, syscall_trace.STALE_THEN[params["state"]]))
     if params["state"] == "started":
-        if tracer:
-            module.exit_json(changed=False, running=True, pid=tracer["pid"], **result)
+        if tracer.tracer:
+            module.exit_json(changed=False, running=True, pid=tracer.tracer["pid"], **result)
         if module.check_mode:
             module.exit_json(changed=True, running=False, **result)
-        try:
-            bpftrace = tools.find_tool("bpftrace", params["bpftrace"])
-        except tools.ToolNotFound as exc:
-            raise InputError("%s (module option bpftrace, variable seccomp_bpftrace)" % exc)
-        syscall_trace.own_file(state_path + ".stderr", "the file the tracer keeps bpftrace's errors in")
-        syscall_trace.ensure_tracefs(tools.runner(module))
-        files.ensure_directories(pid_path, 0o700)
-        if record:
-            os.unlink(pid_path)
-        pid = start(profile, pid_path, state_path, bpftrace)
+        tracer.prepare_start(params["bpftrace"])
+        pid = tracer.start(tools.runner(module))
         module.exit_json(changed=True, running=True, pid=pid, **result)
-    if state is None and tracer is None:
-        raise InputError("holds no trace: start one with state=started", path=state_dir)
-    changed = False
-    if params["state"] == "stopped" and record:
-        changed = True
-        if not module.check_mode:
-            if tracer:
-                syscall_trace.stop_tracer(tracer)
-                state = syscall_trace.read_state(state_path, own=True)  # its last save
-            os.unlink(pid_path)
-    if state is None:
-        raise InputError("holds no trace: the tracer saved none; start one with state=started", path=state_dir)
-    result.update(report(module, state, profile))
-    running = tracer is not None and syscall_trace.process_identity(tracer["pid"]) == tracer
+    changed = tracer.finish(params["state"] == "stopped", module.check_mode)
+    result.update(syscall_trace.report(tracer.state, tracer.profile, syscall_trace.traced_containers(module)))
+    running = tracer.running()
     module.exit_json(changed=changed, running=running if params["state"] == "collected" or module.check_mode else False,
                      **result)
 
