@@ -9,11 +9,11 @@ the tests do not depend on the host's kernel log. The module runs as Ansible run
 """
 
 import json
-import subprocess
 
 import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp, syscall_trace
+from lib.processes import running
 from lib.badinput import assert_refused, run_module, snapshot, warnings_of
 from lib.fuzz_crictl import APP_ID, BAD_PS, PS, POD_UID, stand_in, text
 
@@ -72,7 +72,7 @@ def refused_unchanged(node, tmp_path, state, mode, words, ps=None, **args):
 @pytest.fixture
 def tracer(node):
     """A process the module takes for a running tracer (its identity in the pid file), with a saved state."""
-    process = subprocess.Popen(["sleep", "300"])
+    process = running(["sleep", "300"])
     (node / "state" / "trace").mkdir()
     (node / "state" / "trace" / "tracer.pid").write_text(
         json.dumps(dict(syscall_trace.process_identity(process.pid), tracer=TRACER)))

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp, syscall_trace
+from lib.processes import running
 from lib.badinput import assert_refused, run_module, snapshot
 from lib.commands import executable
 
@@ -55,10 +56,18 @@ def trace(node, tmp_path, **args):
 @pytest.fixture
 def unrelated():
     """A process that is not a tracer: a stale pid file names it."""
-    process = subprocess.Popen(["sleep", "300"])
+    process = running(["sleep", "300"])
     yield process
     process.kill()
     process.wait()
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as handle:
+            return handle.read().decode().split("\0")[:-1]
+    except OSError:
+        return []
 
 
 def alive(process):
@@ -139,10 +148,12 @@ def tracer_of_the_previous_version(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", LEGACY_TRACER, child, syscall_trace.bpftrace_program([], 0)],
                                start_new_session=True)
     children = "/proc/%d/task/%d/children" % (process.pid, process.pid)
+    # Until the child has run the stand-in (not only been forked), its cmdline is its parent's, then empty.
+    argv = [child, "-e", syscall_trace.bpftrace_program([], process.pid)]
     try:
         deadline = time.time() + 10
-        while not open(children).read().strip() and time.time() < deadline:
-            time.sleep(0.05)
+        while not any(cmdline(pid)[-3:] == argv for pid in open(children).read().split()) and time.time() < deadline:
+            time.sleep(0.01)
         yield process
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # its bpftrace stand-in outlives it

@@ -8,13 +8,13 @@ naming the file, the field and the value, and change nothing on disk.
 import json
 import os
 import signal
-import subprocess
 
 import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import syscall_trace
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 from ansible_collections.k8s.seccomp_default.plugins.modules import syscall_trace as module
+from lib.processes import running
 from lib.badinput import snapshot
 
 TRACER = "k8s.seccomp_default.syscall_trace"  # the pid file says which program wrote it
@@ -89,7 +89,7 @@ def test_a_pid_file_of_the_previous_version_is_read_as_legacy(tmp_path, content,
 
 @pytest.fixture
 def sleeper():
-    process = subprocess.Popen(["sleep", "300"])
+    process = running(["sleep", "300"])
     yield process
     process.kill()
     process.wait()
