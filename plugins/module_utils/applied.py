@@ -25,6 +25,15 @@ class AppliedError(InputError):
     pass
 
 
+# What running containers are checked against (doc fragment k8s.seccomp_default.applied).
+ARGUMENT_SPEC = dict(
+    pods=dict(type="raw", required=True),
+    kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
+    runtime=dict(type="dict"),
+    fail_on_mismatch=dict(type="bool", default=True),
+)
+
+
 def expected_profiles(pods, seccomp_default, kubelet_root_dir, runtime=None):
     """(pod UID, container name) -> the effective profile entry, for the pods in ``pods``; every argument checked."""
     seccomp_default = pod_shape.argument_bool(seccomp_default, "seccomp_default")

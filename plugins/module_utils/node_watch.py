@@ -27,6 +27,17 @@ import time
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, node_facts
 
 
+# The options of one look at the node (doc fragment k8s.seccomp_default.node_watch).
+ARGUMENT_SPEC = dict(
+    wait=dict(type="int", default=0),
+    max_restarts=dict(type="int", default=0),
+    healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
+    unit=dict(type="str", default="kubelet.service"),
+    kernel_state_dir=dict(type="path"),
+    cursor_name=dict(type="str", default="enforce"),
+)
+
+
 def health_url(url, option):
     """``url`` when it is an http(s) URL with a host; the kubelet's /healthz is nothing else, and a typo would
     otherwise read as a kubelet that never became healthy."""

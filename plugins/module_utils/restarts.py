@@ -14,6 +14,12 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, er
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.cri import identity
 
 KEYS = ("pod_uid", "namespace", "pod", "container")
+# The options of the modules that restart containers (doc fragment k8s.seccomp_default.restart).
+ARGUMENT_SPEC = dict(
+    containers=dict(type="list", elements="dict", required=True),
+    remove_stopped=dict(type="bool", default=True),
+    timeout=dict(type="int", default=180),
+)
 # The kubelet notices an exited container within its PLEG relist period (1 s); a successor is looked for 5 times as often.
 POLL = 0.2
 

@@ -21,28 +21,10 @@ description:
     M(k8s.seccomp_default.node_facts) gives it, and naming the command when C(crictl) fails or prints something that
     is not the JSON it should; it only reads, so nothing is changed.
 options:
-  pods:
-    description: The node's pods - a PodList (the kubelet's C(/pods)), a k8s_info result, or a list of Pods.
-    type: raw
-    required: true
   seccomp_default:
     description: Whether C(seccompDefault) is on for this node now.
     type: bool
     required: true
-  kubelet_root_dir:
-    description: The kubelet's C(--root-dir).
-    type: path
-    default: /var/lib/kubelet
-  runtime:
-    description:
-      - The node's runtime facts (C(seccomp_node.runtime) of M(k8s.seccomp_default.node_facts)), for the filters the
-        runtime adds itself - CRI-O's C(privileged_seccomp_profile), the seccomp filter of a containerd
-        C(base_runtime_spec) - so that a container that has one is not taken for a mismatch.
-    type: dict
-  fail_on_mismatch:
-    description: Fail the task when a container does not have what it should.
-    type: bool
-    default: true
 attributes:
   check_mode:
     support: full
@@ -54,6 +36,7 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.applied
 """
 
 EXAMPLES = r"""
@@ -84,7 +67,7 @@ verified:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import cri, errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import applied, cri, errors
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.applied import check_running, expected_profiles
 
 
@@ -102,10 +85,7 @@ def check_applied(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(pods=dict(type="raw", required=True), seccomp_default=dict(type="bool", required=True),
-                           kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
-                           runtime=dict(type="dict"),
-                           fail_on_mismatch=dict(type="bool", default=True), **cri.ARGUMENT_SPEC),
+        argument_spec=dict(dict(seccomp_default=dict(type="bool", required=True), **applied.ARGUMENT_SPEC), **cri.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     errors.run_module(module, check_applied)

@@ -25,60 +25,6 @@ description:
     it should (unless O(fail_on_mismatch=false)), or when the watch sees a problem. Every option, O(pods) and the
     C(crictl) listing are checked before anything is stopped.
   - Longer watches go on with M(k8s.seccomp_default.node_watch), with RV(watch) as its start.
-options:
-  containers:
-    description:
-      - The containers to recreate - each C(pod_uid) (or C(namespace) and C(pod)) and C(container) (its name). Empty
-        to recreate nothing and only check and watch.
-    type: list
-    elements: dict
-    required: true
-  remove_stopped:
-    description: Remove each container once stopped (see M(k8s.seccomp_default.restart_containers)).
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for all successors to run.
-    type: int
-    default: 180
-  pods:
-    description: The node's pods - a PodList (the kubelet's C(/pods)), a k8s_info result, or a list of Pods.
-    type: raw
-    required: true
-  kubelet_root_dir:
-    description: The kubelet's C(--root-dir).
-    type: path
-    default: /var/lib/kubelet
-  runtime:
-    description: The node's runtime facts (C(seccomp_node.runtime) of M(k8s.seccomp_default.node_facts)).
-    type: dict
-  fail_on_mismatch:
-    description: Fail when a running container does not have the profile it should.
-    type: bool
-    default: true
-  wait:
-    description: Seconds to wait after the check, before the node is watched.
-    type: int
-    default: 0
-  max_restarts:
-    description: How many containers may restart or stop during the watch.
-    type: int
-    default: 0
-  healthz_url:
-    description: The kubelet's health endpoint.
-    type: str
-    default: http://127.0.0.1:10248/healthz
-  unit:
-    description: The kubelet's systemd unit.
-    type: str
-    default: kubelet.service
-  kernel_state_dir:
-    description: Where the kernel record cursors are kept; omit it to leave the kernel's records out of the watch.
-    type: path
-  cursor_name:
-    description: The name of the watch's cursor there.
-    type: str
-    default: enforce
 attributes:
   check_mode:
     support: full
@@ -92,6 +38,9 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.restart
+  - k8s.seccomp_default.node_watch
+  - k8s.seccomp_default.applied
 """
 
 EXAMPLES = r"""
@@ -195,22 +144,7 @@ def enforce(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            containers=dict(type="list", elements="dict", required=True),
-            remove_stopped=dict(type="bool", default=True),
-            timeout=dict(type="int", default=180),
-            pods=dict(type="raw", required=True),
-            kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
-            runtime=dict(type="dict"),
-            fail_on_mismatch=dict(type="bool", default=True),
-            wait=dict(type="int", default=0),
-            max_restarts=dict(type="int", default=0),
-            healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
-            unit=dict(type="str", default="kubelet.service"),
-            kernel_state_dir=dict(type="path"),
-            cursor_name=dict(type="str", default="enforce"),
-            **cri.ARGUMENT_SPEC
-        ),
+        argument_spec=dict(dict(restarts.ARGUMENT_SPEC, **applied.ARGUMENT_SPEC), **dict(node_watch.ARGUMENT_SPEC, **cri.ARGUMENT_SPEC)),
         supports_check_mode=True,
     )
     errors.run_module(module, enforce)

@@ -34,10 +34,6 @@ options:
   since:
     description: The RV(since) of the start call (nanoseconds, node clock, as the runtime stamps C(createdAt)). Required unless O(start).
     type: int
-  wait:
-    description: Seconds to wait before looking.
-    type: int
-    default: 0
   baseline:
     description: IDs of the containers that run as they should after recreation (M(k8s.seccomp_default.applied_profiles)'s C(container_id)s).
     type: list
@@ -47,25 +43,6 @@ options:
     description: The kubelet unit's C(NRestarts) at the start (the start call's RV(service)).
     type: int
     default: 0
-  max_restarts:
-    description: How many restarted or stopped containers are tolerated.
-    type: int
-    default: 0
-  healthz_url:
-    description: The kubelet's health endpoint (the C(seccomp_node.kubelet.healthz.url) fact).
-    type: str
-    default: http://127.0.0.1:10248/healthz
-  unit:
-    description: The kubelet's systemd unit.
-    type: str
-    default: kubelet.service
-  kernel_state_dir:
-    description: Directory on the node for the kernel record cursor. Without it the kernel's records are not read.
-    type: path
-  cursor_name:
-    description: Name of the cursor in O(kernel_state_dir), apart from the cursors other scans keep.
-    type: str
-    default: enforce
 attributes:
   check_mode:
     support: full
@@ -79,6 +56,7 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.node_watch
 """
 
 EXAMPLES = r"""
@@ -158,16 +136,8 @@ def watch(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            start=dict(type="bool", default=False),
-            since=dict(type="int"),
-            wait=dict(type="int", default=0),
-            baseline=dict(type="list", elements="str", default=[]),
-            restarts_before=dict(type="int", default=0),
-            max_restarts=dict(type="int", default=0),
-            healthz_url=dict(type="str", default="http://127.0.0.1:10248/healthz"),
-            unit=dict(type="str", default="kubelet.service"),
-            kernel_state_dir=dict(type="path"),
-            cursor_name=dict(type="str", default="enforce"),
+            dict(start=dict(type="bool", default=False), since=dict(type="int"), baseline=dict(type="list", elements="str", default=[]),
+                 restarts_before=dict(type="int", default=0), **node_watch.ARGUMENT_SPEC),
             **cri.ARGUMENT_SPEC
         ),
         required_if=[("start", False, ("since",))],

@@ -28,22 +28,6 @@ description:
     kubelet's back-off.
   - Nothing is stopped unless every item of O(containers) and the whole C(crictl ps) listing are what they should be;
     otherwise the task fails naming the item, or the crictl command and the field.
-options:
-  containers:
-    description: The containers - each C(pod_uid) (or C(namespace) and C(pod)) and C(container) (its name).
-    type: list
-    elements: dict
-    required: true
-  remove_stopped:
-    description:
-      - Remove each container once stopped, so that the kubelet starts its successor at once instead of after its
-        back-off (see the description). Set it to V(false) to keep the stopped instances and their logs.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for all successors to run.
-    type: int
-    default: 180
 attributes:
   check_mode:
     support: full
@@ -57,6 +41,7 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.restart
 """
 
 EXAMPLES = r"""
@@ -117,9 +102,7 @@ def restart(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(containers=dict(type="list", elements="dict", required=True),
-                           timeout=dict(type="int", default=180), remove_stopped=dict(type="bool", default=True),
-                           **cri.ARGUMENT_SPEC),
+        argument_spec=dict(restarts.ARGUMENT_SPEC, **cri.ARGUMENT_SPEC),
         supports_check_mode=True,
     )
     errors.run_module(module, restart)
