@@ -221,14 +221,22 @@ class Service:
             else:
                 self.state, self.sub_state = "failed", "failed"
 
+    def _journal(self, line):
+        os.makedirs(JOURNAL_DIR, exist_ok=True)
+        with open(os.path.join(JOURNAL_DIR, self.name + ".log"), "ab") as log:
+            log.write(("-- %s %s --\n" % (_stamp(), line)).encode())
+
     def _auto_restart(self, old):
         with self.lock:
             if self.process is old and self.wanted:
                 self.restarts += 1
+                # systemd's words for a restart of its own (Restart=), apart from a stop asked for (stop()).
+                self._journal("%s: Scheduled restart job, restart counter is at %d." % (self.name, self.restarts))
                 self._spawn()
 
     def stop(self):
         with self.lock:
+            self._journal("Stopping %s..." % self.name)
             self.wanted = False
             if self.restart_timer:
                 self.restart_timer.cancel()
