@@ -57,6 +57,14 @@ CHUNK = 8 << 20
 # a longer line is skipped rather than held in memory until its end.
 MAX_LINE = 1 << 20
 MAX_ENTRIES = 20000
+# Where the kernel's seccomp records are read, for every module that reads them (audit_scan, audit_window; the doc
+# fragment kernel_records documents them).
+SOURCE_ARGUMENT_SPEC = dict(
+    sources=dict(type="list", elements="str", default=["auto"], choices=["auto"] + list(SOURCES)),
+    auditd_log=dict(type="path", default=DEFAULT_PATHS["auditd"]),
+    syslog_log=dict(type="path"),
+    max_entries=dict(type="int", default=MAX_ENTRIES),
+)
 KINDS_KEPT = 1 << 16  # distinct (comm, exe, arch, syscall, code) of kernel-order records whose names are kept
 SEEN_KEEP = 4096  # (timestamp, serial) pairs kept in the cursor to drop copies that straddle two scans
 SEEN_MAX = 200000  # pairs held while scanning; past it the oldest half is forgotten (memory stays bounded)

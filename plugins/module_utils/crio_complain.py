@@ -110,8 +110,14 @@ def prepare(module, params):
     original = None
     if params["state"] == "present":
         runtimes.load_original(record, drop_in)  # a damaged record is named now, not when it is needed
-        for warning in check_profile(params["profile"]):
-            module.warn("%s: %s" % (params["profile"], warning))
+        if module.check_mode and not os.path.lexists(params["profile"]):
+            # A rollout in check mode planned the profile's installation in an earlier step that wrote nothing: the
+            # drop-in is shown as a real run writes it, and the profile is checked once it exists.
+            module.warn("%s does not exist yet: the drop-in is shown as it would be written; a real run refuses to "
+                        "write it until the profile is installed (k8s.seccomp_default.profile)" % params["profile"])
+        else:
+            for warning in check_profile(params["profile"]):
+                module.warn("%s: %s" % (params["profile"], warning))
         after = runtimes.drop_in_with_profile(before, params["profile"], drop_in)
         check_writable(module.check_mode, *([os.path.dirname(drop_in)] if after != before else [])
                        + ([params["state_dir"]] if not os.path.lexists(record) else []))

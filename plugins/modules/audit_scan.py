@@ -31,20 +31,6 @@ description:
     not JSON, a field of the wrong type) fails the task with a message naming the file, and no cursor is written.
     A cursor past the end of a log that was truncated or rotated is not an error - the log is read from its start.
 options:
-  sources:
-    description:
-      - Where to read. C(auto) reads every source the node has.
-    type: list
-    elements: str
-    choices: [auto, auditd, journald, kmsg, syslog]
-    default: [auto]
-  auditd_log:
-    description: auditd's log file.
-    type: path
-    default: /var/log/audit/audit.log
-  syslog_log:
-    description: The syslog file with kernel messages; by default the first of C(/var/log/kern.log), C(/var/log/syslog) and C(/var/log/messages) that exists.
-    type: path
   state_dir:
     description: Directory on the node for the cursor file.
     type: path
@@ -74,10 +60,6 @@ options:
       - The state file of a running or stopped M(k8s.seccomp_default.syscall_trace) (C(<state_dir>/tracer.json)). Records
         of processes that exited before the scan are attributed to the container the tracer saw them in.
     type: path
-  max_entries:
-    description: Most distinct (container, executable, syscall, action) entries kept; records past it are counted in RV(overflow).
-    type: int
-    default: 20000
 attributes:
   check_mode:
     support: full
@@ -96,6 +78,7 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.kernel_records
 """
 
 EXAMPLES = r"""
@@ -236,17 +219,13 @@ def scan(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            sources=dict(type="list", elements="str", default=["auto"], choices=["auto"] + list(audit_scan.SOURCES)),
-            auditd_log=dict(type="path", default=audit_scan.DEFAULT_PATHS["auditd"]),
-            syslog_log=dict(type="path"),
             state_dir=dict(type="path", default="/var/lib/k8s-seccomp-default/audit-scan"),
             cursor_name=dict(type="str", default="default"),
             start=dict(type="str", default="end", choices=["end", "beginning"]),
             reset=dict(type="bool", default=False),
             attribute=dict(type="bool", default=True),
-            max_entries=dict(type="int", default=audit_scan.MAX_ENTRIES),
             owners_from=dict(type="path"),
-            **cri.ARGUMENT_SPEC
+            **dict(audit_scan.SOURCE_ARGUMENT_SPEC, **cri.ARGUMENT_SPEC)
         ),
         supports_check_mode=True,
     )

@@ -28,7 +28,8 @@ description:
   - O(state=stopped), O(mode=complain) - stops the tracer if one was started (none is no failure; a tracer whose files
     cannot be judged is stopped all the same, with a warning), then reads the kernel's seccomp records since the cursor,
     attributing those of processes gone by then with the tracer's state file; returns what
-    M(k8s.seccomp_default.audit_scan) returns, with the tracer's result in RV(trace).
+    M(k8s.seccomp_default.audit_scan) returns, with the tracer's result in RV(trace). Where the records are read
+    (O(sources), O(auditd_log), O(syslog_log)) and O(max_entries) matter in complain mode only.
   - A tracer left running by an interrupted run is used as it is. A pid file that names no tracer is stale - a warning
     says so; O(state=started) starts a new tracer, O(state=stopped) removes the file.
   - Every option, O(profile), the tracer's files, the cursor file and the C(crictl ps) listing are read and checked
@@ -84,27 +85,6 @@ options:
       - Path of C(bpftrace) on the node (package C(bpftrace) on Debian, Ubuntu and RHEL), or another name to search for.
       - By default it is searched in E(PATH), then in C(/usr/local/bin), C(/usr/bin) and C(/opt/bin).
     type: str
-  sources:
-    description: With O(mode=complain), where the kernel's records are read - C(auto) reads every source the node has.
-    type: list
-    elements: str
-    choices: [auto, auditd, journald, kmsg, syslog]
-    default: [auto]
-  auditd_log:
-    description: With O(mode=complain), auditd's log file.
-    type: path
-    default: /var/log/audit/audit.log
-  syslog_log:
-    description:
-      - With O(mode=complain), the syslog file with kernel messages; by default the first of C(/var/log/kern.log),
-        C(/var/log/syslog) and C(/var/log/messages) that exists.
-    type: path
-  max_entries:
-    description:
-      - With O(mode=complain), the most distinct (container, executable, syscall, action) entries kept; records past it
-        are counted in RV(overflow).
-    type: int
-    default: 20000
 attributes:
   check_mode:
     support: full
@@ -127,6 +107,7 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.kernel_records
 """
 
 EXAMPLES = r"""
@@ -569,11 +550,7 @@ def main():
             restart=dict(type="bool", default=True),
             timeout=dict(type="int", default=180),
             bpftrace=dict(type="str"),
-            sources=dict(type="list", elements="str", default=["auto"], choices=["auto"] + list(audit_scan.SOURCES)),
-            auditd_log=dict(type="path", default=audit_scan.DEFAULT_PATHS["auditd"]),
-            syslog_log=dict(type="path"),
-            max_entries=dict(type="int", default=audit_scan.MAX_ENTRIES),
-            **cri.ARGUMENT_SPEC
+            **dict(audit_scan.SOURCE_ARGUMENT_SPEC, **cri.ARGUMENT_SPEC)
         ),
         supports_check_mode=True,
     )

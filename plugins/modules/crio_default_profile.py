@@ -50,7 +50,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change; writes and reloads nothing.
+    description: Reports what would change; writes and reloads nothing. A O(profile) that does not exist yet (a
+      rollout in check mode installs the built-in profiles in an earlier step, which wrote nothing) is a warning, and
+      the drop-in is shown as it would be written.
   diff_mode:
     support: full
     description: Shows the drop-in before and after.

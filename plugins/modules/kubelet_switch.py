@@ -135,7 +135,8 @@ attributes:
   check_mode:
     support: full
     description: Computes and reports the same changes (RV(files), RV(feature_gate), the diff; C(changed) when
-      something would change), and writes, records, reloads and restarts nothing.
+      something would change), and writes, records, reloads and restarts nothing. A O(complain_profile) that does not
+      exist yet is a warning, and CRI-O's drop-in is shown as it would be written.
   diff_mode:
     support: full
     description: Shows each kubelet file and the CRI-O drop-in before and after.

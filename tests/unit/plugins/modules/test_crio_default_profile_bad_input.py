@@ -204,3 +204,18 @@ def test_unknown_capabilities_in_the_profile_are_task_warnings(node, tmp_path):
     result = crio(node, tmp_path, _ansible_check_mode=True)
     assert result.get("failed") is not True, result
     assert any("CAP_SYS_ADMN is not a Linux capability" in text for text in warnings_of(result)), result
+
+
+def test_check_mode_shows_the_drop_in_for_a_profile_not_installed_yet(node, tmp_path):
+    """A rollout in check mode installs the built-in profiles in a step that wrote nothing: the plan still shows
+    CRI-O's drop-in as a real run writes it, with a warning naming the profile; a real run refuses to write it."""
+    (node / "seccomp" / "default-audit.json").unlink()
+    before = snapshot(node)
+    planned = crio(node, tmp_path, _ansible_check_mode=True, _ansible_diff=True)
+    assert planned.get("failed") is not True, planned
+    assert planned["changed"] is True
+    assert 'seccomp_profile = "%s"' % (node / "seccomp" / "default-audit.json") in planned["diff"]["after"], planned["diff"]
+    assert any("default-audit.json does not exist yet" in text for text in warnings_of(planned)), planned
+    assert snapshot(node) == before
+    assert_refused(crio(node, tmp_path), "default-audit.json does not exist: install the built-in profiles first")
+    assert snapshot(node) == before
