@@ -13,47 +13,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-import json
-from collections.abc import Mapping, Set
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, report_files
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_files
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.report_action import write_report
 
 NAME = "k8s.seccomp_default.rollout_report"
-
-
-def _json_value(value):
-    """What the JSON encoder of module arguments makes of the few values that are not JSON by themselves."""
-    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, Set):
-        return list(value)
-    raise InputError("is not a value an option can have (a %s)" % type(value).__name__, field="an option of %s" % NAME, value=value,
-                     expected="data that JSON can hold: mappings, lists, text, numbers, booleans and null")
-
-
-def as_module_args(params):
-    """``params`` as a module gets them - through JSON: plain dicts, lists and strings (no tagged or lazy values of
-    the templating), tuples as lists, dates as text - and a copy, so that nothing reaches back into the task."""
-    return json.loads(json.dumps(params, default=_json_value))
-
-
-class _Outcome(object):
-    """What errors.run_module needs of a module: its name and fail_json, which here keeps the failure."""
-
-    def __init__(self, name):
-        self._name = name
-        self.failure = None
-
-    def fail_json(self, **result):
-        self.failure = dict(result, failed=True, changed=False)
 
 
 class ActionModule(ActionBase):
@@ -82,14 +49,5 @@ class ActionModule(ActionBase):
             result.update(changed=False, skipped=True, msg="This action (%s) does not support check mode." % name)
             return result
 
-        warnings = []
-        outcome = _Outcome(name)
-
-        def work(module):
-            return report_files.report(as_module_args(dict((key, params[key]) for key in report_files.ARGUMENT_SPEC)), warnings.append)
-
-        done = errors.run_module(outcome, work)
-        result.update(outcome.failure if outcome.failure is not None else done)
-        if warnings:
-            result["warnings"] = warnings
+        result.update(write_report(dict((key, params[key]) for key in report_files.ARGUMENT_SPEC), name))
         return result

@@ -41,6 +41,10 @@ ARGUMENT_SPEC = dict(
     readiness=dict(type="dict"),
 )
 REQUIRED_BY = dict(record="host", records="host")
+# One host's records for the report, as rollout_state's report option takes them (its action writes them).
+HOST_RECORDS_SPEC = dict(type="dict", options=dict(
+    dir=dict(ARGUMENT_SPEC["dir"]), host=dict(ARGUMENT_SPEC["host"], required=True), batch=dict(ARGUMENT_SPEC["batch"]),
+    records=dict(ARGUMENT_SPEC["records"])))
 MUTUALLY_EXCLUSIVE = [("record", "records")]
 
 RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "nodes", "suggested-profiles")

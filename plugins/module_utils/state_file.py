@@ -16,9 +16,21 @@ import os
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, text_diff
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import SEAL, STAGES, dumps, load_checked, record
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import AUDIT_MODES, SEAL, STAGES, dumps, load_checked, record
 
 PATH = "/var/lib/k8s-seccomp-default/rollout-state.json"
+# What a node's plan is made from (rollout_state when it reads, node_plan; the doc fragment rollout_plan).
+PLAN_ARGUMENT_SPEC = dict(
+    path=dict(type="path", default=PATH),
+    kubelet_version=dict(type="str"),
+    seccomp_default=dict(type="bool"),
+    retry=dict(type="bool", default=False),
+    stages=dict(type="list", elements="str"),
+    force=dict(type="list", elements="str", default=[]),
+    runtime=dict(type="str"),
+    gate=dict(type="dict"),
+    audit_mode=dict(type="str", choices=list(AUDIT_MODES), default="auto"),
+)
 EDITED = ("its content is not what this collection recorded (it no longer matches the %s recorded in it): it was edited "
           "or damaged after it was written" % SEAL)
 

@@ -28,39 +28,6 @@ options:
     type: str
     choices: [pods, configz]
     required: true
-  via:
-    description:
-      - C(kubelet) - the kubelet's API on the node with O(client_cert); C(api_server) - the API server with
-        O(kubeconfig) (pods by C(spec.nodeName), C(/configz) through C(nodes/<name>/proxy)); C(auto) - the first
-        that the credentials at hand allow.
-    type: str
-    choices: [auto, kubelet, api_server]
-    default: auto
-  node_name:
-    description: The node's name in the API server (needed with the API server).
-    type: str
-  kubelet_host:
-    description: Where the kubelet's API answers.
-    type: str
-    default: 127.0.0.1
-  kubelet_port:
-    description: The kubelet's API port.
-    type: int
-    default: 10250
-  ca_path:
-    description: CA that signed the kubelet's serving certificate; without it the kubelet's certificate is not verified
-      (kubelets serve a self-signed one by default).
-    type: path
-  kubeconfig:
-    description: Kubeconfig for the API server.
-    type: path
-  context:
-    description: Context of O(kubeconfig) (default - its current context).
-    type: str
-  timeout:
-    description: Seconds to wait for an answer.
-    type: int
-    default: 20
   changes_for:
     description:
       - With O(what=pods), also work out which containers change profile when C(seccompDefault) turns on, as
@@ -85,6 +52,7 @@ author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
   - k8s.seccomp_default.kubelet_client
+  - k8s.seccomp_default.kubelet_reader
 """
 
 EXAMPLES = r"""
@@ -127,56 +95,8 @@ targets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_gate, errors, impact, kube_api, kubelet_configz
-
-# A host goes into https://<host>:<port>; these would make it another URL.
-NOT_IN_HOST = set("/?#@ \t\r\n")
-
-
-def check_params(params):
-    host = params["kubelet_host"]
-    if not host or set(host) & NOT_IN_HOST:
-        raise errors.InputError("is not a host name or address", field="kubelet_host", value=host)
-    if not 0 < params["kubelet_port"] < 65536:
-        raise errors.InputError("is not a TCP port", field="kubelet_port", value=params["kubelet_port"], expected="1-65535")
-    if params["timeout"] < 1:
-        raise errors.InputError("must be at least 1 second", field="timeout", value=params["timeout"])
-
-
-def choose(params):
-    """(via, why the kubelet's API is not used): ``auto`` takes the kubelet's API when its client certificate and key
-    are readable files."""
-    if params["via"] != "auto":
-        return params["via"], None
-    problem = kube_api.unreadable(params["client_cert"]) or kube_api.unreadable(params["client_key"])
-    return ("api_server" if problem else "kubelet"), problem
-
-
-def read(params, run):
-    via, problem = choose(params)
-    check = kube_api.pod_list if params["what"] == "pods" else kube_api.configz
-    if via == "kubelet":
-        credentials = kube_api.client_certificate(
-            params["client_cert"], params["client_key"], "https://%s:%d" % (kubelet_configz.url_host(params["kubelet_host"]), params["kubelet_port"]),
-            ca_file=params["ca_path"], verify=bool(params["ca_path"]), user="client certificate")
-        return via, credentials, kube_api.get_json(credentials, "/" + params["what"], timeout=params["timeout"], check=check)
-    if not params["kubeconfig"] or not params["node_name"]:
-        raise kube_api.KubeApiError(
-            "no credentials to read %s: %s, and no kubeconfig and node name were given for the API server"
-            % ("/" + params["what"], problem or "via is api_server"))
-    credentials = kube_api.load_kubeconfig(params["kubeconfig"], params["context"], run)
-    if params["what"] == "pods":
-        return via, credentials, kube_api.node_pods(credentials, params["node_name"], params["timeout"])
-    return via, credentials, kube_api.proxied_configz(credentials, params["node_name"], params["timeout"])
-
-
-def changing(pods, changes_for):
-    """The containers of ``pods`` whose profile changes when seccompDefault turns on (see ``changes_for``)."""
-    state = dict(seccomp_default=bool(changes_for.get("seccomp_default")), kubelet_root_dir=changes_for.get("kubelet_root_dir"))
-    items = pods.get("items") if isinstance(pods, dict) else None
-    names = sorted(set((item.get("spec") or {}).get("nodeName") for item in items or [] if isinstance(item, dict)
-                       and isinstance(item.get("spec"), dict) and (item.get("spec") or {}).get("nodeName")))
-    return audit_gate.targets(impact.seccomp_impact(pods, dict((name, state) for name in names)))
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kubelet_configz
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.kubelet_reader import READ_ARGUMENT_SPEC, changing, check_params, read
 
 
 def read_document(module):
@@ -200,17 +120,9 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             what=dict(type="str", choices=["pods", "configz"], required=True),
-            via=dict(type="str", choices=["auto", "kubelet", "api_server"], default="auto"),
-            node_name=dict(type="str"),
-            kubelet_host=dict(type="str", default="127.0.0.1"),
-            kubelet_port=dict(type="int", default=10250),
-            ca_path=dict(type="path"),
-            kubeconfig=dict(type="path"),
-            context=dict(type="str"),
-            timeout=dict(type="int", default=20),
             expect=dict(type="dict"),
             changes_for=dict(type="dict"),
-            **kube_api.KUBELET_CLIENT_SPEC
+            **READ_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )

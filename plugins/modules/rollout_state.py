@@ -15,7 +15,8 @@ description:
   - Keeps the rollout's progress on the node itself, in one JSON file, so that a rollout that was interrupted - killed
     between batches, a node unreachable, a batch rolled back - resumes where it stopped when it is run again, from any
     controller.
-  - Without O(stage) or O(records) the module only reads, and says in RV(resumes) what a run does with each stage on
+  - Without O(stage) or O(records) the module only reads (with O(kubelet_version), O(seccomp_default), O(retry) and,
+    for RV(plan), O(stages) and the options after it), and says in RV(resumes) what a run does with each stage on
     this node - run it, skip it because it is done, refuse it because the node was rolled back, or recover it first
     because an earlier run was interrupted on it. With O(stage) alone it says the same for that stage in RV(resume).
     With O(stage) and O(result) it records that result, with the time and O(run_id), and keeps the last 20 results as
@@ -30,10 +31,6 @@ description:
     asked, and puts an interrupted audit or enforcement (still C(in progress)) back byte for byte before running it
     again.
 options:
-  path:
-    description: The state file on the node.
-    type: path
-    default: /var/lib/k8s-seccomp-default/rollout-state.json
   stage:
     description: The stage whose result is recorded.
     type: str
@@ -53,37 +50,34 @@ options:
   run_id:
     description: The run that recorded the result.
     type: str
-  kubelet_version:
-    description: When reading - the node's kubelet version, for the feature gate's RV(resume).
-    type: str
-  seccomp_default:
-    description: When reading - whether C(seccompDefault) is on now, for the audit's and enforcement's RV(resume).
-    type: bool
-  retry:
-    description: When reading - enable a node again whose enforcement was rolled back (RV(resume) says C(run)).
-    type: bool
-    default: false
-  stages:
-    description: When reading - the stages this run was asked for; with it RV(plan) says what the run does on this node.
-    type: list
-    elements: str
-  force:
-    description: With O(stages) - stages to run again even though they are done (C(seccomp_force_stages)).
-    type: list
-    elements: str
-    default: []
-  runtime:
-    description: With O(stages) - the node's container runtime (C(containerd) or C(cri-o)), which decides the audit's mode.
-    type: str
-  gate:
-    description: With O(stages) - the node's SeccompDefault gate as the node facts give it (C(kubelet.feature_gate));
-      a feature gate stage that finds it already right is C(unchanged) in RV(plan), with nothing to write.
+  report:
+    description:
+      - The same stage's records for the run's report, written on the controller once the node's state is recorded -
+        what M(k8s.seccomp_default.rollout_report) writes with O(report.dir), O(report.host), O(report.batch) and
+        O(report.records), in the same task. The action plugin writes them; the module on the node ignores the option.
+      - A node whose state cannot be recorded fails the task with the report unchanged. In check mode the report is
+        written all the same (it is the plan), as M(k8s.seccomp_default.rollout_report) with C(check_mode=false).
     type: dict
-  audit_mode:
-    description: With O(stages) - C(auto) (CRI-O complain, containerd observe), C(complain) (CRI-O only) or C(observe).
-    type: str
-    choices: [auto, complain, observe]
-    default: auto
+    suboptions:
+      dir:
+        description: The report directory on the controller.
+        type: path
+        required: true
+      host:
+        description: The node the records are about (C(inventory_hostname)).
+        type: str
+        required: true
+      batch:
+        description: The hosts of the node's batch.
+        type: list
+        elements: str
+        default: []
+      records:
+        description: The records, one per stage, as C(k8s.seccomp_default.seccomp_stage_records) makes them.
+        type: list
+        elements: dict
+extends_documentation_fragment:
+  - k8s.seccomp_default.rollout_plan
 attributes:
   check_mode:
     support: full
@@ -164,10 +158,10 @@ done:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, report_files
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES, done, plan, resume, resume_all
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import (
-    EDITED, PATH, read_state, record_all, record_entry, save)
+    EDITED, PLAN_ARGUMENT_SPEC, read_state, record_all, record_entry, save)
 
 
 def state_module(module):
@@ -200,20 +194,13 @@ def state_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default=PATH),
             stage=dict(type="str", choices=list(STAGES)),
             result=dict(type="str"),
-            kubelet_version=dict(type="str"),
-            seccomp_default=dict(type="bool"),
-            retry=dict(type="bool", default=False),
             details=dict(type="dict", default={}),
             records=dict(type="list", elements="dict"),
-            stages=dict(type="list", elements="str"),
-            force=dict(type="list", elements="str", default=[]),
-            runtime=dict(type="str"),
-            gate=dict(type="dict"),
-            audit_mode=dict(type="str", choices=["auto", "complain", "observe"], default="auto"),
             run_id=dict(type="str"),
+            report=report_files.HOST_RECORDS_SPEC,
+            **PLAN_ARGUMENT_SPEC
         ),
         mutually_exclusive=[("stage", "records"), ("stage", "stages"), ("records", "stages")],
         required_by=dict(result="stage", stages=("kubelet_version", "runtime")),

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""k8s.seccomp_default.rollout_state: the module on the node, then - with the ``report`` option - the same stage's
+records in the run's report on the controller, in one task.
+
+The stage that ends a node's batch keeps its result in two places, the node's state file (the module, on the node)
+and the run's report (module_utils/report_files, here in the controller's worker, as the rollout_report action writes
+it): one task instead of two. The report is written only after the node's state was: a node whose state could not be
+written fails the task, with the report unchanged, as the two tasks did. Without ``report`` this is the module alone.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_files
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.report_action import write_report
+
+NAME = "k8s.seccomp_default.rollout_state"
+REPORT_SPEC = dict(report=report_files.HOST_RECORDS_SPEC)
+
+
+class ActionModule(ActionBase):
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # tmp no longer has any effect
+
+        name = getattr(self._task, "resolved_action", None) or NAME
+        module_args = dict(self._task.args)
+        report = module_args.pop("report", None)
+        if report is not None:
+            # type=path expands ~ and environment variables in dir, on the controller where the report is.
+            checked = ArgumentSpecValidator(REPORT_SPEC).validate(dict(report=report))
+            if checked.error_messages:
+                result.update(failed=True, changed=False, msg="Unsupported or invalid option of report (%s): %s"
+                              % (name, "; ".join(checked.error_messages)))
+                return result
+            report = checked.validated_parameters["report"]
+
+        result.update(self._execute_module(module_name=NAME, module_args=module_args, task_vars=task_vars))
+        if report is None or result.get("failed") or result.get("unreachable"):
+            return result
+        written = write_report(report, name)
+        if written.get("failed"):
+            # The node's state is written; the report is not: the task fails naming the report's problem.
+            return dict(result, failed=True, msg="the node's state was recorded, the run's report was not: %s" % written["msg"],
+                        report=written)
+        result["report"] = written
+        if written.get("warnings"):
+            result["warnings"] = list(result.get("warnings") or []) + written["warnings"]
+        return result

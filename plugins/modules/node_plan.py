@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the k8s.seccomp_default collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: node_plan
+short_description: Plan a node's batch - where each stage stands, the built-in profiles, the pods that change
+version_added: 0.6.0
+description:
+  - The first step of a node's batch in the rollout, in one task. It does what M(k8s.seccomp_default.rollout_state)
+    (reading, with O(stages)), M(k8s.seccomp_default.profile) and M(k8s.seccomp_default.kubelet_read) (C(what=pods) with
+    C(changes_for)) do, with the same code.
+  - Reads where every stage stands on the node (its state file, O(path)) and says in RV(plan) what this run does with
+    each - run it, skip it because it is done, refuse it because the node was rolled back, or recover it first because
+    an earlier run was interrupted - the audit's mode, and what the run's one kubelet restart turns on.
+  - Where the plan runs the audit or switches the kubelet, installs the built-in profiles C(kubernetes/default),
+    C(kubernetes/default-audit) and C(kubernetes/audit-verbose) under C(<kubelet_root_dir>/seccomp), as
+    M(k8s.seccomp_default.profile) does with its defaults (RV(profiles)).
+  - Where the audit or enforcement runs, reads the node's pods and works out the containers whose profile changes when
+    C(seccompDefault) turns on (RV(pods)) - unless O(read_pods=false), or the plan first puts back an interrupted stage
+    or restarts the kubelet for the feature gate alone - the pods are then read after that (RV(pods) is null and
+    RV(pods_later) says why), since what changes depends on the kubelet's configuration then, and a kubelet a stale
+    gate keeps down answers only after the gate's restart.
+  - Everything is read and checked before the first profile is written; a bad state file or option fails the task
+    naming the file or the field, with nothing written.
+options:
+  kubelet_root_dir:
+    description: The kubelet C(--root-dir) - where the built-in profiles go (C(<kubelet_root_dir>/seccomp)), and what
+      C(localhostProfile) paths of the pods are relative to.
+    type: path
+    default: /var/lib/kubelet
+  read_pods:
+    description: Read the node's pods where the plan needs them. V(false) when the caller has them (C(seccomp_pods)).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Reads the state file and the pods as in a real run, and installs no profile (RV(profiles) and the diff
+      say what would be written).
+  diff_mode:
+    support: full
+    description: The profile files before and after.
+notes:
+  - O(stages), O(kubelet_version) and O(runtime) are required.
+  - The pods are read as M(k8s.seccomp_default.kubelet_read) reads them - the kubelet's API with O(client_cert) where it
+    is readable, else the API server with O(kubeconfig) and O(node_name).
+author:
+  - k8s.seccomp_default contributors (@k8s-seccomp-default)
+extends_documentation_fragment:
+  - k8s.seccomp_default.rollout_plan
+  - k8s.seccomp_default.kubelet_client
+  - k8s.seccomp_default.kubelet_reader
+seealso:
+  - module: k8s.seccomp_default.rollout_state
+  - module: k8s.seccomp_default.profile
+  - module: k8s.seccomp_default.kubelet_read
+"""
+
+EXAMPLES = r"""
+- name: Plan the node - what each stage does here, the built-in profiles, and which containers change profile
+  k8s.seccomp_default.node_plan:
+    path: /var/lib/k8s-seccomp-default/rollout-state.json
+    stages: [feature_gate, audit, enforce]
+    kubelet_version: "{{ seccomp_node.kubelet.version }}"
+    seccomp_default: "{{ seccomp_node.kubelet.seccomp_default.effective }}"
+    runtime: "{{ seccomp_node.runtime.name }}"
+    gate: "{{ seccomp_node.kubelet.feature_gate }}"
+    kubelet_root_dir: "{{ seccomp_node.kubelet.root_dir }}"
+    node_name: "{{ inventory_hostname }}"
+    kubeconfig: /etc/kubernetes/kubelet.conf
+  register: seccomp_node_state
+"""
+
+RETURN = r"""
+plan:
+  description: What this run does on the node, per stage (C(action) run, skip, refuse, recover or not asked, with
+    C(reason) and C(earlier)), with the audit's C(mode), C(switch) (complain, enforce or null) and C(handover), as
+    M(k8s.seccomp_default.rollout_state) returns it.
+  returned: always
+  type: dict
+resumes:
+  description: Per stage, what a run would do with it, as M(k8s.seccomp_default.rollout_state) returns it.
+  returned: always
+  type: dict
+state:
+  description: The node's state file as read.
+  returned: always
+  type: dict
+done:
+  description: The stages done on the node.
+  returned: always
+  type: list
+  elements: str
+profiles:
+  description: The built-in profiles installed, as M(k8s.seccomp_default.profile) returns them (C(seccomp_dir),
+    C(profiles), C(changed)); null where the plan needs none.
+  returned: always
+  type: dict
+pods:
+  description: The node's pods - C(json) (the PodList), C(via), C(source) and C(targets) (the containers whose profile
+    changes - pod_uid, namespace, pod, container) - as M(k8s.seccomp_default.kubelet_read) returns them; null where they
+    are not read here.
+  returned: always
+  type: dict
+pods_later:
+  description: Why the pods are not read here (they are read after the step named), or null.
+  returned: always
+  type: str
+  sample: the feature gate's own kubelet restart
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kubelet_reader, profile_files
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import RUNS, STAGES, done, plan, resume_all
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import EDITED, PLAN_ARGUMENT_SPEC, read_state
+
+
+def pods_later(steps, read_pods):
+    """Why the pods are not read now (None: they are read now)."""
+    if not read_pods:
+        return "given by the caller (read_pods=false)"
+    if steps["audit"]["action"] not in RUNS and steps["enforce"]["action"] not in RUNS:
+        return "not needed: neither the audit nor enforcement runs"
+    if "recover" in (steps["audit"]["action"], steps["enforce"]["action"]):
+        return "the interrupted stage is put back first"
+    if steps["feature_gate"]["action"] == "run" and not steps["feature_gate"]["with_switch"]:
+        return "the feature gate's own kubelet restart"
+    return None
+
+
+def node_plan(module):
+    params = module.params
+    for name in ("stages", "kubelet_version", "runtime"):
+        if params[name] is None:
+            raise errors.InputError("is required: the plan is made from it", field=name)
+    kubelet_reader.check_params(params)
+    path = params["path"]
+    dummy, state, edited = read_state(path)
+    if edited:
+        module.warn("%s: %s; it is read as it is now" % (path, EDITED))
+    steps = plan(state, params["stages"], params["kubelet_version"], params["seccomp_default"], params["runtime"],
+                 params["audit_mode"], params["force"], params["retry"], params["gate"])
+    result = dict(changed=False, state=state, done=[stage for stage in STAGES if done(state, stage)], plan=steps,
+                  resumes=resume_all(state, params["kubelet_version"], params["seccomp_default"], params["retry"]),
+                  profiles=None, pods=None, pods_later=pods_later(steps, params["read_pods"]))
+    # The pods are read before anything is written: a kubelet that cannot answer fails the task with nothing changed.
+    if result["pods_later"] is None:
+        via, credentials, document = kubelet_reader.read(dict(params, what="pods"), module.run_command)
+        result["pods"] = dict(json=document, via=via, source=credentials.describe(), targets=kubelet_reader.changing(
+            document, dict(seccomp_default=params["seccomp_default"], kubelet_root_dir=params["kubelet_root_dir"])))
+    if steps["audit"]["action"] in RUNS or steps["switch"] is not None:
+        installed = profile_files.install(module, profile_files.builtin_params(params["kubelet_root_dir"]))
+        result["diff"] = installed.pop("diff")
+        result["changed"] = installed["changed"]
+        result["profiles"] = installed
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
+            read_pods=dict(type="bool", default=True),
+            **dict(PLAN_ARGUMENT_SPEC, **kubelet_reader.READ_ARGUMENT_SPEC)
+        ),
+        supports_check_mode=True,
+    )
+    errors.run_module(module, node_plan)
+
+
+if __name__ == "__main__":
+    main()
