@@ -80,11 +80,6 @@ options:
     description: Seconds to wait for the restarted containers' successors to run.
     type: int
     default: 180
-  bpftrace:
-    description:
-      - Path of C(bpftrace) on the node (package C(bpftrace) on Debian, Ubuntu and RHEL), or another name to search for.
-      - By default it is searched in E(PATH), then in C(/usr/local/bin), C(/usr/bin) and C(/opt/bin).
-    type: str
 attributes:
   check_mode:
     support: full
@@ -106,6 +101,7 @@ seealso:
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
+  - k8s.seccomp_default.bpftrace
   - k8s.seccomp_default.cri
   - k8s.seccomp_default.kernel_records
 """

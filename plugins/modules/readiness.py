@@ -34,9 +34,6 @@ options:
     type: str
     choices: [auto, observe, complain]
     default: auto
-  bpftrace:
-    description: Path of C(bpftrace), or another name to search for (as M(k8s.seccomp_default.syscall_trace)).
-    type: str
   controller_kubeconfig:
     description:
       - The controller's kubeconfig (with C(nodes/proxy)), when it exists - the way to read C(/configz) through the API
@@ -73,6 +70,7 @@ options:
     type: int
     default: 5
 extends_documentation_fragment:
+  - k8s.seccomp_default.bpftrace
   - k8s.seccomp_default.cri
   - k8s.seccomp_default.kubelet_client
 attributes:

@@ -38,11 +38,6 @@ options:
     description: Directory on the node for the tracer's pid and state files.
     type: path
     default: /var/lib/k8s-seccomp-default/trace
-  bpftrace:
-    description:
-      - Path of C(bpftrace) on the node (package C(bpftrace) on Debian, Ubuntu and RHEL), or another name to search for.
-      - By default it is searched in E(PATH), then in C(/usr/local/bin), C(/usr/bin) and C(/opt/bin).
-    type: str
 attributes:
   check_mode:
     support: full
@@ -65,6 +60,7 @@ notes:
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
 extends_documentation_fragment:
+  - k8s.seccomp_default.bpftrace
   - k8s.seccomp_default.cri
 """
 
