@@ -16,7 +16,7 @@ import os
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.files import atomic_write, ensure_directories, text_diff
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import AUDIT_MODES, SEAL, STAGES, dumps, load_checked, record
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import AUDIT_MODES, SEAL, STAGES, dumps, load_checked, plan, record, resume_all
 
 PATH = "/var/lib/k8s-seccomp-default/rollout-state.json"
 # What a node's plan is made from (rollout_state when it reads, node_plan; the doc fragment rollout_plan).
@@ -33,6 +33,23 @@ PLAN_ARGUMENT_SPEC = dict(
 )
 EDITED = ("its content is not what this collection recorded (it no longer matches the %s recorded in it): it was edited "
           "or damaged after it was written" % SEAL)
+
+
+def read_warned(module, path):
+    """read_state, with a task warning where the file was edited or damaged since it was written."""
+    before_bytes, state, edited = read_state(path)
+    if edited:
+        module.warn("%s: %s; it is read as it is now" % (path, EDITED))
+    return before_bytes, state, edited
+
+
+def resumes_and_plan(state, params):
+    """(resume_all, plan or None without ``stages``) of ``state``, from the options of PLAN_ARGUMENT_SPEC."""
+    resumes = resume_all(state, params["kubelet_version"], params["seccomp_default"], params["retry"])
+    if params["stages"] is None:
+        return resumes, None
+    return resumes, plan(state, params["stages"], params["kubelet_version"], params["seccomp_default"], params["runtime"],
+                         params["audit_mode"], params["force"], params["retry"], params["gate"])
 
 
 def read_state(path):

@@ -359,9 +359,8 @@ class Switch:
                          for entry, _target, _before, _content in self.steps)
         if self.record and self.changing:
             path = self.record["path"]
-            before, state, edited = state_file.read_state(path)
+            before, state, edited = state_file.read_warned(module, path)
             if edited:
-                module.warn("%s: %s; it is read as it is now" % (path, state_file.EDITED))
                 raise state_file.edited_refusal(path, [dict(stage=self.record["stage"], result="in progress")])
             self.state = (before, state)
         if not module.check_mode and (restarting or (crio_changes and params["crio_reload"])):

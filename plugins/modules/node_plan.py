@@ -118,8 +118,8 @@ pods_later:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kubelet_reader, profile_files
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import RUNS, STAGES, done, plan, resume_all
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import EDITED, PLAN_ARGUMENT_SPEC, read_state
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import RUNS, STAGES, done
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import PLAN_ARGUMENT_SPEC, read_warned, resumes_and_plan
 
 
 def pods_later(steps, read_pods):
@@ -142,14 +142,10 @@ def node_plan(module):
             raise errors.InputError("is required: the plan is made from it", field=name)
     kubelet_reader.check_params(params)
     path = params["path"]
-    dummy, state, edited = read_state(path)
-    if edited:
-        module.warn("%s: %s; it is read as it is now" % (path, EDITED))
-    steps = plan(state, params["stages"], params["kubelet_version"], params["seccomp_default"], params["runtime"],
-                 params["audit_mode"], params["force"], params["retry"], params["gate"])
+    dummy, state, dummy = read_warned(module, path)
+    resumes, steps = resumes_and_plan(state, params)
     result = dict(changed=False, state=state, done=[stage for stage in STAGES if done(state, stage)], plan=steps,
-                  resumes=resume_all(state, params["kubelet_version"], params["seccomp_default"], params["retry"]),
-                  profiles=None, pods=None, pods_later=pods_later(steps, params["read_pods"]))
+                  resumes=resumes, profiles=None, pods=None, pods_later=pods_later(steps, params["read_pods"]))
     # The pods are read before anything is written: a kubelet that cannot answer fails the task with nothing changed.
     if result["pods_later"] is None:
         via, credentials, document = kubelet_reader.read(dict(params, what="pods"), module.run_command)

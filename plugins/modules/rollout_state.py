@@ -159,17 +159,15 @@ done:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, report_files
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES, done, plan, resume, resume_all
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES, done, resume
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import (
-    EDITED, PLAN_ARGUMENT_SPEC, read_state, record_all, record_entry, save)
+    PLAN_ARGUMENT_SPEC, read_warned, record_all, record_entry, resumes_and_plan, save)
 
 
 def state_module(module):
     params = module.params
     path, stage = params["path"], params["stage"]
-    before_bytes, state, edited = read_state(path)
-    if edited:
-        module.warn("%s: %s; it is read as it is now" % (path, EDITED))
+    before_bytes, state, edited = read_warned(module, path)
     previous = state["stages"].get(stage) if stage else None
     decision = None
     writes = [dict(stage=stage, result=params["result"], details=params["details"])] if stage and params["result"] else []
@@ -182,10 +180,9 @@ def state_module(module):
     if decision is not None:
         result["resume"] = decision
     if not stage and not writes:
-        result["resumes"] = resume_all(state, params["kubelet_version"], params["seccomp_default"], params["retry"])
-        if params["stages"] is not None:
-            result["plan"] = plan(state, params["stages"], params["kubelet_version"], params["seccomp_default"],
-                                  params["runtime"], params["audit_mode"], params["force"], params["retry"], params["gate"])
+        result["resumes"], steps = resumes_and_plan(state, params)
+        if steps is not None:
+            result["plan"] = steps
     if changed:
         save(module, path, before_bytes, state, result)
     module.exit_json(**result)
