@@ -39,8 +39,9 @@ options:
         C(seccomp_audit_restarted), C(seccomp_audit_scan), C(seccomp_audit_trace), C(seccomp_audit_crio_restore),
         C(seccomp_audit_kubelet_restore); C(seccomp_enforce_error), C(seccomp_enforce_restarted)
         (M(k8s.seccomp_default.enforce_containers)), C(seccomp_enforce_watched), C(seccomp_enforce_restore).
-      - The audit's record also takes its decision's own variables C(_decision) (the result of
-        P(k8s.seccomp_default.seccomp_audit_gate#filter)), C(_error), C(_held) and C(_handover).
+      - The audit's decision's own variables C(_decision) (the result of P(k8s.seccomp_default.seccomp_audit_gate#filter),
+        or RV(k8s.seccomp_default.audit_window#module:decision)), C(_error), C(_held) and C(_handover) - the audit's
+        record is built from them where C(seccomp_audit_record) is not given.
     type: dict
     required: true
   what:
@@ -80,8 +81,8 @@ EXAMPLES = r"""
     records: "{{ 'enforce' | k8s.seccomp_default.seccomp_stage_records(seccomp_record_facts, 'state') }}"
 
 - name: The audit's record, from its decision
-  ansible.builtin.set_fact:
-    seccomp_audit_record: >-
+  ansible.builtin.debug:
+    msg: >-
       {{ 'audit' | k8s.seccomp_default.seccomp_stage_records(seccomp_record_facts | combine(
            {'_decision': _decision, '_error': _error, '_held': _held, '_handover': _handover}), 'record') }}
 """

@@ -21,6 +21,16 @@ from ansible_collections.k8s.seccomp_default.plugins.module_utils import profile
 
 DROP_IN = "/etc/crio/crio.conf.d/99-k8s-seccomp-default.conf"
 STATE_DIR = "/var/lib/k8s-seccomp-default/crio"
+CONFIG = runtimes.CRIO_CONFIG
+
+# The options of a module that enters or leaves complain mode on the way (kubelet_switch, enforce_containers); the
+# doc fragment k8s.seccomp_default.crio_complain documents them.
+ARGUMENT_SPEC = dict(
+    crio_drop_in=dict(type="path", default=DROP_IN),
+    crio_config=dict(type="path", default=CONFIG),
+    crio_state_dir=dict(type="path", default=STATE_DIR),
+    crio_reload=dict(type="bool", default=True),
+)
 
 
 class ReloadFailed(Exception):
@@ -30,6 +40,12 @@ class ReloadFailed(Exception):
         super(ReloadFailed, self).__init__(msg)
         self.msg = msg
         self.result = result
+
+
+def params_from(params, state, profile=None):
+    """The options ``prepare`` takes, from a module's ARGUMENT_SPEC options."""
+    return dict(state=state, profile=profile, drop_in=params["crio_drop_in"], config=params["crio_config"],
+                state_dir=params["crio_state_dir"], reload=params["crio_reload"])
 
 
 def check_profile(path):

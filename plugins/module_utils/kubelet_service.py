@@ -77,16 +77,21 @@ def restart(module, unit, journal_lines=JOURNAL_LINES):
     return at
 
 
-def wait(module, url, timeout, stable_seconds, restarts_before=None, unit=UNIT, journal_lines=JOURNAL_LINES, restarted_at=None):
+def wait(module, url, timeout, stable_seconds, restarts_before=None, unit=UNIT, journal_lines=JOURNAL_LINES, restarted_at=None,
+         each=None):
     """Wait until ``url`` answers ok for ``stable_seconds`` (at most ``timeout`` seconds), stopping early when ``unit``
-    restarted more than ``restarts_before`` times or failed. The result: changed, healthy, waited, service,
+    restarted more than ``restarts_before`` times or failed. ``each``, if given, is called with whether ``url`` answered
+    ok after every look, for work that may go on meanwhile. The result: changed, healthy, waited, service,
     restarted_at, healthy_at; with error and journal when not healthy."""
     start = time.time()
     healthy_since = None
     state = None
     crashed = False
     while time.time() - start < timeout:
-        if node_facts.healthz(url):
+        answered = node_facts.healthz(url)
+        if each is not None:
+            each(answered)
+        if answered:
             healthy_since = healthy_since or time.time()
             if time.time() - healthy_since >= stable_seconds:
                 break
@@ -111,8 +116,8 @@ def wait(module, url, timeout, stable_seconds, restarts_before=None, unit=UNIT, 
     return result
 
 
-def restart_and_wait(module, url, timeout, stable_seconds, unit=UNIT, journal_lines=JOURNAL_LINES):
+def restart_and_wait(module, url, timeout, stable_seconds, unit=UNIT, journal_lines=JOURNAL_LINES, each=None):
     """``restart`` then ``wait`` (an explicit restart resets systemd's NRestarts, so any restart after it is a
     crash). Raises RestartFailed when systemctl fails; the result of ``wait`` otherwise."""
     at = restart(module, unit, journal_lines)
-    return wait(module, url, timeout, stable_seconds, 0, unit, journal_lines, restarted_at=at)
+    return wait(module, url, timeout, stable_seconds, 0, unit, journal_lines, restarted_at=at, each=each)

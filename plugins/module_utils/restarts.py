@@ -80,56 +80,80 @@ def planned(chosen):
     return [dict(identity(c), old_id=c["id"], new_id=None) for c in chosen]
 
 
-def restart(crictl, chosen, timeout, remove_stopped=True):
-    """Stop each of ``chosen`` (crictl ps entries), remove it once stopped (``remove_stopped``: the kubelet backs off
-    before restarting a container whose exited instance still exists), and wait until each has a running successor.
-    Returns {restarted, removed}; raises RestartError when crictl fails, a successor exits at once or none runs in time."""
-    started = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
-    restarted, stopped, removed = [], [], []
-    for container in chosen:
-        try:
-            crictl.stop(container["id"])
-        except cri.CriError as exc:
-            raise RestartError("%s; stopped before it: %s" % (exc, ", ".join(stopped) or "none"),
-                               dict(restarted=restarted, stopped=stopped), exc.details())
-        stopped.append(container["id"])
-    if remove_stopped:
-        for container_id in stopped:
+class Restart(object):
+    """A restart of ``chosen`` (crictl ps entries) in steps, so that a caller can wait for something else meanwhile
+    (kubelet_switch restarts complain mode's containers while the kubelet proves stable): ``begin`` stops each and
+    removes it once stopped (``remove_stopped``: the kubelet backs off before restarting a container whose exited
+    instance still exists), ``check`` looks once for their successors, ``wait`` looks until each has a running one.
+    Each raises RestartError when crictl fails; ``wait`` also when a successor exits at once or none runs in time."""
+
+    def __init__(self, crictl, chosen, remove_stopped=True):
+        self.crictl, self.chosen, self.remove_stopped = crictl, list(chosen), remove_stopped
+        self.started = time.time_ns() if hasattr(time, "time_ns") else int(time.time() * 1e9)
+        self.restarted, self.stopped, self.removed, self.crashed = [], [], [], []
+        self.waiting = list(chosen)
+
+    def begin(self):
+        for container in self.chosen:
             try:
-                crictl.remove(container_id)
+                self.crictl.stop(container["id"])
             except cri.CriError as exc:
-                raise RestartError("%s; stopped: %s, removed before it: %s" % (exc, ", ".join(stopped), ", ".join(removed) or "none"),
-                                   dict(stopped=stopped, removed=removed), exc.details())
-            removed.append(container_id)
-    deadline = time.time() + timeout
-    waiting, crashed = list(chosen), []
-    while waiting and time.time() < deadline:
+                raise RestartError("%s; stopped before it: %s" % (exc, ", ".join(self.stopped) or "none"),
+                                   dict(restarted=self.restarted, stopped=self.stopped), exc.details())
+            self.stopped.append(container["id"])
+        if self.remove_stopped:
+            for container_id in self.stopped:
+                try:
+                    self.crictl.remove(container_id)
+                except cri.CriError as exc:
+                    raise RestartError("%s; stopped: %s, removed before it: %s" % (
+                        exc, ", ".join(self.stopped), ", ".join(self.removed) or "none"),
+                        dict(stopped=self.stopped, removed=self.removed), exc.details())
+                self.removed.append(container_id)
+
+    def check(self):
+        """Look once for the successors; True when none is waited for any more."""
         try:
-            everything = crictl.containers()
+            everything = self.crictl.containers()
         except cri.CriError as exc:
-            raise RestartError("%s; after stopping %s" % (exc, ", ".join(stopped)),
-                               dict(restarted=restarted, stopped=stopped, removed=removed), exc.details())
+            raise RestartError("%s; after stopping %s" % (exc, ", ".join(self.stopped)),
+                               dict(restarted=self.restarted, stopped=self.stopped, removed=self.removed), exc.details())
         now = cri.in_state(everything, cri.RUNNING)
         still = []
-        for container in waiting:
+        for container in self.waiting:
             successor = [c for c in now if c["id"] != container["id"] and identity(c) == identity(container)]
             # A successor that already exited is a crash: no need to wait out the back-off to know.
             failed = [c for c in cri.in_state(everything, cri.EXITED)
-                      if c["id"] != container["id"] and identity(c) == identity(container) and cri.created_at(c) > started]
+                      if c["id"] != container["id"] and identity(c) == identity(container) and cri.created_at(c) > self.started]
             if successor:
-                restarted.append(dict(identity(container), old_id=container["id"], new_id=successor[0]["id"]))
+                self.restarted.append(dict(identity(container), old_id=container["id"], new_id=successor[0]["id"]))
             elif failed:
-                crashed.append(dict(identity(container), old_id=container["id"], new_id=failed[0]["id"]))
+                self.crashed.append(dict(identity(container), old_id=container["id"], new_id=failed[0]["id"]))
             else:
                 still.append(container)
-        waiting = still
-        if waiting:
+        self.waiting = still
+        return not still
+
+    def wait(self, timeout):
+        """Look until every successor runs (at most ``timeout`` seconds): {restarted, removed}."""
+        deadline = time.time() + timeout
+        while not self.check() and time.time() < deadline:
             time.sleep(POLL)
-    if crashed:
-        raise RestartError("the new container exited at once for %s" % ", ".join(
-            "%(namespace)s/%(pod)s/%(container)s" % entry for entry in crashed), dict(restarted=restarted, crashed=crashed, removed=removed))
-    if waiting:
-        raise RestartError("no running successor within %d s for %s" % (
-            timeout, ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in waiting)),
-            dict(restarted=restarted, removed=removed))
-    return dict(restarted=restarted, removed=removed)
+        if self.crashed:
+            raise RestartError("the new container exited at once for %s" % ", ".join(
+                "%(namespace)s/%(pod)s/%(container)s" % entry for entry in self.crashed),
+                dict(restarted=self.restarted, crashed=self.crashed, removed=self.removed))
+        if self.waiting:
+            raise RestartError("no running successor within %d s for %s" % (
+                timeout, ", ".join("%(namespace)s/%(pod)s/%(container)s" % identity(c) for c in self.waiting)),
+                dict(restarted=self.restarted, removed=self.removed))
+        return dict(restarted=self.restarted, removed=self.removed)
+
+
+def restart(crictl, chosen, timeout, remove_stopped=True):
+    """Stop each of ``chosen`` (crictl ps entries), remove it once stopped, and wait until each has a running successor
+    (see Restart). Returns {restarted, removed}; raises RestartError when crictl fails, a successor exits at once or
+    none runs in time."""
+    restarting = Restart(crictl, chosen, remove_stopped)
+    restarting.begin()
+    return restarting.wait(timeout)

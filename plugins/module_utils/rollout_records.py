@@ -46,7 +46,7 @@ VARIABLES = {
     "seccomp_feature_gate": "the result of k8s.seccomp_default.kubelet_config",
     "seccomp_kubelet_healthy": "the result of k8s.seccomp_default.kubelet_health",
     "seccomp_switch": "the result of k8s.seccomp_default.kubelet_switch",
-    "seccomp_audit_record": "the audit's record (seccomp_stage_records('audit', facts, 'record'))",
+    "seccomp_audit_record": "the audit's record (seccomp_stage_records('audit', facts, 'record'), or built from _decision)",
     "seccomp_audit_soak": "a duration: " + FORMS,
     "seccomp_enforce_watch": "a duration: " + FORMS,
     "_decision": "the decision of the k8s.seccomp_default.seccomp_audit_gate filter",
@@ -290,8 +290,8 @@ class FeatureGate(Stage):
 
 class Audit(Stage):
     """The audit's decision (the seccomp_audit_gate filter's, with what kept it from running), observe or complain
-    mode. Its record is built once, when it decides (roles/audit/tasks/decide.yml, with the decision's own variables
-    _decision, _error, _held and _handover), and kept as seccomp_audit_record for the stage that writes it."""
+    mode. Its record is seccomp_audit_record (roles/audit/vars/main.yml: this record built with the decision's own
+    variables _decision, _error, _held and _handover), written by the stage that ends the node's batch."""
 
     name = "audit"
     builds = ("record", "report", "state", "plan")
@@ -314,7 +314,9 @@ class Audit(Stage):
         record.update(
             runtime=self.runtime(), mode=self.plan("mode"),
             soak_seconds=facts.duration("seccomp_audit_soak"), containers_watched=facts.need("seccomp_node_pods.targets"),
-            restarted=facts.get("seccomp_audit_restarted.restarted", []),
+            # Observe mode restarts at its start; complain mode's containers are restarted by the switch.
+            restarted=(facts.get("seccomp_switch.restarted", []) if self.plan("mode") == "complain"
+                       else facts.get("seccomp_audit_restarted.restarted", [])),
             passed=facts.need("_decision.passed") and error is None, held=facts.need("_held"),
             complete=facts.need("_decision.complete"), workloads=workloads,
             suggested_profiles=("%s/suggested-profiles/%s" % (facts.need("seccomp_report_dir"), facts.need("inventory_hostname"))
@@ -338,7 +340,7 @@ class Audit(Stage):
         return check(record)
 
     def kept(self):
-        """The record decide.yml kept (seccomp_audit_record)."""
+        """The audit's record, as the stage that writes it has it (seccomp_audit_record)."""
         return self.facts.mapping("seccomp_audit_record")
 
     def state(self):
@@ -464,6 +466,14 @@ class Enforce(Stage):
 BUILDERS = {"preflight": Preflight, "feature_gate": FeatureGate, "audit": Audit, "enforce": Enforce}
 
 
+def with_audit_record(facts):
+    """``facts`` with seccomp_audit_record, built here from the audit's decision where the roles hand over the decision
+    (_decision, _error, _held, _handover: roles/audit/vars) and not the record - once per call, in Python."""
+    if isinstance(facts, Mapping) and facts.get("seccomp_audit_record") is None and facts.get("_decision") is not None:
+        facts = dict(facts, seccomp_audit_record=Audit(facts).record())
+    return facts
+
+
 def stage_records(stage, facts, what="report"):
     """What ``stage`` builds from ``facts`` (the variables by name): see the module's description for ``what``."""
     if not isinstance(stage, str) or stage not in BUILDERS:
@@ -472,7 +482,7 @@ def stage_records(stage, facts, what="report"):
     if not isinstance(what, str) or what not in builder.builds:
         raise InputError("is not something the %s stage builds" % stage, field="what", value=what,
                          expected="one of %s" % ", ".join(builder.builds))
-    built = builder(facts)
+    built = builder(with_audit_record(facts))
     if what == "plan":
         return built.plan_record()
     return getattr(built, what)()

@@ -30,6 +30,9 @@ description:
     attributing those of processes gone by then with the tracer's state file; returns what
     M(k8s.seccomp_default.audit_scan) returns, with the tracer's result in RV(trace). Where the records are read
     (O(sources), O(auditd_log), O(syslog_log)) and O(max_entries) matter in complain mode only.
+  - With O(pods) (O(state=stopped)), the audit's decision comes back as well, in RV(decision) - every call a container
+    that will get RuntimeDefault made that kubernetes/default would block, grouped per workload, as the
+    P(k8s.seccomp_default.seccomp_audit_gate#filter) filter decides it - on the node, where the entries are.
   - A tracer left running by an interrupted run is used as it is. A pid file that names no tracer is stale - a warning
     says so; O(state=started) starts a new tracer, O(state=stopped) removes the file.
   - Every option, O(profile), the tracer's files, the cursor file and the C(crictl ps) listing are read and checked
@@ -80,6 +83,17 @@ options:
     description: Seconds to wait for the restarted containers' successors to run.
     type: int
     default: 180
+  pods:
+    description:
+      - With O(state=stopped), the node's pods (the kubelet's C(/pods) C(PodList), as
+        M(k8s.seccomp_default.kubelet_read) returns it in C(json)). The effective profile of each container with
+        C(seccompDefault) on decides which entries count. Checked before the tracer is stopped. Omit it for no
+        RV(decision).
+    type: dict
+  kubelet_root_dir:
+    description: The kubelet's root directory, where its Localhost profiles are (C(<kubelet_root_dir>/seccomp)).
+    type: path
+    default: /var/lib/kubelet
 attributes:
   check_mode:
     support: full
@@ -281,6 +295,13 @@ cursor_file:
   description: Where the kernel record cursors are kept.
   returned: when O(state=stopped) and O(mode=complain)
   type: str
+decision:
+  description:
+    - With O(pods), the audit's decision, as the P(k8s.seccomp_default.seccomp_audit_gate#filter) filter returns it -
+      C(passed), C(complete), C(blocking), C(review), C(apart) and C(workloads). In complain mode C(complete) is
+      RV(complete), so that records that may be missing keep the audit from passing.
+  returned: when O(state=stopped) and O(pods) is given
+  type: dict
 done:
   description: What was already done when the task failed - the tracer started or stopped, the cursor set.
   returned: on failure
@@ -292,7 +313,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, restarts, syscall_trace, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_gate, audit_scan, cri, errors, restarts, syscall_trace, tools
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 # Under state_dir, where the role's separate tasks kept them: syscall_trace's state_dir and audit_scan's.
@@ -461,6 +482,7 @@ def stop_observe(module, params, trace_dir):
             "the tracer (pid %d) was stopped; its trace is kept in %s, which k8s.seccomp_default.syscall_trace with "
             "state=collected judges" % (was["pid"], tracer.state_path)])
     result.update(syscall_trace.report(tracer.state, tracer.profile, containers))
+    decide(params, result, True)
     running = tracer.running()
     module.exit_json(changed=changed, running=running if module.check_mode else False, **result)
 
@@ -518,7 +540,14 @@ def stop_complain(module, params, trace_dir, cursor_dir):
         changed, result, _diff = audit_scan.scan_and_store(module, scan_params, cursor_file, before, attribute, sources)
     except (InputError, OSError) as exc:
         fail(module, exc, done, changed=trace["changed"], trace=trace)
+    decide(params, result, result["complete"])
     module.exit_json(changed=changed or trace["changed"], cursor_file=cursor_file, trace=trace, **result)
+
+
+def decide(params, result, complete):
+    """The audit's decision over the entries in ``result``, with O(pods)."""
+    if params["pods"] is not None:
+        result["decision"] = audit_gate.audit_gate(result["entries"], params["pods"], params["kubelet_root_dir"], complete)
 
 
 def window(module):
@@ -526,6 +555,8 @@ def window(module):
     state_dir = params["state_dir"]
     if os.path.lexists(state_dir) and not os.path.isdir(state_dir):
         raise InputError("is not a directory (option state_dir: the rollout's state directory)", path=state_dir)
+    if params["pods"] is not None:
+        audit_gate.audit_gate([], params["pods"], params["kubelet_root_dir"])  # a bad pod list is named before anything stops
     trace_dir, cursor_dir = os.path.join(state_dir, TRACE_DIR), os.path.join(state_dir, CURSOR_DIR)
     if params["state"] == "started":
         start(module, params, trace_dir, cursor_dir)
@@ -546,6 +577,8 @@ def main():
             restart=dict(type="bool", default=True),
             timeout=dict(type="int", default=180),
             bpftrace=dict(type="str"),
+            pods=dict(type="dict"),
+            kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
             **dict(audit_scan.SOURCE_ARGUMENT_SPEC, **cri.ARGUMENT_SPEC)
         ),
         supports_check_mode=True,

@@ -125,7 +125,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             profile=dict(type="path"),
             drop_in=dict(type="path", default=crio_complain.DROP_IN),
-            config=dict(type="path", default=runtimes.CRIO_CONFIG),
+            config=dict(type="path", default=crio_complain.CONFIG),
             state_dir=dict(type="path", default=crio_complain.STATE_DIR),
             reload=dict(type="bool", default=True),
         ),

@@ -15,14 +15,18 @@ description:
   - Enforcement's step on a node once C(seccompDefault) is on, in one task - what M(k8s.seccomp_default.node_watch)
     (C(start=true)), M(k8s.seccomp_default.restart_containers), M(k8s.seccomp_default.applied_profiles) and one
     M(k8s.seccomp_default.node_watch) step do one after another.
+  - With O(leave_crio_complain=true) (a CRI-O node whose complain-mode audit passed), CRI-O's complain mode is left
+    first, as M(k8s.seccomp_default.crio_default_profile) with C(state=absent) leaves it - the drop-in put back as it
+    was, CRI-O reloaded - so that the recreated containers get the runtime's own default; the kubelet is not restarted.
   - Marks the start of the watch (the node's clock, the kubelet unit's restart count, the kernel record cursor at the
     end), restarts each running container of O(containers) and waits for its successor (the stopped instances are
     removed, so that the kubelet does not back off; see M(k8s.seccomp_default.restart_containers)), checks the
     profile every running container really got against its effective profile with C(seccompDefault) on, waits
     O(wait) seconds and watches the node once - containers restarted or stopped since the start, the kubelet's
     health, the kernel's seccomp records.
-  - Fails, saying what was already done, when a successor does not run, when a container does not have the profile
-    it should (unless O(fail_on_mismatch=false)), or when the watch sees a problem. Every option, O(pods) and the
+  - Fails, saying what was already done, when CRI-O's reload fails (no container is stopped then), when a successor
+    does not run, when a container does not have the profile it should (unless O(fail_on_mismatch=false)), or when
+    the watch sees a problem. Every option, O(pods) and the
     C(crictl) listing are checked before anything is stopped.
   - Longer watches go on with M(k8s.seccomp_default.node_watch), with RV(watch) as its start.
 attributes:
@@ -30,14 +34,23 @@ attributes:
     support: full
     description: Lists what would be recreated; nothing is stopped, checked or watched.
   diff_mode:
-    support: none
-    description: Containers are not files.
+    support: partial
+    description: Containers are not files; with O(leave_crio_complain=true), the CRI-O drop-in put back is shown.
 notes:
   - Needs C(crictl) on the node, configured for the runtime (C(/etc/crictl.yaml) or C(CONTAINER_RUNTIME_ENDPOINT)).
 author:
   - k8s.seccomp_default contributors (@k8s-seccomp-default)
+options:
+  leave_crio_complain:
+    description:
+      - Leave CRI-O's complain mode before any container is recreated (see the O(crio_drop_in), O(crio_config),
+        O(crio_state_dir) and O(crio_reload) options). Everything about it is checked with the other options, before
+        the first change; a drop-in edited since complain mode wrote it is named and left as it is.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.crio_complain
   - k8s.seccomp_default.restart
   - k8s.seccomp_default.node_watch
   - k8s.seccomp_default.applied
@@ -50,6 +63,12 @@ EXAMPLES = r"""
       - {namespace: shop, pod: cart-7d9f8-x2x1, container: cart}
     pods: "{{ node_pods.json }}"
     kernel_state_dir: /var/lib/k8s-seccomp-default/audit-scan
+
+- name: On a CRI-O node whose complain-mode audit passed - leave complain mode, then recreate
+  k8s.seccomp_default.enforce_containers:
+    leave_crio_complain: true
+    containers: "{{ node_pods.targets }}"
+    pods: "{{ node_pods.json }}"
 """
 
 RETURN = r"""
@@ -87,6 +106,12 @@ verified:
   description: How many containers were checked and agreed.
   returned: unless in check mode
   type: int
+crio:
+  description: With O(leave_crio_complain=true), what leaving complain mode did, as
+    M(k8s.seccomp_default.crio_default_profile) returns it - C(drop_in), C(restored) (C(content), C(removed) or
+    C(nothing)), C(reloaded), C(seccomp_profile), C(seccomp_profile_source), C(changed).
+  returned: when O(leave_crio_complain=true)
+  type: dict
 watched:
   description: The watch's step, as M(k8s.seccomp_default.node_watch) returns it - C(restarted), C(healthy),
     C(service), C(kernel_records), C(kernel_stops).
@@ -98,7 +123,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import applied, cri, errors, node_watch, restarts, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import applied, cri, crio_complain, errors, node_watch, restarts, tools
 
 
 def enforce(module):
@@ -114,10 +139,25 @@ def enforce(module):
     crictl = cri.Crictl.for_module(module)
     run = tools.runner(module)
     chosen, not_running = restarts.plan(crictl, params["containers"])
+    crio = None
+    if params["leave_crio_complain"]:
+        crio, crio_step = crio_complain.prepare(module, crio_complain.params_from(params, "absent"))
     watch = node_watch.mark_start(cursor_file, run, crictl, params["unit"], module.check_mode)
     result = dict(watch=watch, not_running=not_running, restarted=restarts.planned(chosen))
+    if crio is not None:
+        diff = crio.pop("diff")
+        if crio["changed"]:
+            result["diff"] = diff
+        result["crio"] = crio
     if module.check_mode:
-        module.exit_json(changed=bool(chosen), **result)
+        module.exit_json(changed=bool(chosen) or bool(crio and crio["changed"]), **result)
+    if crio is not None:
+        # Before any container is stopped: the recreated containers are to get the runtime's own default.
+        try:
+            crio_complain.commit(module, crio, crio_step)
+        except crio_complain.ReloadFailed as exc:
+            module.fail_json(msg="leaving CRI-O's complain mode: the drop-in was put back, but %s; no container was "
+                                 "recreated" % exc.msg, changed=True, **result)
     if chosen:
         try:
             result.update(restarts.restart(crictl, chosen, params["timeout"], params["remove_stopped"]))
@@ -125,7 +165,7 @@ def enforce(module):
             module.fail_json(msg=str(exc), **dict(result, **exc.result))
     else:
         result.update(restarted=[], removed=[])
-    changed = bool(chosen)
+    changed = bool(chosen) or bool(crio and crio["changed"])
     checked, mismatch, warnings = applied.check_running(crictl, expected)
     for text in warnings:
         module.warn(text)
@@ -144,7 +184,8 @@ def enforce(module):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(dict(restarts.ARGUMENT_SPEC, **applied.ARGUMENT_SPEC), **dict(node_watch.ARGUMENT_SPEC, **cri.ARGUMENT_SPEC)),
+        argument_spec=dict(dict(restarts.ARGUMENT_SPEC, **applied.ARGUMENT_SPEC), leave_crio_complain=dict(type="bool", default=False),
+                           **dict(dict(node_watch.ARGUMENT_SPEC, **cri.ARGUMENT_SPEC), **crio_complain.ARGUMENT_SPEC)),
         supports_check_mode=True,
     )
     errors.run_module(module, enforce)

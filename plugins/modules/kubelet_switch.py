@@ -32,6 +32,12 @@ description:
     back exactly as it was (as C(crio_default_profile) with C(state=absent)). The task then fails with RV(files),
     RV(restored), RV(healthy_after_restore) and RV(error); its message names the step that failed, with the
     kubelet's own error text when it was not healthy.
+  - With O(restart_containers) (in complain mode, the containers that are to run under the logging profile), those
+    containers are restarted with the kubelet - stopped and removed right after its restart, so that the kubelet
+    creates them again under the new configuration as it comes up and proves stable - and their successors are waited
+    for before the task ends. A successor that exits at once or does not run in time fails the task, and is put
+    back like any other failure. After a failure, the containers restarted are restarted once more when everything
+    else is back, so that they run as they did. Without a kubelet restart they are restarted after the writes.
   - The C(in progress) record is left on the node after such a failure, on purpose - the rollout's next run sees it
     (M(k8s.seccomp_default.rollout_state) says C(recover)) and puts back whatever this task could not.
 options:
@@ -46,27 +52,6 @@ options:
         C(/var/lib/kubelet/seccomp/kubernetes/default-audit.json). Omit it to leave CRI-O alone (containerd, or
         enforcement).
     type: path
-  crio_drop_in:
-    description:
-      - With O(complain_profile), the CRI-O drop-in that sets it (C(drop_in) of M(k8s.seccomp_default.crio_default_profile)).
-    type: path
-    default: /etc/crio/crio.conf.d/99-k8s-seccomp-default.conf
-  crio_config:
-    description:
-      - With O(complain_profile), CRI-O's main configuration file.
-    type: path
-    default: /etc/crio/crio.conf
-  crio_state_dir:
-    description:
-      - With O(complain_profile), where the drop-in's original content is kept until complain mode is left (the
-        C(state_dir) of M(k8s.seccomp_default.crio_default_profile), which leaves it).
-    type: path
-    default: /var/lib/k8s-seccomp-default/crio
-  crio_reload:
-    description:
-      - Reload CRI-O (C(systemctl reload crio)) after its drop-in changed.
-    type: bool
-    default: true
   record:
     description:
       - Where and how to record, when anything changed, that the stage is C(in progress), with the kubelet files'
@@ -131,6 +116,16 @@ options:
     description:
       - CA that signed the kubelet's serving certificate; without it the certificate is not verified.
     type: path
+  restart_containers:
+    description:
+      - Containers to restart once the kubelet runs with what was written - each C(pod_uid) (or C(namespace) and
+        C(pod)) and C(container) (its name). Each stopped instance is removed, so that the kubelet does not back off
+        (see M(k8s.seccomp_default.restart_containers)); their successors must run within O(timeout). A container
+        with no running instance is listed in RV(not_running) and left alone. The C(crictl) listing is read and
+        checked before the first write.
+    type: list
+    elements: dict
+    default: []
 attributes:
   check_mode:
     support: full
@@ -150,6 +145,8 @@ author:
 extends_documentation_fragment:
   - k8s.seccomp_default.kubelet_layout
   - k8s.seccomp_default.kubelet_client
+  - k8s.seccomp_default.crio_complain
+  - k8s.seccomp_default.cri
 """
 
 EXAMPLES = r"""
@@ -243,6 +240,23 @@ configz:
   returned: success
   type: dict
   sample: {expect: {seccompDefault: true, featureGates.SeccompDefault: null}, source: "client certificate at https://127.0.0.1:10250"}
+restarted:
+  description:
+    - The containers of O(restart_containers) restarted - C(namespace), C(pod), C(container), C(old_id), C(new_id)
+      (null in check mode, or when the task failed before their successors ran).
+  returned: always
+  type: list
+  elements: dict
+not_running:
+  description: The containers of O(restart_containers) that had no running instance.
+  returned: always
+  type: list
+  elements: dict
+restarted_again:
+  description: After a failure, the containers restarted once more so that they run as they did.
+  returned: on failure, when containers had been restarted
+  type: list
+  elements: dict
 restored:
   description: The paths put back after a failure - kubelet files and the CRI-O drop-in.
   returned: on failure after a write
@@ -275,7 +289,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import (
-    crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, node_facts, state_file)
+    cri, crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, node_facts, restarts, state_file)
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES
 
 RECORD_KEYS = ("path", "stage", "run_id", "targets")
@@ -316,14 +330,14 @@ def check_record(record):
 
 def check_params(params):
     kubelet_service.check_params(params, ("timeout", "stable_seconds"))
+    restarts.wanted_containers(params["restart_containers"], "restart_containers")
     if params["verify_configz"]:
         kubelet_configz.check_host(params["kubelet_host"], params["kubelet_port"])
     return check_record(params["record"])
 
 
 def crio_params(params):
-    return dict(state="present", profile=params["complain_profile"], drop_in=params["crio_drop_in"],
-                config=params["crio_config"], state_dir=params["crio_state_dir"], reload=params["crio_reload"])
+    return crio_complain.params_from(params, "present", params["complain_profile"])
 
 
 def systemctl(module):
@@ -342,17 +356,24 @@ class Switch:
         self.params = module.params
         self.record = check_params(self.params)
         self.result = kubelet_files.new_result()
-        self.result.update(restarted_at=None, healthy_at=None, crio=None, recorded=False, configz=None)
+        self.result.update(restarted_at=None, healthy_at=None, crio=None, recorded=False, configz=None, restarted=[],
+                           not_running=[])
         self.crio = None  # (result, step) of crio_complain.prepare
         self.crio_started = False
         self.restart_tried = False
         self.state = None  # (bytes, state) of the state file
+        self.crictl, self.chosen = None, []  # restart_containers: crictl and the running containers to restart
+        self.restarting = None  # their restart (restarts.Restart), once begun
 
     def prepare(self):
         module, params = self.module, self.params
         if params["complain_profile"]:
             self.crio = crio_complain.prepare(module, crio_params(params))
         self.plan, self.steps = kubelet_files.prepare(module, params, params["seccomp_default"])
+        if params["restart_containers"]:
+            self.crictl = cri.Crictl.for_module(module)
+            self.chosen, not_running = restarts.plan(self.crictl, params["restart_containers"])
+            self.result.update(restarted=restarts.planned(self.chosen), not_running=not_running)
         crio_changes = bool(self.crio and self.crio[0]["changed"])
         self.changing = kubelet_files.changes(self.steps) or crio_changes
         restarting = any(entry["read_by_kubelet"] and entry["state"] not in ("unchanged", "absent")
@@ -397,12 +418,17 @@ class Switch:
                 if self.params["verify_configz"]:
                     step = "checking /configz"
                     self.verify()
+            if self.chosen:
+                step = "restarting the containers"
+                self.restart_containers()
         except StepFailed as exc:
             self.roll_back(exc.msg, exc.fields)
         except kubelet_files.WriteFailed as exc:
             self.roll_back("%s failed: %s" % (step, exc.named), dict(error_details=exc.named.details()))
         except (crio_complain.ReloadFailed, kubelet_service.RestartFailed) as exc:
             self.roll_back("%s failed: %s" % (step, exc.msg), {})
+        except restarts.RestartError as exc:
+            self.roll_back("%s failed: %s" % (step, exc), dict(error_details=exc.details()))
         except errors.InputError as exc:
             self.roll_back("%s failed: %s" % (step, exc), dict(error_details=exc.details()))
         except Exception as exc:  # pylint: disable=broad-except  # whatever failed after a write, put everything back
@@ -429,11 +455,30 @@ class Switch:
             state_file.write_state(self.record["path"], before, state_file.dumps(state))
         self.result["recorded"] = changed
 
+    def begin_containers(self, answered):
+        """Called at each look at /healthz after the kubelet's restart: the containers are stopped and removed at the
+        first look - the kubelet, coming up, creates them again at its first sync - and their successors are looked for
+        at each answer after it, while the kubelet proves stable."""
+        if not self.chosen:
+            return
+        if self.restarting is None:
+            self.restarting = restarts.Restart(self.crictl, self.chosen)
+            self.restarting.begin()
+        elif answered and self.restarting.waiting:
+            self.restarting.check()
+
+    def restart_containers(self):
+        """The successors, waited for (the restart begun while the kubelet proved stable, or now)."""
+        if self.restarting is None:
+            self.restarting = restarts.Restart(self.crictl, self.chosen)
+            self.restarting.begin()
+        self.result.update(self.restarting.wait(self.params["timeout"]))
+
     def restart(self):
         params, result = self.params, self.result
         self.restart_tried = True
         health = kubelet_service.restart_and_wait(self.module, params["url"], params["timeout"], params["stable_seconds"],
-                                                  params["unit"])
+                                                  params["unit"], each=self.begin_containers)
         result.update(restarted_at=health["restarted_at"], healthy_at=health["healthy_at"])
         if not health["healthy"]:
             raise StepFailed("kubelet is not healthy: %s" % health["error"], journal=health["journal"],
@@ -490,6 +535,19 @@ class Switch:
                 problems.append("CRI-O's drop-in was put back, but %s" % exc.msg)
             except Exception as exc:  # pylint: disable=broad-except
                 problems.append("CRI-O's drop-in could not be put back: %s" % exc)
+        again = []
+        if self.restarting is not None:
+            # They were created again under what was written: once more, so that they run as they did.
+            try:
+                chosen, _not_running = restarts.plan(self.crictl, [restarts.identity(c) for c in self.chosen])
+                again = restarts.restart(self.crictl, chosen, params["timeout"])["restarted"]
+            except (restarts.RestartError, cri.CriError) as exc:
+                problems.append("the containers restarted could not be restarted once more: %s" % exc)
+            except Exception as exc:  # pylint: disable=broad-except
+                problems.append("the containers restarted could not be restarted once more: %s" % exc)
+            self.result["restarted_again"] = again
+            if self.restarting.restarted:
+                self.result["restarted"] = self.restarting.restarted
         error = what + ("; " + "; ".join(problems) if problems else "")
         back = "everything was put back" if not problems else "not everything could be put back"
         if self.record and self.result["recorded"]:
@@ -511,10 +569,6 @@ def main():
             kubelet_files.LAYOUT_SPEC,
             seccomp_default=dict(type="bool", default=True),
             complain_profile=dict(type="path"),
-            crio_drop_in=dict(type="path", default=crio_complain.DROP_IN),
-            crio_config=dict(type="path", default="/etc/crio/crio.conf"),
-            crio_state_dir=dict(type="path", default=crio_complain.STATE_DIR),
-            crio_reload=dict(type="bool", default=True),
             record=dict(type="dict", options=dict(
                 path=dict(type="path", default=state_file.PATH),
                 stage=dict(type="str", choices=list(STAGES), required=True),
@@ -529,7 +583,8 @@ def main():
             kubelet_host=dict(type="str", default="127.0.0.1"),
             kubelet_port=dict(type="int", default=10250),
             ca_path=dict(type="path"),
-            **kube_api.KUBELET_CLIENT_SPEC
+            restart_containers=dict(type="list", elements="dict", default=[]),
+            **dict(dict(kube_api.KUBELET_CLIENT_SPEC, **crio_complain.ARGUMENT_SPEC), **cri.ARGUMENT_SPEC)
         ),
         supports_check_mode=True,
     )

@@ -199,13 +199,14 @@ def base(check_mode=False, **node_args):
 
 
 def decided(facts, audit_error=None, switch_error=None, audit_gate_setting=True):
-    """The audit's decision, as roles/audit/tasks/decide.yml makes it (its _decision, _error, _held, _handover)."""
+    """The audit's decision, as roles/audit/vars/main.yml works it out (its _decision, _error, _held, _handover)."""
     plan = facts["seccomp_node_state"]["plan"]
     results = facts.get("seccomp_audit_scan") if plan["audit"]["mode"] == "complain" else facts.get("seccomp_audit_trace")
     findings = (results or {}).get("entries", [])
     decision = audit_gate(findings, facts["seccomp_node_pods"]["json"], "/var/lib/kubelet",
                           (facts.get("seccomp_audit_scan") or {}).get("complete", True))
-    error = audit_error if audit_error is not None else switch_error
+    # A failed switch is the audit's error only in complain mode, which the switch began.
+    error = audit_error if audit_error is not None else (switch_error if plan["audit"]["mode"] == "complain" else None)
     facts.update(seccomp_audit_error=audit_error, seccomp_switch_error=switch_error, seccomp_audit_gate=audit_gate_setting,
                  _decision=decision, _error=error, _held=error is None and audit_gate_setting and not decision["passed"],
                  _handover=error is None and decision["passed"] and plan["handover"])
@@ -213,7 +214,7 @@ def decided(facts, audit_error=None, switch_error=None, audit_gate_setting=True)
 
 
 def audited(facts, **kwargs):
-    """A node the audit decided on: the record decide.yml keeps, and its facts."""
+    """A node the audit decided on: its record (seccomp_audit_record, roles/audit/vars), and its facts."""
     decided(facts, **kwargs)
     facts.update(seccomp_audit_record=stage_records("audit", facts, "record"), seccomp_audit_handover=facts["_handover"],
                  seccomp_held=facts["_held"])
@@ -299,10 +300,11 @@ def audit_complain_recovered(throttled=False, blocked=False):
                                        "reloaded": True, "restored": "removed"}
     facts["seccomp_recovered"] = {"changed": True, "restart_needed": True,
                                   "files": [file_entry(DROP_IN, "restored"), file_entry(CONFIG, "unchanged")]}
-    facts["seccomp_switch"] = switch(restart=True)
+    # Complain mode: the audit's start only set the cursors; the switch restarted the containers under the logging profile.
+    facts["seccomp_switch"] = dict(switch(restart=True), restarted=restarted()["restarted"], not_running=[])
     findings = [scan_finding("u-cart", "cart", "unshare")] if blocked else [scan_finding("u-cart", "proxy", "mount")]
     facts["seccomp_audit_scan"] = scan(*findings, throttled=throttled)
-    facts["seccomp_audit_restarted"] = restarted()
+    facts["seccomp_audit_restarted"] = dict(restarted(), restarted=[])
     audited(facts)
     facts["seccomp_audit_crio_restore"] = {"changed": True, "drop_in": CRIO_DROP_IN, "reloaded": True, "restored": "removed"}
     facts["seccomp_audit_kubelet_restore"] = kubelet_restored(DROP_IN)
@@ -629,6 +631,7 @@ def test_audit_recovered_first_in_complain_mode(tmp_path):
     assert record["mode"] == "complain" and record["kubelet_restarted"] is True and record["runtime"] == "cri-o 1.30.4"
     assert record["result"] == "passed" and record["records"] == 2 and record["throttling"]["detected"] is False
     assert record["apart"][0]["reason"] == "privileged: stays Unconfined"
+    assert record["restarted"] == restarted()["restarted"]  # by the switch, not by the audit's start
     _gate, written = FILTER("audit", facts, "report")
     assert written["restored"] == {"crio": "removed", "kubelet": [DROP_IN]}
     assert reported(tmp_path, [written])["status"] == "audit passed"
@@ -665,6 +668,20 @@ def test_enforced(tmp_path):
          "details": {"mode": "observe", "soak_seconds": 600, "workloads": 0, "complete": True, "handover": False}},
         {"stage": "enforce", "result": "enforced", "details": {"error": None, "verified": 2}}]
     assert reported(tmp_path, [gate, audit, record])["status"] == "enforced"
+
+
+def test_the_audit_record_is_built_from_the_decision_the_roles_hand_over():
+    """roles/core/vars hands over the audit's decision (_decision, _error, _held, _handover), not its record: the
+    filter builds the same record from it, and none where the audit has not decided."""
+    facts = enforced()
+    kept = facts.pop("seccomp_audit_record")
+    assert facts["_decision"] is not None
+    _gate, audit, _record = FILTER("enforce", facts, "report")
+    assert audit == kept
+    assert FILTER("enforce", facts, "state")[1]["details"]["mode"] == "observe"
+    undecided = dict(facts, _decision=None)
+    with pytest.raises(Exception, match="seccomp_audit_record"):
+        FILTER("enforce", undecided, "state")
 
 
 def test_enforce_planned_in_check_mode(tmp_path):

@@ -252,3 +252,49 @@ def test_a_stale_pid_file_is_removed_at_the_end_and_no_process_signalled(node, t
     assert tracer.poll() is None, "an unrelated process was signalled"
     assert result["stale_pid_file"] and any("stale" in text for text in warnings_of(result))
     assert not (node / "state" / "trace" / "tracer.pid").exists()
+
+
+# --- the decision on the node (pods) ---
+
+def pods(container_context=None):
+    """The kubelet's /pods with the app container of the crictl sample (RuntimeDefault once seccompDefault is on)."""
+    container = dict({"name": "app"}, **({"securityContext": container_context} if container_context else {}))
+    return {"apiVersion": "v1", "kind": "PodList", "items": [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-7d9f8-x2x1", "namespace": "shop", "uid": POD_UID},
+         "spec": {"nodeName": "node-1", "containers": [container]}}]}
+
+
+def test_complain_mode_decides_on_the_node_a_call_that_would_be_blocked_holds_the_workload(node, tmp_path, tracer):
+    (node / "state" / "audit-scan").mkdir()
+    assert not window(node, tmp_path, "started", "complain").get("failed")
+    with open(str(node / "kern.log"), "a") as handle:
+        handle.write(RECORD % 2)
+    result = window(node, tmp_path, "stopped", "complain", pods=pods())
+    assert not result.get("failed"), result
+    decision = result["decision"]
+    assert decision["passed"] is False and decision["complete"] is True
+    assert [(w["namespace"], w["pod"], w["container"], w["syscalls"]) for w in decision["workloads"]] == [
+        ("shop", "web-7d9f8-x2x1", "app", ["unshare"])]
+
+
+def test_a_container_that_keeps_its_profile_does_not_hold_the_node(node, tmp_path, tracer):
+    (node / "state" / "audit-scan").mkdir()
+    assert not window(node, tmp_path, "started", "complain").get("failed")
+    with open(str(node / "kern.log"), "a") as handle:
+        handle.write(RECORD % 2)
+    result = window(node, tmp_path, "stopped", "complain", pods=pods({"privileged": True}))
+    assert not result.get("failed"), result
+    assert result["decision"]["passed"] is True and result["decision"]["workloads"] == []
+    assert [finding["reason"] for finding in result["decision"]["apart"]] == ["privileged: stays Unconfined"]
+
+
+@pytest.mark.parametrize("mode", ["observe", "complain"])
+def test_a_bad_pod_list_stops_no_tracer_and_names_it(node, tmp_path, tracer, mode):
+    refused_unchanged(node, tmp_path, "stopped", mode, ["items", "nope"], pods={"kind": "PodList", "items": "nope"})
+    assert tracer.poll() is None, "the tracer was stopped"
+
+
+def test_without_pods_there_is_no_decision(node, tmp_path):
+    result = window(node, tmp_path, "stopped", "complain")
+    assert not result.get("failed"), result
+    assert "decision" not in result

@@ -2,8 +2,11 @@
 before the first `crictl stop`, so a bad one fails the task naming it, and nothing is stopped. crictl is a stand-in
 that prints a given answer and records any stop (tests/lib/fuzz_crictl); the module runs as Ansible runs it."""
 
+import os
+import shutil
+
 import pytest
-from lib.badinput import assert_refused, run_module, snapshot
+from lib.badinput import assert_refused, run_module, snapshot, write
 from lib.fuzz_crictl import APP_ID, BAD_PS, PS, stand_in, text
 
 ENDPOINT = "unix:///run/containerd/containerd.sock"
@@ -58,3 +61,47 @@ def test_an_empty_list_recreates_nothing_and_still_marks_the_watch(tmp_path):
     assert result["restarted"] == [] and result["changed"] is False
     assert isinstance(result["watch"]["since"], int) and result["watch"]["since"] > 0
     assert "service" in result["watch"]
+
+
+# Leaving CRI-O's complain mode on the way (leave_crio_complain, the handover of a complain-mode audit that passed):
+# complain mode is entered on a copy of OpenShift's CRI-O files the way kubelet_switch enters it (crio_default_profile,
+# reload off), then enforce_containers leaves it before anything is recreated.
+NODES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "data", "nodes")
+AUDIT_PROFILE = {"defaultAction": "SCMP_ACT_LOG", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}
+
+
+def in_complain_mode(tmp_path):
+    crio_dir = tmp_path / "node" / "etc" / "crio"
+    shutil.copytree(os.path.join(NODES, "openshift", "etc", "crio"), str(crio_dir))
+    write(tmp_path / "profiles" / "default-audit.json", AUDIT_PROFILE)
+    crio = dict(crio_config=str(crio_dir / "crio.conf"), crio_drop_in=str(crio_dir / "crio.conf.d" / "99-k8s-seccomp-default.conf"),
+                crio_state_dir=str(tmp_path / "node" / "state" / "crio"), crio_reload=False)
+    entered = run_module("crio_default_profile", dict(profile=str(tmp_path / "profiles" / "default-audit.json"), reload=False,
+                                                      config=crio["crio_config"], drop_in=crio["crio_drop_in"],
+                                                      state_dir=crio["crio_state_dir"]), tmp_path)
+    assert entered["changed"] and not entered.get("failed"), entered
+    return crio
+
+
+def test_check_mode_shows_complain_mode_left_and_changes_nothing(tmp_path):
+    crio = in_complain_mode(tmp_path)
+    result = enforce(tmp_path, leave_crio_complain=True, _ansible_check_mode=True, **crio)
+    assert not result.get("failed"), result
+    assert result["crio"]["restored"] == "removed" and result["crio"]["changed"] is True, result["crio"]
+    assert "default-audit.json" in result["diff"]["before"] and result["diff"]["after"] == ""
+    assert os.path.exists(crio["crio_drop_in"])
+
+
+def test_a_drop_in_edited_since_complain_mode_stops_everything_and_names_it(tmp_path):
+    """Putting the original back would lose the edit: refused before any container is stopped, the edit kept."""
+    crio = in_complain_mode(tmp_path)
+    with open(crio["crio_drop_in"], "a") as handle:
+        handle.write('\n[crio.image]\npause_image = "registry.example/pause:3.9"\n')
+    assert_refused(enforce(tmp_path, leave_crio_complain=True, **crio), crio["crio_drop_in"], "has changed since complain mode")
+
+
+def test_without_leave_crio_complain_complain_mode_is_not_touched(tmp_path):
+    crio = in_complain_mode(tmp_path)
+    result = enforce(tmp_path, _ansible_check_mode=True, **crio)
+    assert not result.get("failed"), result
+    assert "crio" not in result and "diff" not in result
