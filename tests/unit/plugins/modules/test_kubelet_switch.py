@@ -15,6 +15,7 @@ import shutil
 import pytest
 
 from lib.badinput import assert_refused, run_module, snapshot, write
+from lib.fuzz_crictl import APP_ID, PS, stand_in, text
 
 NODES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "data", "nodes")
 HEADER = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
@@ -24,6 +25,7 @@ PROFILE = {"defaultAction": "SCMP_ACT_LOG", "syscalls": [{"names": ["read"], "ac
 VERSION = "1.30.4"
 DOWN = "http://127.0.0.1:9/healthz"  # nothing answers on the discard port
 TARGETS = [dict(pod_uid="u1", namespace="default", pod="web", container="nginx")]
+WANTED = [{"namespace": "shop", "pod": "web-7d9f8-x2x1", "container": "app"}]
 
 
 @pytest.fixture
@@ -130,6 +132,8 @@ CASES = [
     pytest.param(lambda root: dict(timeout=-1), ["timeout", "must not be negative"], id="negative-timeout"),
     pytest.param(lambda root: dict(kubelet_port=0), ["kubelet_port", "is not a TCP port"], id="kubelet-port-zero"),
     pytest.param(lambda root: dict(kubelet_host="a/b"), ["kubelet_host", "is not a host name"], id="kubelet-host-a-path"),
+    pytest.param(lambda root: dict(restart_containers=[{"namspace": "shop", "pod": "web", "container": "app"}]),
+                 ["restart_containers[0]", "namspace", "keys among"], id="restart-containers-misspelt-key"),
 ]
 
 
@@ -252,3 +256,37 @@ def test_a_record_that_cannot_be_written_puts_everything_back(node, tmp_path):
     assert result["healthy_after_restore"] is False  # nothing answers at url here
     assert result["restarted_at"] is None and result["restart_needed"] is False
     assert str(locked) in result["error"]
+
+
+# --- restart_containers: complain mode's containers restarted with the kubelet ---
+# crictl is a stand-in (tests/lib/fuzz_crictl) that prints a fixed listing and records any stop: its containers never
+# get a successor, which is what a failed restart looks like.
+
+def crictl(tmp_path):
+    """The stand-in, and the shell tools it runs in the PATH without systemctl."""
+    bin_dir = tmp_path / "bin"
+    no_systemctl(tmp_path)
+    for tool in ("sh", "dirname", "cat"):
+        if not (bin_dir / tool).exists():
+            os.symlink(shutil.which(tool), str(bin_dir / tool))
+    return dict(crictl=stand_in(tmp_path / "crictl", ps=(text(PS).encode(), 0, "")),
+                runtime_endpoint="unix:///var/run/crio/crio.sock")
+
+
+def test_check_mode_lists_the_containers_it_would_restart(node, tmp_path):
+    before = snapshot(node)
+    result = switch(node, tmp_path, restart_containers=WANTED, _ansible_check_mode=True, **crictl(tmp_path))
+    assert snapshot(node) == before and not result.get("failed"), result
+    assert [(entry["container"], entry["old_id"], entry["new_id"]) for entry in result["restarted"]] == [("app", APP_ID, None)]
+    assert result["not_running"] == [] and not (tmp_path / "crictl" / "stop.calls").exists()
+
+
+def test_a_container_without_a_successor_fails_the_switch_and_everything_is_put_back(node, tmp_path):
+    """No kubelet restart is needed (seccompDefault is already on), so the containers are restarted after CRI-O's
+    drop-in is written; none gets a successor: the drop-in goes back, and they are restarted once more."""
+    write(node / "etc" / "kubelet-config.yaml", ENABLED)
+    result = switch(node, tmp_path, method="in_place", restart_containers=WANTED, **crictl(tmp_path))
+    assert_refused(result, "restarting the containers failed", "no running successor", "shop/web-7d9f8-x2x1/app")
+    assert (tmp_path / "crictl" / "stop.calls").exists()
+    assert not crio_drop_in(node).exists() and str(crio_drop_in(node)) in result["restored"]
+    assert "restarted_again" in result and "could not be restarted once more" in result["msg"]
