@@ -108,7 +108,7 @@ restored:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import crio_complain, errors, runtimes
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import crio_complain, errors
 
 
 def complain_mode(module):
