@@ -462,16 +462,18 @@ class Switch:
         if not self.chosen:
             return
         if self.restarting is None:
-            self.restarting = restarts.Restart(self.crictl, self.chosen)
-            self.restarting.begin()
+            self.begin_restart()
         elif answered and self.restarting.waiting:
             self.restarting.check()
+
+    def begin_restart(self):
+        self.restarting = restarts.Restart(self.crictl, self.chosen)
+        self.restarting.begin()
 
     def restart_containers(self):
         """The successors, waited for (the restart begun while the kubelet proved stable, or now)."""
         if self.restarting is None:
-            self.restarting = restarts.Restart(self.crictl, self.chosen)
-            self.restarting.begin()
+            self.begin_restart()
         self.result.update(self.restarting.wait(self.params["timeout"]))
 
     def restart(self):
@@ -541,9 +543,7 @@ class Switch:
             try:
                 chosen, _not_running = restarts.plan(self.crictl, [restarts.identity(c) for c in self.chosen])
                 again = restarts.restart(self.crictl, chosen, params["timeout"])["restarted"]
-            except (restarts.RestartError, cri.CriError) as exc:
-                problems.append("the containers restarted could not be restarted once more: %s" % exc)
-            except Exception as exc:  # pylint: disable=broad-except
+            except Exception as exc:  # pylint: disable=broad-except  # crictl's failure or any other: the rest is put back
                 problems.append("the containers restarted could not be restarted once more: %s" % exc)
             self.result["restarted_again"] = again
             if self.restarting.restarted:
