@@ -290,8 +290,9 @@ class FeatureGate(Stage):
 
 class Audit(Stage):
     """The audit's decision (the seccomp_audit_gate filter's, with what kept it from running), observe or complain
-    mode. Its record is seccomp_audit_record (roles/audit/vars/main.yml: this record built with the decision's own
-    variables _decision, _error, _held and _handover), written by the stage that ends the node's batch."""
+    mode. Its record is built from the decision's own variables _decision, _error, _held and _handover, which the
+    roles hand over (roles/audit/vars/main.yml; with_audit_record builds it), and written by the stage that ends the
+    node's batch."""
 
     name = "audit"
     builds = ("record", "report", "state", "plan")
