@@ -21,9 +21,14 @@ __metaclass__ = type
 
 import os
 import re
+import ssl
 import stat
 
-from ansible.module_utils.urls import open_url
+try:  # Python 3
+    from urllib.parse import urlsplit
+    import http.client as http_client
+except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
+    raise
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, errors, files, kubelet, kubelet_config,
                                                                           libseccomp, node_layouts, runtimes, systemd)
@@ -473,12 +478,43 @@ def log_support(kernel, libseccomp, runc):
     return dict(supported=not missing, missing=missing)
 
 
+_TLS = []  # one context for the module's life: loading the system's CA bundle costs more than the request
+
+
+def _tls_context():
+    if not _TLS:
+        _TLS.append(ssl.create_default_context())
+    return _TLS[0]
+
+
+def get_healthz(url, timeout):
+    """The body of a GET of ``url`` (http or https, no proxy: the kubelet's /healthz is on the node), as text; raises
+    OSError, ssl.SSLError or http.client.HTTPException when it does not answer, ValueError on a status other than 200.
+    Plain http.client rather than ansible.module_utils.urls: a health check runs every half second while the kubelet
+    restarts, and open_url builds a new TLS context (the CA bundle read again) for every request, even an http one."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        connection = http_client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=_tls_context())
+    else:
+        connection = http_client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        connection.request("GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""),
+                           headers={"User-Agent": "k8s.seccomp_default"})
+        response = connection.getresponse()
+        body = response.read(4096).decode("utf-8", "replace").strip()
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise ValueError("HTTP Error %d: %s" % (response.status, response.reason))
+    return body
+
+
 def health(url, timeout):
     """(healthy, why not) of the kubelet's /healthz."""
     if not url:
         return False, "the kubelet's healthz endpoint is disabled (healthzPort: 0)"
     try:
-        body = open_url(url, timeout=timeout, use_proxy=False).read().decode("utf-8", "replace").strip()
+        body = get_healthz(url, timeout)
     except Exception as exc:  # any failure to answer is "not healthy"; the text says why
         return False, "%s: %s" % (url, exc)
     return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
@@ -498,7 +534,7 @@ def gather_with_health(run, timeout=5, root="/", warn=ignore):
 def healthz(url):
     """Whether the kubelet's /healthz answers ``ok`` right now."""
     try:
-        return open_url(url, timeout=2, use_proxy=False).read().decode("utf-8", "replace").strip() == "ok"
+        return get_healthz(url, 2) == "ok"
     except Exception:  # not answering, refused, reset: all mean "not yet healthy"
         return False
 
