@@ -45,6 +45,11 @@ REQUIRED_BY = dict(record="host", records="host")
 HOST_RECORDS_SPEC = dict(type="dict", options=dict(
     dir=dict(ARGUMENT_SPEC["dir"]), host=dict(ARGUMENT_SPEC["host"], required=True), batch=dict(ARGUMENT_SPEC["batch"]),
     records=dict(ARGUMENT_SPEC["records"])))
+# The records built from the roles' variables (``facts``, seccomp_record_facts) by the action that writes them, such as
+# enforce_containers' once it recorded a passed enforcement on the node.
+HOST_FACTS_SPEC = dict(type="dict", options=dict(
+    dir=dict(ARGUMENT_SPEC["dir"]), host=dict(ARGUMENT_SPEC["host"], required=True), batch=dict(ARGUMENT_SPEC["batch"]),
+    facts=dict(type="dict", required=True)))
 MUTUALLY_EXCLUSIVE = [("record", "records")]
 
 RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "nodes", "suggested-profiles")

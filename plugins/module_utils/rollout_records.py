@@ -16,6 +16,8 @@ What each stage builds (``stage_records(stage, facts, what)``):
 - ``report``: the records the stage writes into the report, with those of the stages before it that were not written
   yet (the audit: the feature gate's; enforcement: the feature gate's and the audit's). Items may be null (no record).
 - ``state``: the entries it records in the node's state (k8s.seccomp_default.rollout_state ``records``).
+- ``earlier_state`` (enforcement): those entries without enforcement's own, which enforce_containers adds when it
+  records a passed enforcement itself (its ``record`` option).
 - ``plan``: the record the plan alone decides, or null - the feature gate done before, already right or written with
   the switch; the audit done before; enforcement done before or not retried.
 - ``plan_state``: the feature gate's state entries the plan alone decides (a gate already right).
@@ -33,6 +35,7 @@ from collections.abc import Mapping
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.durations import FORMS, DurationError, seconds
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import enforce_entry
 
 UNSET = object()
 # What each variable is, for the messages about one that is missing or of the wrong shape.
@@ -368,7 +371,7 @@ class Enforce(Stage):
     failure; or what the plan decides (done before, or not retried on a node that was rolled back)."""
 
     name = "enforce"
-    builds = ("record", "report", "state", "plan")
+    builds = ("record", "report", "state", "earlier_state", "plan")
 
     def failed(self):
         return self.facts.given("seccomp_enforce_error")
@@ -429,6 +432,12 @@ class Enforce(Stage):
 
     def state(self):
         """Enforcement's result, with the audit it followed and the gate written with the switch."""
+        return self.earlier_state() + [enforce_entry(self.facts.get("seccomp_enforce_error"),
+                                                     self.facts.get("seccomp_enforce_restarted.verified", 0))]
+
+    def earlier_state(self):
+        """The entries enforcement records with its own: the gate written with the switch, the audit it followed
+        (what enforce_containers records before its own entry, when it records a passed enforcement itself)."""
         facts = self.facts
         entries = []
         if facts.need("seccomp_node_state.plan.feature_gate.with_switch") and not self.failed():
@@ -444,9 +453,6 @@ class Enforce(Stage):
                                         "soak_seconds": facts.need("seccomp_audit_record.soak_seconds"), "workloads": 0,
                                         "complete": facts.need("seccomp_audit_record.complete"),
                                         "handover": facts.need("seccomp_audit_record.handover")}})
-        entries.append({"stage": "enforce", "result": "rolled back" if self.failed() else "enforced",
-                        "details": {"error": facts.get("seccomp_enforce_error"),
-                                    "verified": facts.get("seccomp_enforce_restarted.verified", 0)}})
         return entries
 
     def report(self):

@@ -117,6 +117,13 @@ def record(state, stage, result, at, run_id=None, details=None):
     return new, True
 
 
+def enforce_entry(error, verified):
+    """Enforcement's own entry in the node's state: enforced, or rolled back with its error; how many containers were
+    checked and agreed. The rollout's records (rollout_records) and enforce_containers, which records a passed
+    enforcement itself, both build it here."""
+    return {"stage": "enforce", "result": "rolled back" if error is not None else "enforced", "details": {"error": error, "verified": verified}}
+
+
 def done(state, stage):
     entry = state["stages"].get(stage)
     return bool(entry) and entry.get("result") in RESULTS[stage][0]

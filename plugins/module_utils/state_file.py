@@ -113,6 +113,16 @@ def record_all(state, writes, run_id, path, edited, at=None):
     return state, changed
 
 
+def record_on_node(path, writes, run_id):
+    """``writes`` recorded in the state file at ``path`` in one write (record_all, then write_state): whether it
+    changed. Raises InputError, naming the file, when it cannot be read, was edited, or cannot be written."""
+    before, state, edited = read_state(path)
+    state, changed = record_all(state, writes, run_id, path, edited)
+    if changed:
+        write_state(path, before, dumps(state))
+    return changed
+
+
 def edited_refusal(path, writes):
     return errors.InputError("%s; recording %s would overwrite that, so nothing was written. To keep the edit and record "
                              "on top of it, remove its %r field; to start the node afresh, move the file aside"

@@ -48,6 +48,55 @@ options:
         the first change; a drop-in edited since complain mode wrote it is named and left as it is.
     type: bool
     default: false
+  record:
+    description:
+      - Once the watch's step passed, record enforcement's result (C(enforced), with RV(verified)) in the node's rollout
+        state, after O(record.earlier), in one write - what M(k8s.seccomp_default.rollout_state) with O(k8s.seccomp_default.rollout_state#module:records) does.
+        For the last step of a node's batch, so that no task of its own is needed to record it.
+      - A state that cannot be recorded does not fail the task - the containers are enforced by then; RV(recorded) is
+        false and RV(record_error) says why, for the caller to record it another way (the rollout's own state task).
+      - Not in check mode.
+    type: dict
+    suboptions:
+      path:
+        description: The node's rollout state file.
+        type: path
+        default: /var/lib/k8s-seccomp-default/rollout-state.json
+      run_id:
+        description: The run that records the result.
+        type: str
+      earlier:
+        description: The entries recorded before enforcement's own (C(stage), C(result), C(details)) - the feature
+          gate written with the switch and the audit it followed.
+        type: list
+        elements: dict
+        default: []
+  report:
+    description:
+      - With O(record) - once the node's state is recorded, enforcement's records in the run's report on the controller,
+        built from O(report.facts) and this task's result the way the C(k8s.seccomp_default.seccomp_stage_records)
+        filter builds them (C(enforce), C(report)), and written as M(k8s.seccomp_default.rollout_report) writes them.
+        The action plugin writes them; the module on the node ignores the option.
+      - A report that cannot be written does not fail the task; RV(reported) is false and RV(report_error) says why.
+    type: dict
+    suboptions:
+      dir:
+        description: The report directory on the controller.
+        type: path
+        required: true
+      host:
+        description: The node's inventory name.
+        type: str
+        required: true
+      batch:
+        description: The nodes of the batch.
+        type: list
+        elements: str
+        default: []
+      facts:
+        description: The variables the records are built from, by name (the rollout's C(seccomp_record_facts)).
+        type: dict
+        required: true
 extends_documentation_fragment:
   - k8s.seccomp_default.cri
   - k8s.seccomp_default.crio_complain
@@ -117,13 +166,31 @@ watched:
     C(service), C(kernel_records), C(kernel_stops).
   returned: unless in check mode, once the check passed
   type: dict
+recorded:
+  description: Whether enforcement's result is in the node's rollout state (written now, or there already).
+  returned: with O(record), once the watch's step passed
+  type: bool
+record_error:
+  description: Why the result could not be recorded in the node's state (null when it was).
+  returned: with O(record), once the watch's step passed
+  type: str
+reported:
+  description: Whether enforcement's records were written into the run's report.
+  returned: with O(report), once the node's state is recorded
+  type: bool
+report_error:
+  description: Why the report could not be written (null when it was).
+  returned: with O(report), once the node's state is recorded
+  type: str
 """
 
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import applied, cri, crio_complain, errors, node_watch, restarts, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import (applied, cri, crio_complain, errors, node_watch, report_files,
+                                                                          restarts, state_file, tools)
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import enforce_entry
 
 
 def enforce(module):
@@ -179,12 +246,31 @@ def enforce(module):
         params["max_restarts"], params["healthz_url"], params["unit"], cursor_file, False)
     if problems:
         module.fail_json(msg="; ".join(problems), changed=changed, **result)
+    if params["record"]:
+        written, result["record_error"] = record(params["record"], result["verified"])
+        result["recorded"] = result["record_error"] is None
+        changed = changed or written
     module.exit_json(changed=changed, **result)
+
+
+def record(options, verified):
+    """(whether the state file changed, why it could not be written or None): enforcement's result in the node's
+    state, after the earlier entries. The containers are enforced by now, so a state that cannot be written is said,
+    not failed: the caller records it another way."""
+    try:
+        writes = [state_file.record_entry(entry, "record.earlier[%d]" % number) for number, entry in enumerate(options["earlier"])]
+        writes.append(enforce_entry(None, verified))
+        return state_file.record_on_node(options["path"], writes, options["run_id"]), None
+    except errors.InputError as exc:
+        return False, str(exc)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(dict(restarts.ARGUMENT_SPEC, **applied.ARGUMENT_SPEC), leave_crio_complain=dict(type="bool", default=False),
+                           record=dict(type="dict", options=dict(path=dict(type="path", default=state_file.PATH), run_id=dict(type="str"),
+                                                                 earlier=dict(type="list", elements="dict", default=[]))),
+                           report=report_files.HOST_FACTS_SPEC,
                            **dict(dict(node_watch.ARGUMENT_SPEC, **cri.ARGUMENT_SPEC), **crio_complain.ARGUMENT_SPEC)),
         supports_check_mode=True,
     )

@@ -670,6 +670,16 @@ def test_enforced(tmp_path):
     assert reported(tmp_path, [gate, audit, record])["status"] == "enforced"
 
 
+@pytest.mark.parametrize("scenario", ["enforced", "rolled_back", "rolled_back_by_switch"])
+def test_enforcements_state_is_the_earlier_entries_and_its_own(scenario):
+    """enforce_containers records a passed enforcement itself: the earlier entries the filter gives it, then its own
+    entry (rollout_state.enforce_entry) - the same entries the rollout's state task records."""
+    facts = globals()[scenario]()
+    restarted = facts.get("seccomp_enforce_restarted") or {}
+    assert FILTER("enforce", facts, "earlier_state") + [
+        rollout_state.enforce_entry(facts.get("seccomp_enforce_error"), restarted.get("verified", 0))] == FILTER("enforce", facts, "state")
+
+
 def test_the_audit_record_is_built_from_the_decision_the_roles_hand_over():
     """roles/core/vars hands over the audit's decision (_decision, _error, _held, _handover), not its record: the
     filter builds the same record from it, and none where the audit has not decided."""
