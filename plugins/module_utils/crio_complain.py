@@ -17,7 +17,6 @@ import os
 import platform
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files, runtimes
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles as seccomp
 
 DROP_IN = "/etc/crio/crio.conf.d/99-k8s-seccomp-default.conf"
 STATE_DIR = "/var/lib/k8s-seccomp-default/crio"
@@ -50,6 +49,10 @@ def params_from(params, state, profile=None):
 
 def check_profile(path):
     """Warnings about the profile RuntimeDefault is to mean; refused, by name, when CRI-O could not load it."""
+    # Imported where it is used: the profile reader is large, and every module that imports this file (the switch,
+    # enforcement) compiles its imports on each run, on containerd nodes too.
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles as seccomp
+
     text = errors.read_file(path, missing_ok=True)
     if text is None:
         raise runtimes.RuntimeConfigError("profile %s does not exist: install the built-in profiles first "

@@ -33,7 +33,6 @@ try:  # Python 3
 except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
     raise
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import yaml_reader
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, read_file, type_name
 
 TIMEOUT = 20
@@ -106,6 +105,10 @@ def _relative(base, path):
 
 
 def _read_kubeconfig(path):
+    # Imported where it is used: a module compiles every module_utils it imports on each run, and the YAML reader is
+    # needed only where a kubeconfig is read.
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import yaml_reader
+
     try:
         text = read_file(path)
     except InputError as exc:

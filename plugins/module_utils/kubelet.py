@@ -16,7 +16,7 @@ import json
 import os
 import re
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, systemd
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
 
 GATE = "SeccompDefault"
 API_VERSION = "kubelet.config.k8s.io/v1beta1"
@@ -259,6 +259,10 @@ def flag_is_true(value):
 
 def parse_env_file(text):
     """{name: value} of a systemd EnvironmentFile / kubeadm-flags.env, read as systemd reads it."""
+    # Imported where it is used: a module compiles every module_utils it imports on each run, and most modules that
+    # read kubelet versions never parse a systemd file.
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import systemd
+
     return systemd.parse_env_file(text)
 
 
@@ -268,6 +272,8 @@ def edit_env_flags(text, remove_gate=False, remove_seccomp_default=False):
     Only the words that change are touched, where they were written: every other line, variable, flag, gate,
     quote and continuation stays as it was. Returns the new text.
     """
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import systemd  # see parse_env_file
+
     out = []
     done = 0
     for _name, value, start, end in systemd.env_assignments(text):
@@ -359,6 +365,8 @@ def _rewritten_assignment(raw, words, edits):
 
 def env_flag_words(text):
     """Every word of every variable in an environment file, for flag inspection."""
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import systemd  # see parse_env_file
+
     words = []
     for value in parse_env_file(text).values():
         words.extend(systemd.split_words(value))

@@ -14,7 +14,7 @@ import datetime
 import re
 import time
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, node_facts, node_watch, tools
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, health, node_watch, tools
 
 ERROR_LINE = re.compile(r'"command failed" err="((?:[^"\\]|\\.)*)"')
 UNIT = "kubelet.service"
@@ -36,7 +36,7 @@ def now():
 
 
 def service(module, unit):
-    return node_facts.unit_state(tools.runner(module), unit)
+    return health.unit_state(tools.runner(module), unit)
 
 
 def journal(module, unit, lines):
@@ -88,7 +88,7 @@ def wait(module, url, timeout, stable_seconds, restarts_before=None, unit=UNIT, 
     state = None
     crashed = False
     while time.time() - start < timeout:
-        answered = node_facts.healthz(url)
+        answered = health.healthz(url)
         if each is not None:
             each(answered)
         if answered:

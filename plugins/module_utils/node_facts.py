@@ -21,17 +21,13 @@ __metaclass__ = type
 
 import os
 import re
-import ssl
 import stat
-
-try:  # Python 3
-    from urllib.parse import urlsplit
-    import http.client as http_client
-except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
-    raise
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import (audit_scan, errors, files, kubelet, kubelet_config,
                                                                           libseccomp, node_layouts, runtimes, systemd)
+# Where the node's facts are gathered they include the kubelet's health; the code lives apart (module_utils/health), so
+# that the modules that only watch the kubelet do not compile the facts' readers on every run.
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.health import health, unit_state
 
 ENV_FILE_CANDIDATES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 KUBEADM_DROP_IN = "10-kubeadm.conf"
@@ -478,48 +474,6 @@ def log_support(kernel, libseccomp, runc):
     return dict(supported=not missing, missing=missing)
 
 
-_TLS = []  # one context for the module's life: loading the system's CA bundle costs more than the request
-
-
-def _tls_context():
-    if not _TLS:
-        _TLS.append(ssl.create_default_context())
-    return _TLS[0]
-
-
-def get_healthz(url, timeout):
-    """The body of a GET of ``url`` (http or https, no proxy: the kubelet's /healthz is on the node), as text; raises
-    OSError, ssl.SSLError or http.client.HTTPException when it does not answer, ValueError on a status other than 200.
-    Plain http.client rather than ansible.module_utils.urls: a health check runs every half second while the kubelet
-    restarts, and open_url builds a new TLS context (the CA bundle read again) for every request, even an http one."""
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        connection = http_client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=_tls_context())
-    else:
-        connection = http_client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
-    try:
-        connection.request("GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""),
-                           headers={"User-Agent": "k8s.seccomp_default"})
-        response = connection.getresponse()
-        body = response.read(4096).decode("utf-8", "replace").strip()
-    finally:
-        connection.close()
-    if response.status != 200:
-        raise ValueError("HTTP Error %d: %s" % (response.status, response.reason))
-    return body
-
-
-def health(url, timeout):
-    """(healthy, why not) of the kubelet's /healthz."""
-    if not url:
-        return False, "the kubelet's healthz endpoint is disabled (healthzPort: 0)"
-    try:
-        body = get_healthz(url, timeout)
-    except Exception as exc:  # any failure to answer is "not healthy"; the text says why
-        return False, "%s: %s" % (url, exc)
-    return body == "ok", None if body == "ok" else "%s answered %r" % (url, body)
-
-
 def gather_with_health(run, timeout=5, root="/", warn=ignore):
     """gather(), and whether the kubelet answers healthy now, with its unit's state (None for a copy under ``root``)."""
     facts = gather(run, root=root, warn=warn)
@@ -529,32 +483,6 @@ def gather_with_health(run, timeout=5, root="/", warn=ignore):
         False, "no kubelet process is running")
     kubelet["service"] = unit_state(run) if root in ("/", "", None) else None
     return facts
-
-
-def healthz(url):
-    """Whether the kubelet's /healthz answers ``ok`` right now."""
-    try:
-        return get_healthz(url, 2) == "ok"
-    except Exception:  # not answering, refused, reset: all mean "not yet healthy"
-        return False
-
-
-def unit_state(run, unit="kubelet.service"):
-    """The unit's ActiveState, SubState, NRestarts and MainPID from `systemctl show`, or None."""
-    rc, out, _err = run(["systemctl", "show", unit, "--property=ActiveState,SubState,NRestarts,MainPID"])
-    if rc != 0:
-        return None
-    values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    counts = {}
-    for field in ("NRestarts", "MainPID"):
-        text = (values.get(field) or "0").strip()
-        # systemd prints a small decimal; anything else is not systemctl's answer, and int() of 4300+ digits raises.
-        if not (text.isdigit() and len(text) <= 20):
-            raise errors.InputError("is not a count", path="systemctl show %s" % unit, field=field, value=text,
-                                    expected="a decimal number as systemd prints it")
-        counts[field] = int(text)
-    return dict(active_state=values.get("ActiveState"), sub_state=values.get("SubState"),
-                n_restarts=counts["NRestarts"], main_pid=counts["MainPID"])
 
 
 def gather_audit_sources():

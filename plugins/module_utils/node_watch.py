@@ -24,7 +24,7 @@ import json
 import os
 import time
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, node_facts
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_scan, cri, errors, files, health
 
 
 # The options of one look at the node (doc fragment k8s.seccomp_default.node_watch).
@@ -116,7 +116,7 @@ def mark_start(cursor_file, run, crictl, unit, check_mode):
     """The start of a watch, before anything is recreated: the node's clock in nanoseconds (as the runtime stamps a
     container's createdAt), the kubelet unit's state (its NRestarts), and the kernel record cursor at the end."""
     since = time.time_ns()
-    service = node_facts.unit_state(run, unit)
+    service = health.unit_state(run, unit)
     read_kernel(cursor_file, run, crictl, True, check_mode)
     return dict(since=since, service=service)
 
@@ -125,8 +125,8 @@ def step(crictl, run, since, baseline, restarts_before, max_restarts, healthz_ur
     """One step of the watch, after its wait: (the result, the problems seen - none when the node is fine)."""
     containers = crictl.containers()
     changed = restarted(containers, since, baseline)
-    service = node_facts.unit_state(run, unit)
-    answers_ok = node_facts.healthz(healthz_url)
+    service = health.unit_state(run, unit)
+    answers_ok = health.healthz(healthz_url)
     healthy = answers_ok and (service is None or service["n_restarts"] <= restarts_before and service["active_state"] != "failed")
     scanned = read_kernel(cursor_file, run, crictl, False, check_mode)
     stops = kernel_stops(scanned["entries"])

@@ -18,7 +18,7 @@ import errno
 import json
 import os
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files, toml_text
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files
 
 CRIO_CONFIG = "/etc/crio/crio.conf"
 CRIO_DROP_IN_DIR = "/etc/crio/crio.conf.d"
@@ -57,6 +57,10 @@ def crio_config_files(config=CRIO_CONFIG, drop_in_dir=CRIO_DROP_IN_DIR, extra=No
 
 def parse_toml(path, data):
     """The TOML document in ``data`` (bytes) of ``path``, or an error that names the file."""
+    # Imported where it is used: a module that imports this file compiles every module_utils it imports on each run,
+    # and most runs of most modules read no TOML.
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import toml_text
+
     try:
         return toml_text.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -108,6 +112,8 @@ def crio_seccomp_profile(paths, overrides=None):
 
 def drop_in_with_profile(current, profile, path="the drop-in"):
     """Our drop-in's bytes with `[crio.runtime] seccomp_profile = profile`, keeping every other line as it is."""
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import toml_text  # see parse_toml
+
     try:
         text = current.decode("utf-8") if current else DROP_IN_HEADER
         return toml_text.set_string(text, ["crio", "runtime"], "seccomp_profile", profile).encode("utf-8")

@@ -289,7 +289,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import (
-    cri, crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, node_facts, restarts, state_file)
+    cri, crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, health, restarts, state_file)
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES
 
 RECORD_KEYS = ("path", "stage", "run_id", "targets")
@@ -479,12 +479,12 @@ class Switch:
     def restart(self):
         params, result = self.params, self.result
         self.restart_tried = True
-        health = kubelet_service.restart_and_wait(self.module, params["url"], params["timeout"], params["stable_seconds"],
+        waited = kubelet_service.restart_and_wait(self.module, params["url"], params["timeout"], params["stable_seconds"],
                                                   params["unit"], each=self.begin_containers)
-        result.update(restarted_at=health["restarted_at"], healthy_at=health["healthy_at"])
-        if not health["healthy"]:
-            raise StepFailed("kubelet is not healthy: %s" % health["error"], journal=health["journal"],
-                             service=health["service"])
+        result.update(restarted_at=waited["restarted_at"], healthy_at=waited["healthy_at"])
+        if not waited["healthy"]:
+            raise StepFailed("kubelet is not healthy: %s" % waited["error"], journal=waited["journal"],
+                             service=waited["service"])
 
     def verify(self):
         params = self.params
@@ -513,11 +513,11 @@ class Switch:
             problems.append("the kubelet files could not be put back: %s" % exc)
         if self.restart_tried and undo["restart_needed"]:
             try:
-                health = kubelet_service.restart_and_wait(module, params["url"], params["timeout"], params["stable_seconds"],
+                waited = kubelet_service.restart_and_wait(module, params["url"], params["timeout"], params["stable_seconds"],
                                                           params["unit"])
-                healthy = health["healthy"]
+                healthy = waited["healthy"]
                 if not healthy:
-                    problems.append("the kubelet is not healthy with its previous configuration either: %s" % health["error"])
+                    problems.append("the kubelet is not healthy with its previous configuration either: %s" % waited["error"])
             except kubelet_service.RestartFailed as exc:
                 healthy = False
                 problems.append("restarting the kubelet with its previous configuration failed: %s" % exc.msg)
@@ -525,7 +525,7 @@ class Switch:
                 healthy = False
                 problems.append("restarting the kubelet with its previous configuration failed: %s" % exc)
         else:
-            healthy = node_facts.healthz(params["url"])
+            healthy = health.healthz(params["url"])
         if self.crio_started:
             crio = dict(crio_params(params), state="absent")
             try:
