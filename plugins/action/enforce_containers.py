@@ -17,41 +17,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_files, rollout_records
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
-from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.report_action import write_report
-
-NAME = "k8s.seccomp_default.enforce_containers"
-REPORT_SPEC = dict(report=report_files.HOST_FACTS_SPEC)
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.report_action import ModuleThenReport, write_report
 
 
-class ActionModule(ActionBase):
+class ActionModule(ModuleThenReport):
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp  # tmp no longer has any effect
+    NAME = "k8s.seccomp_default.enforce_containers"
+    REPORT_SPEC = dict(report=report_files.HOST_FACTS_SPEC)
 
-        name = getattr(self._task, "resolved_action", None) or NAME
-        module_args = dict(self._task.args)
-        report = module_args.pop("report", None)
-        if report is not None:
-            checked = ArgumentSpecValidator(REPORT_SPEC).validate(dict(report=report))
-            if checked.error_messages:
-                result.update(failed=True, changed=False, msg="Unsupported or invalid option of report (%s): %s"
-                              % (name, "; ".join(checked.error_messages)))
-                return result
-            if not module_args.get("record"):
-                result.update(failed=True, changed=False, msg="%s: report needs record - the report is written once the "
-                                                              "node's state is recorded" % name)
-                return result
-            report = checked.validated_parameters["report"]
+    def refuse(self, module_args, name):
+        if not module_args.get("record"):
+            return dict(failed=True, changed=False, msg="%s: report needs record - the report is written once the node's "
+                                                        "state is recorded" % name)
+        return None
 
-        result.update(self._execute_module(module_name=NAME, module_args=module_args, task_vars=task_vars))
-        if report is None or result.get("failed") or result.get("unreachable") or not result.get("recorded"):
-            return result
+    def write(self, result, report, name):
+        if not result.get("recorded"):
+            return result  # the state task records both (record_error says why)
         try:
             facts = dict(report["facts"], seccomp_enforce_restarted=dict(result))
             records = [entry for entry in rollout_records.stage_records("enforce", facts, "report") if entry]

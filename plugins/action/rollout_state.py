@@ -14,37 +14,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_files
-from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.report_action import write_report
-
-NAME = "k8s.seccomp_default.rollout_state"
-REPORT_SPEC = dict(report=report_files.HOST_RECORDS_SPEC)
+from ansible_collections.k8s.seccomp_default.plugins.plugin_utils.report_action import ModuleThenReport, write_report
 
 
-class ActionModule(ActionBase):
+class ActionModule(ModuleThenReport):
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp  # tmp no longer has any effect
+    NAME = "k8s.seccomp_default.rollout_state"
+    REPORT_SPEC = dict(report=report_files.HOST_RECORDS_SPEC)
 
-        name = getattr(self._task, "resolved_action", None) or NAME
-        module_args = dict(self._task.args)
-        report = module_args.pop("report", None)
-        if report is not None:
-            # type=path expands ~ and environment variables in dir, on the controller where the report is.
-            checked = ArgumentSpecValidator(REPORT_SPEC).validate(dict(report=report))
-            if checked.error_messages:
-                result.update(failed=True, changed=False, msg="Unsupported or invalid option of report (%s): %s"
-                              % (name, "; ".join(checked.error_messages)))
-                return result
-            report = checked.validated_parameters["report"]
-
-        result.update(self._execute_module(module_name=NAME, module_args=module_args, task_vars=task_vars))
-        if report is None or result.get("failed") or result.get("unreachable"):
-            return result
+    def write(self, result, report, name):
         written = write_report(report, name)
         if written.get("failed"):
             # The node's state is written; the report is not: the task fails naming the report's problem.
