@@ -202,6 +202,9 @@ def enforce(module):
         if params[name] < 0:
             raise errors.InputError("must not be negative", field=name, value=params[name], expected="0 or more")
     expected = applied.expected_profiles(params["pods"], True, params["kubelet_root_dir"], params["runtime"])
+    # The entries to record with enforcement's own are checked with the other options, before anything is stopped.
+    earlier = [state_file.record_entry(entry, "record.earlier[%d]" % number)
+               for number, entry in enumerate((params["record"] or {}).get("earlier") or [])]
     cursor_file = node_watch.cursor_path(params["kernel_state_dir"], params["cursor_name"])
     crictl = cri.Crictl.for_module(module)
     run = tools.runner(module)
@@ -247,20 +250,18 @@ def enforce(module):
     if problems:
         module.fail_json(msg="; ".join(problems), changed=changed, **result)
     if params["record"]:
-        written, result["record_error"] = record(params["record"], result["verified"])
+        written, result["record_error"] = record(params["record"], earlier, result["verified"])
         result["recorded"] = result["record_error"] is None
         changed = changed or written
     module.exit_json(changed=changed, **result)
 
 
-def record(options, verified):
+def record(options, earlier, verified):
     """(whether the state file changed, why it could not be written or None): enforcement's result in the node's
-    state, after the earlier entries. The containers are enforced by now, so a state that cannot be written is said,
-    not failed: the caller records it another way."""
+    state, after the ``earlier`` entries (checked). The containers are enforced by now, so a state that cannot be
+    written is said, not failed: the caller records it another way."""
     try:
-        writes = [state_file.record_entry(entry, "record.earlier[%d]" % number) for number, entry in enumerate(options["earlier"])]
-        writes.append(enforce_entry(None, verified))
-        return state_file.record_on_node(options["path"], writes, options["run_id"]), None
+        return state_file.record_on_node(options["path"], earlier + [enforce_entry(None, verified)], options["run_id"]), None
     except errors.InputError as exc:
         return False, str(exc)
 

@@ -39,8 +39,12 @@ def test_a_broken_listing_stops_nothing_and_names_the_command(tmp_path, case):
     (dict(healthz_url="ftp://127.0.0.1/healthz"), ["healthz_url", "ftp://127.0.0.1/healthz"]),
     (dict(pods={"kind": "PodList", "items": "nope"}), ["items", "nope"]),
     (dict(kernel_state_dir="{node}/cursors", cursor_name="../out"), ["cursor_name", "'../out'"]),
+    (dict(record=dict(path="{node}/state.json", earlier=[dict(stage="audit", result="passed", detail={})])),
+     ["record.earlier[0]", "detail", "stage, result and details"]),
+    (dict(record=dict(path="{node}/state.json", earlier=[dict(stage="stage2", result="passed")])),
+     ["record.earlier[0].stage", "stage2"]),
 ], ids=["misspelt-key", "no-pod", "timeout", "negative-wait", "negative-max-restarts", "healthz-scheme", "pods-items",
-        "cursor-name-escapes"])
+        "cursor-name-escapes", "record-entry-key", "record-entry-stage"])
 def test_a_bad_option_stops_nothing_and_names_it(tmp_path, args, words):
     args = dict((key, value.replace("{node}", str(tmp_path / "node")) if isinstance(value, str) else value)
                 for key, value in args.items())
