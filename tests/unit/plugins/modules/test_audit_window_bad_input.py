@@ -13,7 +13,8 @@ import json
 import pytest
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp, syscall_trace
-from lib.processes import running
+from lib import fake_tracer
+from lib.fake_tracer import TRACER, trace_state
 from lib.badinput import assert_refused, run_module, snapshot, warnings_of
 from lib.fuzz_crictl import APP_ID, BAD_PS, PS, POD_UID, stand_in, text
 
@@ -22,20 +23,9 @@ pytestmark = pytest.mark.skipif(libseccomp.library() is None, reason="needs the 
 ENDPOINT = "unix:///run/containerd/containerd.sock"
 WANTED = [{"namespace": "shop", "pod": "web-7d9f8-x2x1", "container": "app"}]
 PROFILE = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]}
-TRACER = "k8s.seccomp_default.syscall_trace"  # the pid file says which program wrote it
 RECORD = ('Nov 23 10:00:01 node-1 kernel: [20508.45] audit: type=1326 audit(1795444107.816:%d): auid=4294967295 uid=0 '
           'gid=0 ses=4294967295 pid=4194303 comm="unshare" exe="/bin/busybox" sig=0 arch=c000003e syscall=272 compat=0 '
           'ip=0x4815c7 code=0x7ffc0000\n')
-
-
-def trace_state(**fields):
-    """A tracer's state file: one traced getpid, and the process of the kernel record above seen in the app."""
-    entry = dict(attribution="container", container_id=APP_ID, pod_uid=POD_UID, exe="/bin/true", comm="true",
-                 syscall_nr=syscall_trace.native_syscall_number("getpid"), arg0=None, processes=1, first=1000.5, last=1001.0)
-    seen = {"4194303": dict(attribution="container", container_id=APP_ID, pod_uid=POD_UID, exe="/bin/busybox",
-                            seen=1795444100.0)}
-    return dict(dict(started=1000.0, saved=1060.0, running=True, error=None, lines=3, entries=[entry], processes=seen),
-                **fields)
 
 
 @pytest.fixture
@@ -72,11 +62,7 @@ def refused_unchanged(node, tmp_path, state, mode, words, ps=None, **args):
 @pytest.fixture
 def tracer(node):
     """A process the module takes for a running tracer (its identity in the pid file), with a saved state."""
-    process = running(["sleep", "300"])
-    (node / "state" / "trace").mkdir()
-    (node / "state" / "trace" / "tracer.pid").write_text(
-        json.dumps(dict(syscall_trace.process_identity(process.pid), tracer=TRACER)))
-    (node / "state" / "trace" / "tracer.json").write_text(json.dumps(trace_state()))
+    process = fake_tracer.start(node / "state")
     yield process
     process.kill()
     process.wait()

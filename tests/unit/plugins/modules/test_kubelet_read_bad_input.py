@@ -6,15 +6,12 @@ each kind; the whole tables also run through module_utils/kube_api in this proce
 second), which is what the module calls - all but the mode-000 file, which root reads in this process."""
 
 import base64
-import http.server
 import json
 import os
-import ssl
 import subprocess
-import threading
-from urllib.parse import unquote
 
 import pytest
+from lib import https_api
 from lib.badinput import assert_refused, run_module, snapshot
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import kube_api
@@ -45,35 +42,11 @@ ANSWERS = {
 def server(tmp_path_factory):
     pki = tmp_path_factory.mktemp("pki")
 
-    def openssl(*args):
-        subprocess.run(["openssl"] + list(args), cwd=str(pki), check=True, capture_output=True)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca", "-keyout", "ca.key",
-            "-out", "ca.crt")
-    (pki / "server.ext").write_text("extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-            "-out", "server.crt", "-extfile", "server.ext")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            path = unquote(self.path)
-            node = path.split("spec.nodeName=", 1)[-1] if "nodeName=" in path else path.split("/")[4]
-            body = ANSWERS.get(node, b'{"kind": "Status", "message": "not found"}')
-            self.send_response(200 if node in ANSWERS else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(pki / "server.crt"), str(pki / "server.key"))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield "https://127.0.0.1:%d" % httpd.server_address[1], pki
-    httpd.shutdown()
+    def answer(path):
+        node = path.split("spec.nodeName=", 1)[-1] if "nodeName=" in path else path.split("/")[4]
+        return (200, ANSWERS[node]) if node in ANSWERS else (404, b'{"kind": "Status", "message": "not found"}')
+    with https_api.serve(pki, answer) as url:
+        yield url, pki
 
 
 def kubeconfig(url, cluster=None, user=None):
