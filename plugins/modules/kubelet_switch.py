@@ -38,6 +38,7 @@ description:
     for before the task ends. A successor that exits at once or does not run in time fails the task, and is put
     back like any other failure. After a failure, the containers restarted are restarted once more when everything
     else is back, so that they run as they did. Without a kubelet restart they are restarted after the writes.
+  - With O(audit), an observe-mode audit is ended first, and the switch is made only where it passed.
   - The C(in progress) record is left on the node after such a failure, on purpose - the rollout's next run sees it
     (M(k8s.seccomp_default.rollout_state) says C(recover)) and puts back whatever this task could not.
 options:
@@ -147,6 +148,7 @@ extends_documentation_fragment:
   - k8s.seccomp_default.kubelet_client
   - k8s.seccomp_default.crio_complain
   - k8s.seccomp_default.cri
+  - k8s.seccomp_default.audit_end
 """
 
 EXAMPLES = r"""
@@ -179,6 +181,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+switched:
+  description: Whether the switch was made (or, in check mode, would be) - false only where O(audit) kept it from it.
+  returned: always
+  type: bool
+audit:
+  description:
+    - What M(k8s.seccomp_default.audit_window) returns with C(state=stopped) in O(audit.mode), with the audit's
+      C(decision); with C(failed), C(msg) and C(done) where the audit could not be ended.
+  returned: when O(audit) is given
+  type: dict
 files:
   description:
     - One entry per kubelet file written or left unchanged, as M(k8s.seccomp_default.kubelet_config) returns them (C(path),
@@ -289,7 +301,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import (
-    cri, crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, health, restarts, state_file)
+    audit_options, cri, crio_complain, errors, kube_api, kubelet_configz, kubelet_files, kubelet_service, health, restarts,
+    state_file)
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import STAGES
 
 RECORD_KEYS = ("path", "stage", "run_id", "targets")
@@ -328,6 +341,12 @@ def check_record(record):
     return dict(path=path, stage=record["stage"], run_id=run_id, targets=targets)
 
 
+def audit_window():
+    """module_utils/audit_window, imported where the switch ends the audit: only then is it compiled."""
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_window as window
+    return window
+
+
 def check_params(params):
     kubelet_service.check_params(params, ("timeout", "stable_seconds"))
     restarts.wanted_containers(params["restart_containers"], "restart_containers")
@@ -354,10 +373,10 @@ class Switch:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.record = check_params(self.params)
+        self.record = None  # the record option, checked (check_params)
         self.result = kubelet_files.new_result()
         self.result.update(restarted_at=None, healthy_at=None, crio=None, recorded=False, configz=None, restarted=[],
-                           not_running=[])
+                           not_running=[], switched=True)
         self.crio = None  # (result, step) of crio_complain.prepare
         self.crio_started = False
         self.restart_tried = False
@@ -394,9 +413,29 @@ class Switch:
         return dict((key, crio.get(key)) for key in ("changed", "drop_in", "seccomp_profile", "seccomp_profile_source",
                                                      "reloaded"))
 
+    def audit_passed(self):
+        """The audit ended (O(audit)): whether it passed. Where it did not, or could not be ended, the result says so
+        and nothing else is done."""
+        params = self.params
+        window = audit_window()
+        audit = window.in_step(self.module, window.close, params["audit"]["mode"],
+                               dict(params["audit"], crictl=params["crictl"], runtime_endpoint=params["runtime_endpoint"]))
+        self.result["audit"] = audit
+        if not audit.get("failed") and audit["decision"]["passed"]:
+            return True
+        self.result.update(changed=audit["changed"], switched=False)
+        return False
+
     def run(self):
         module, result = self.module, self.result
-        self.prepare()
+        # The audit ends first, as its own step did before the switch: its tracer is stopped whatever the switch finds.
+        if self.params["audit"] is not None and not self.audit_passed():
+            module.exit_json(**result)
+        try:
+            self.record = check_params(self.params)
+            self.prepare()
+        except errors.InputError as exc:  # with the audit's end, where it was ended here
+            module.fail_json(msg=str(exc), error=exc.details(), **dict((key, result[key]) for key in ("audit",) if key in result))
         if module.check_mode:
             kubelet_files.commit(module, self.plan, self.steps, result, self.params["backup"])
             self.finish()
@@ -584,6 +623,7 @@ def main():
             kubelet_port=dict(type="int", default=10250),
             ca_path=dict(type="path"),
             restart_containers=dict(type="list", elements="dict", default=[]),
+            audit=dict(type="dict", options=audit_options.CLOSE_SPEC),
             **dict(dict(kube_api.KUBELET_CLIENT_SPEC, **crio_complain.ARGUMENT_SPEC), **cri.ARGUMENT_SPEC)
         ),
         supports_check_mode=True,

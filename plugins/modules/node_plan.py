@@ -26,9 +26,52 @@ description:
     or restarts the kubelet for the feature gate alone - the pods are then read after that (RV(pods) is null and
     RV(pods_later) says why), since what changes depends on the kubelet's configuration then, and a kubelet a stale
     gate keeps down answers only after the gate's restart.
+  - With O(audit), where the plan runs the audit now and nothing has to come between the plan and the audit (the pods
+    are read here - no interrupted stage is put back first, no feature gate restarts the kubelet on its own), opens the
+    audit's window right after the built-in profiles are installed, as M(k8s.seccomp_default.audit_window) with
+    O(k8s.seccomp_default.audit_window#module:state=started) does in the plan's mode, with the same code - so that the
+    batch's first two steps are one task. RV(audit) is what that module returns; a window that cannot be opened does
+    not fail the plan but comes back with C(failed) and C(msg), for the audit to record as its error (the node is then
+    not switched).
   - Everything is read and checked before the first profile is written; a bad state file or option fails the task
     naming the file or the field, with nothing written.
 options:
+  audit:
+    description:
+      - Open the audit's window where the plan allows it (see the description). Omit it to leave the window to
+        M(k8s.seccomp_default.audit_window). Nothing is started in check mode.
+    type: dict
+    suboptions:
+      profile:
+        description: The profile the containers will get (kubernetes/default.json), which the tracer reads.
+        type: path
+        required: true
+      state_dir:
+        description: The rollout's state directory on the node, as O(k8s.seccomp_default.audit_window#module:state_dir).
+        type: path
+        default: /var/lib/k8s-seccomp-default
+      restart:
+        description:
+          - In observe mode, restart the containers whose profile changes (C(targets) of RV(pods)) once the tracer runs, so
+            that it sees them start. In complain mode nothing is restarted here (the switch restarts them under the
+            logging profile).
+        type: bool
+        default: true
+      timeout:
+        description: Seconds to wait for the restarted containers' successors to run.
+        type: int
+        default: 180
+      bpftrace:
+        description: Path of C(bpftrace) on the node, or another name to search for, as
+          O(k8s.seccomp_default.audit_window#module:bpftrace).
+        type: str
+      crictl:
+        description: Path of C(crictl) on the node, or another name to search for, as
+          O(k8s.seccomp_default.audit_window#module:crictl).
+        type: str
+      runtime_endpoint:
+        description: The CRI endpoint crictl talks to, as O(k8s.seccomp_default.audit_window#module:runtime_endpoint).
+        type: str
   kubelet_root_dir:
     description: The kubelet C(--root-dir) - where the built-in profiles go (C(<kubelet_root_dir>/seccomp)), and what
       C(localhostProfile) paths of the pods are relative to.
@@ -108,6 +151,14 @@ pods:
     are not read here.
   returned: always
   type: dict
+audit:
+  description:
+    - Where this task opened the audit's window (O(audit)), what M(k8s.seccomp_default.audit_window) returns with
+      O(k8s.seccomp_default.audit_window#module:state=started) - C(restarted), C(not_running), C(removed), C(trace), and in
+      complain mode C(cursor); with C(failed), C(msg) and C(done) where it could not be opened. Null where it was not
+      opened here.
+  returned: always
+  type: dict
 pods_later:
   description: Why the pods are not read here (they are read after the step named), or null.
   returned: always
@@ -117,7 +168,7 @@ pods_later:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kubelet_reader, profile_files
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_options, cri, errors, kubelet_reader, profile_files
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_state import RUNS, STAGES, done
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.state_file import PLAN_ARGUMENT_SPEC, read_warned, resumes_and_plan
 
@@ -135,6 +186,24 @@ def pods_later(steps, read_pods):
     return None
 
 
+def audit_now(module, steps, result):
+    """The audit's mode where this task opens its window: the audit runs now, with nothing before it (the pods were
+    read here), and O(audit) asks for it; None otherwise."""
+    if module.params["audit"] is None or module.check_mode or result["pods"] is None:
+        return None
+    if steps["audit"]["action"] != "run" or steps["enforce"]["action"] == "recover":
+        return None
+    return steps["audit"]["mode"]
+
+
+def open_window(module, mode, targets):
+    """The window opened in ``mode``, on the pods' targets; its result, failed or not."""
+    from ansible_collections.k8s.seccomp_default.plugins.module_utils import audit_window  # only a plan that opens it compiles it
+    params = dict(module.params["audit"], containers=targets)
+    params["restart"] = params["restart"] and mode == "observe"
+    return audit_window.in_step(module, audit_window.start, mode, params)
+
+
 def node_plan(module):
     params = module.params
     for name in ("stages", "kubelet_version", "runtime"):
@@ -145,7 +214,7 @@ def node_plan(module):
     dummy, state, dummy = read_warned(module, path)
     resumes, steps = resumes_and_plan(state, params)
     result = dict(changed=False, state=state, done=[stage for stage in STAGES if done(state, stage)], plan=steps,
-                  resumes=resumes, profiles=None, pods=None, pods_later=pods_later(steps, params["read_pods"]))
+                  resumes=resumes, profiles=None, pods=None, pods_later=pods_later(steps, params["read_pods"]), audit=None)
     # The pods are read before anything is written: a kubelet that cannot answer fails the task with nothing changed.
     if result["pods_later"] is None:
         via, credentials, document = kubelet_reader.read(dict(params, what="pods"), module.run_command)
@@ -156,6 +225,10 @@ def node_plan(module):
         result["diff"] = installed.pop("diff")
         result["changed"] = installed["changed"]
         result["profiles"] = installed
+    mode = audit_now(module, steps, result)
+    if mode:
+        result["audit"] = open_window(module, mode, result["pods"]["targets"])
+        result["changed"] = result["changed"] or result["audit"]["changed"]
     module.exit_json(**result)
 
 
@@ -164,6 +237,7 @@ def main():
         argument_spec=dict(
             kubelet_root_dir=dict(type="path", default="/var/lib/kubelet"),
             read_pods=dict(type="bool", default=True),
+            audit=dict(type="dict", options=dict(audit_options.OPEN_SPEC, **cri.ARGUMENT_SPEC)),
             **dict(PLAN_ARGUMENT_SPEC, **kubelet_reader.READ_ARGUMENT_SPEC)
         ),
         supports_check_mode=True,

@@ -14,8 +14,10 @@ import shutil
 
 import pytest
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import libseccomp
+from lib import fake_tracer
 from lib.badinput import assert_refused, run_module, snapshot, write
-from lib.fuzz_crictl import APP_ID, PS, stand_in, text
+from lib.fuzz_crictl import APP_ID, POD_UID, PS, stand_in, text
 
 NODES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "data", "nodes")
 HEADER = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
@@ -290,3 +292,63 @@ def test_a_container_without_a_successor_fails_the_switch_and_everything_is_put_
     assert (tmp_path / "crictl" / "stop.calls").exists()
     assert not crio_drop_in(node).exists() and str(crio_drop_in(node)) in result["restored"]
     assert "restarted_again" in result and "could not be restarted once more" in result["msg"]
+
+
+# --- audit: an observe-mode audit ended first, the switch made only where it passed ---
+# The tracer is a stand-in (tests/lib/fake_tracer: a `sleep` in its pid file, and the calls it saved); what it traced is
+# judged against a profile that allows getpid only, with the system libseccomp.
+
+def audit_option(root, syscalls):
+    """The audit option, with a 'tracer' that traced ``syscalls`` in the stand-in crictl's app container."""
+    write(root / "seccomp" / "kubernetes" / "default.json",
+          {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]})
+    tracer = fake_tracer.start(root / "state", syscalls=syscalls)
+    pods = {"apiVersion": "v1", "kind": "PodList", "items": [
+        {"metadata": {"name": "web-7d9f8-x2x1", "namespace": "shop", "uid": POD_UID},
+         "spec": {"nodeName": "node-1", "containers": [{"name": "app"}]}}]}
+    return tracer, dict(mode="observe", profile=str(root / "seccomp" / "kubernetes" / "default.json"),
+                        state_dir=str(root / "state"), pods=pods)
+
+
+@pytest.mark.skipif(libseccomp.library() is None, reason="needs the system libseccomp")
+def test_an_audit_that_holds_the_node_ends_and_nothing_is_switched(node, tmp_path):
+    tracer, audit = audit_option(node, ["getpid", "unshare"])
+    kubelet = snapshot(node / "etc")
+    result = switch(node, tmp_path, complain=False, audit=audit, **crictl(tmp_path))
+    assert not result.get("failed"), result
+    assert result["switched"] is False and result["changed"] is True and result["restart_needed"] is False
+    assert result["audit"]["decision"]["passed"] is False
+    assert [(w["container"], w["syscalls"]) for w in result["audit"]["decision"]["workloads"]] == [("app", ["unshare"])]
+    assert tracer.wait(timeout=10) is not None, "the tracer was not stopped"
+    assert snapshot(node / "etc") == kubelet and not state_path(node).exists()  # nothing written, nothing recorded
+
+
+@pytest.mark.skipif(libseccomp.library() is None, reason="needs the system libseccomp")
+def test_an_audit_that_passes_ends_and_the_switch_goes_on(node, tmp_path):
+    write(node / "etc" / "kubelet-config.yaml", ENABLED)  # seccompDefault already on: no restart to make here
+    tracer, audit = audit_option(node, ["getpid"])
+    result = switch(node, tmp_path, complain=False, method="in_place", audit=audit, **crictl(tmp_path))
+    assert not result.get("failed"), result
+    assert result["switched"] is True and result["audit"]["decision"]["passed"] is True
+    assert result["feature_gate"] and result["seccomp_default"]["after"] is True
+    assert tracer.wait(timeout=10) is not None
+
+
+def test_an_audit_that_cannot_be_ended_is_said_and_nothing_is_switched(node, tmp_path):
+    kubelet = snapshot(node / "etc")
+    audit = dict(mode="observe", profile=str(node / "seccomp" / "default-audit.json"), state_dir=str(node / "state"),
+                 pods={"kind": "PodList", "items": []})
+    result = switch(node, tmp_path, complain=False, audit=audit, **crictl(tmp_path))
+    assert not result.get("failed"), result
+    assert result["switched"] is False and result["audit"]["failed"] is True
+    assert "holds no trace" in result["audit"]["msg"]
+    assert snapshot(node / "etc") == kubelet and not state_path(node).exists()
+
+
+def test_a_switch_refused_after_the_audit_passed_keeps_the_audit_in_its_failure(node, tmp_path):
+    tracer, audit = audit_option(node, ["getpid"])
+    result = switch(node, tmp_path, complain=False, audit=audit, restart_containers=[{"namspace": "shop", "container": "app"}],
+                    **crictl(tmp_path))
+    assert_refused(result, "restart_containers[0]", "namspace")
+    assert result["audit"]["decision"]["passed"] is True
+    assert tracer.wait(timeout=10) is not None, "the audit was ended before the switch's own checks"

@@ -6,6 +6,9 @@ whole step runs on lab nodes in tests/integration."""
 import json
 import os
 
+import pytest
+
+from lib import https_api
 from lib.badinput import assert_refused, run_module, snapshot
 
 PROFILES = ["kubernetes/audit-verbose.json", "kubernetes/default-audit.json", "kubernetes/default.json"]
@@ -72,3 +75,54 @@ def test_refusals_name_the_field_or_file(tmp_path):
     assert_refused(plan(tmp_path), "rollout-state.json")
     assert snapshot(tmp_path / "state") == before
     assert not (tmp_path / "kubelet").exists()
+
+
+# The audit's window opened by the plan (option audit): only where the audit comes next, with the pods read here.
+PODS = json.dumps({"kind": "PodList", "items": [
+    {"metadata": {"name": "web", "namespace": "shop", "uid": "u1"}, "spec": {"nodeName": "n1", "containers": [{"name": "nginx"}]}}]}).encode()
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory):
+    with https_api.serve(tmp_path_factory.mktemp("pki"), lambda path: (200, PODS)) as url:
+        yield url
+
+
+def planned_with_window(tmp_path, url, **args):
+    """A plan that reads the pods through the API server and is asked to open the window; bpftrace is not there."""
+    (tmp_path / "kubeconfig").write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": url, "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}], "users": [{"name": "u", "user": {"token": "t"}}]}))
+    options = dict(stages=["audit", "enforce"], read_pods=True, via="api_server", node_name="n1",
+                   kubeconfig=str(tmp_path / "kubeconfig"),
+                   audit=dict(profile=str(tmp_path / "kubelet" / "seccomp" / "kubernetes" / "default.json"),
+                              state_dir=str(tmp_path / "state"), bpftrace=str(tmp_path / "no-bpftrace"),
+                              crictl=str(tmp_path / "no-crictl")))
+    options.update(args)
+    return plan(tmp_path, **options)
+
+
+def test_a_window_that_cannot_be_opened_is_the_audits_error_and_the_plan_stands(tmp_path, api_server):
+    result = planned_with_window(tmp_path, api_server)
+    assert result.get("failed") is not True, result
+    assert [(t["namespace"], t["pod"], t["container"]) for t in result["pods"]["targets"]] == [("shop", "web", "nginx")]
+    assert installed(tmp_path) == PROFILES  # the tracer reads kubernetes/default.json: installed first
+    window = result["audit"]
+    assert window["failed"] is True and "bpftrace" in window["msg"] and "no-bpftrace" in window["msg"], window
+    assert not (tmp_path / "state" / "trace" / "tracer.pid").exists()  # nothing started, no container stopped
+
+
+def test_the_window_is_left_to_the_audits_own_step_where_something_comes_first(tmp_path, api_server):
+    # Not asked, check mode, pods given by the caller, or an interrupted audit put back first.
+    assert planned_with_window(tmp_path, api_server, audit=None)["audit"] is None
+    checked = planned_with_window(tmp_path, api_server, _ansible_check_mode=True)
+    assert checked.get("failed") is not True and checked["audit"] is None and checked["pods"]["targets"]
+    assert planned_with_window(tmp_path, api_server, read_pods=False)["audit"] is None
+    # An audit a killed run left in progress is put back first: its window is opened after that.
+    state = str(tmp_path / "state" / "rollout-state.json")
+    recorded = run_module("rollout_state", dict(path=state, records=[dict(stage="audit", result="in progress", details={})]), tmp_path)
+    assert recorded.get("failed") is not True, recorded
+    recover = planned_with_window(tmp_path, api_server, path=state)
+    assert recover.get("failed") is not True, recover
+    assert recover["plan"]["audit"]["action"] == "recover" and recover["audit"] is None
