@@ -89,6 +89,18 @@ def test_the_unshare_workload_holds_its_node_on_both_runtimes_and_the_run_goes_o
         assert "default/needs-unshare-%s container needs-unshare (/bin/busybox) called unshare" % node in line
 
 
+def test_the_plan_opens_the_window_and_observe_mode_restarts_the_containers_under_the_tracer(audit):
+    # The plan's task opened the window (node_plan's audit option): the audit's own start task was skipped everywhere,
+    # and the containerd node's record names the containers restarted under the tracer.
+    starts = [line for line in audit["run"].stdout.split("TASK [")
+              if line.startswith("k8s.seccomp_default.audit : Start tracing")]
+    assert starts and all("ok:" not in text and "changed:" not in text for text in starts), starts
+    restarted = audit["records"]["au-containerd"]["restarted"]
+    assert sorted(entry["container"] for entry in restarted) == sorted(
+        target["container"] for target in audit["records"]["au-containerd"]["containers_watched"])
+    assert all(entry["new_id"] and entry["new_id"] != entry["old_id"] for entry in restarted), restarted
+
+
 def test_the_clean_node_passes(audit):
     counts = recap(audit["run"].stdout)
     assert counts["au-clean"]["failed"] == 0
