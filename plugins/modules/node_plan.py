@@ -58,7 +58,7 @@ options:
         type: bool
         default: true
       timeout:
-        description: Seconds to wait for the restarted containers' successors to run.
+        description: As O(k8s.seccomp_default.audit_window#module:timeout), for the containers restarted here.
         type: int
         default: 180
       bpftrace:

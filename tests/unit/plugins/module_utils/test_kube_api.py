@@ -2,34 +2,21 @@
 certificates made by openssl: kubeconfigs with files, inline data, relative paths, tokens and exec plugins."""
 
 import base64
-import http.server
 import json
 import os
-import ssl
 import subprocess
-import subprocess
-import threading
 
 import pytest
 
+from lib import https_api
+
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import kube_api
-
-
-def openssl(directory, *args):
-    subprocess.run(["openssl"] + list(args), cwd=str(directory), check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
-    openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca", "-keyout", "ca.key",
-            "-out", "ca.crt")
-    for name, subject, ext in (("server", "/CN=localhost", "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n"),
-                               ("node", "/O=system:nodes/CN=system:node:w1", "extendedKeyUsage=clientAuth\n")):
-        (d / (name + ".ext")).write_text(ext)
-        openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", name + ".key", "-out", name + ".csr")
-        openssl(d, "x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                "-out", name + ".crt", "-extfile", name + ".ext")
+    https_api.certificates(d, clients=[("node", "/O=system:nodes/CN=system:node:w1")])
     return d
 
 
@@ -37,38 +24,20 @@ def pki(tmp_path_factory):
 def server(pki):
     seen = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            cert = self.connection.getpeercert() or {}
-            user = dict(item[0] for item in cert.get("subject", ())).get("commonName")
-            token = self.headers.get("Authorization")
-            seen.append((self.path, user, token))
-            if user is None and token != "Bearer sekret":
-                body, code = {"kind": "Status", "message": "Unauthorized"}, 401
-            elif self.path.startswith("/api/v1/pods?fieldSelector=spec.nodeName%3Dw1"):
-                body, code = {"kind": "PodList", "items": [{"metadata": {"name": "p"}}]}, 200
-            elif self.path == "/api/v1/nodes/w1/proxy/configz":
-                body, code = {"kind": "Status", "message": 'User "%s" cannot get resource "nodes/proxy"' % user}, 403
-            else:
-                body, code = {"kind": "Status", "message": "not found"}, 404
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(pki / "server.crt"), str(pki / "server.key"))
-    context.load_verify_locations(str(pki / "ca.crt"))
-    context.verify_mode = ssl.CERT_OPTIONAL
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield "https://127.0.0.1:%d" % httpd.server_address[1], seen
-    httpd.shutdown()
+    def answer(request):
+        token = request.headers.get("Authorization")
+        seen.append((request.path, request.client, token))
+        if request.client is None and token != "Bearer sekret":
+            body, code = {"kind": "Status", "message": "Unauthorized"}, 401
+        elif request.path.startswith("/api/v1/pods?fieldSelector=spec.nodeName%3Dw1"):
+            body, code = {"kind": "PodList", "items": [{"metadata": {"name": "p"}}]}, 200
+        elif request.path == "/api/v1/nodes/w1/proxy/configz":
+            body, code = {"kind": "Status", "message": 'User "%s" cannot get resource "nodes/proxy"' % request.client}, 403
+        else:
+            body, code = {"kind": "Status", "message": "not found"}, 404
+        return code, json.dumps(body).encode()
+    with https_api.serve(pki, answer, verify_clients=True) as url:
+        yield url, seen
 
 
 def run(argv, environ_update=None):

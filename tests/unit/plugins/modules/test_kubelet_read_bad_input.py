@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import subprocess
+from urllib.parse import unquote
 
 import pytest
 from lib import https_api
@@ -42,9 +43,11 @@ ANSWERS = {
 def server(tmp_path_factory):
     pki = tmp_path_factory.mktemp("pki")
 
-    def answer(path):
+    def answer(request):
+        path = unquote(request.path)
         node = path.split("spec.nodeName=", 1)[-1] if "nodeName=" in path else path.split("/")[4]
         return (200, ANSWERS[node]) if node in ANSWERS else (404, b'{"kind": "Status", "message": "not found"}')
+    https_api.certificates(pki)
     with https_api.serve(pki, answer) as url:
         yield url, pki
 

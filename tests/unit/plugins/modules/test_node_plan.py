@@ -84,7 +84,9 @@ PODS = json.dumps({"kind": "PodList", "items": [
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
-    with https_api.serve(tmp_path_factory.mktemp("pki"), lambda path: (200, PODS)) as url:
+    pki = tmp_path_factory.mktemp("pki")
+    https_api.certificates(pki)
+    with https_api.serve(pki, lambda request: (200, PODS)) as url:
         yield url
 
 
