@@ -38,7 +38,8 @@ description:
     for before the task ends. A successor that exits at once or does not run in time fails the task, and is put
     back like any other failure. After a failure, the containers restarted are restarted once more when everything
     else is back, so that they run as they did. Without a kubelet restart they are restarted after the writes.
-  - With O(audit), an observe-mode audit is ended first, and the switch is made only where it passed.
+  - With O(audit), the audit is ended first (in the rollout, containerd's observe-mode audit), and the switch is made
+    only where it passed.
   - The C(in progress) record is left on the node after such a failure, on purpose - the rollout's next run sees it
     (M(k8s.seccomp_default.rollout_state) says C(recover)) and puts back whatever this task could not.
 options:
@@ -435,7 +436,8 @@ class Switch:
             self.record = check_params(self.params)
             self.prepare()
         except errors.InputError as exc:  # with the audit's end, where it was ended here
-            module.fail_json(msg=str(exc), error=exc.details(), **dict((key, result[key]) for key in ("audit",) if key in result))
+            ended = {"audit": result["audit"]} if "audit" in result else {}
+            module.fail_json(msg=str(exc), error=exc.details(), **ended)
         if module.check_mode:
             kubelet_files.commit(module, self.plan, self.steps, result, self.params["backup"])
             self.finish()
