@@ -38,9 +38,13 @@ MAP_KEYS_MAX = 262144
 # runc's init stages name themselves runc:[0:PARENT], runc:[1:CHILD] and runc:[2:INIT]; what they call
 # (mount, pivot_root, sethostname...) sets the container up and runs before its seccomp filter exists.
 RUNTIME_SETUP_COMMS = ("runc:[",)
-# Before it names itself, `runc init` makes sure it runs from a sealed copy of itself (runc 1.1 cloned_binary.c:
-# a read-only bind mount of /proc/self/exe, then umount2), sometimes already inside the container's cgroup. A
-# process whose executable is the OCI runtime is the runtime, not the workload (a workload that runs runc itself,
+# runc 1.1 starts its init as `/proc/self/exe init` (command name "exe"), and before that process names itself
+# runc:[0:PARENT] it re-executes itself from a sealed copy (libcontainer/nsenter/cloned_binary.c: a read-only bind
+# mount of /proc/self/exe, then umount2). By the time the tracer looks the process up it may be in the container's
+# cgroup and its /proc/<pid>/exe unreadable ("/"), so it is told by what it becomes: whatever a process did in
+# the images it ran before it named itself runc:[0:PARENT] is the runtime's.
+RUNTIME_PARENT_COMM = "runc:[0:PARENT]"
+# A process whose executable is the OCI runtime is the runtime, not the workload (a workload that runs runc itself,
 # such as Docker in Docker, is not told apart).
 RUNTIME_BINARIES = ("runc", "crun")
 
@@ -99,24 +103,28 @@ def arg_syscalls(profile):
 
 
 def bpftrace_program(arg_numbers, own_pid):
-    """Print each (pid, generation, command name, syscall, first argument when it matters) once.
+    """Print each (pid, generation, image, command name, syscall, first argument when it matters) once.
 
     A pid's generation counts the exits of processes that had it: pids are reused (pid_max is 32768 on
     many nodes, and a kubelet node forks a lot), and without it the first process's owner would be lent
-    to every later process with the same pid - a host mount attributed to a container. The command name
-    is in the key so that what runc's init does before it execs the container's process does not hide
-    the same call made by that process. The maps are cleared at the end: printed, they would fill the
-    pipe the collector has stopped reading, and bpftrace would hang until it is killed."""
+    to every later process with the same pid - a host mount attributed to a container. The image counts
+    the process's execs, so that what runc did before it named itself can be told apart from what the
+    container's process does after its exec (RUNTIME_PARENT_COMM). The command name is in the key so that
+    what runc's init does before it execs the container's process does not hide the same call made by that
+    process. The maps are cleared at the end: printed, they would fill the pipe the collector has stopped
+    reading, and bpftrace would hang until it is killed."""
     if arg_numbers:
         test = " || ".join("args->id == %d" % number for number in arg_numbers)
         key = "$a = (%s) ? args->args[0] : 0;" % test
     else:
         key = "$a = 0;"
-    return ("tracepoint:sched:sched_process_exit /pid == tid/ { @generation[pid] = @generation[pid] + 1; } "
-            "tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s $g = @generation[pid]; "
-            "if (@seen[pid, $g, comm, args->id, $a] == 0) { @seen[pid, $g, comm, args->id, $a] = 1; "
-            "printf(\"%%d %%d %%d %%lu %%s\\n\", pid, $g, args->id, $a, comm); } } "
-            "END { clear(@seen); clear(@generation); }" % (own_pid, key))
+    return ("tracepoint:sched:sched_process_exit /pid == tid/ { @generation[pid] = @generation[pid] + 1; "
+            "delete(@image[pid]); } "
+            "tracepoint:sched:sched_process_exec { @image[pid] = @image[pid] + 1; } "
+            "tracepoint:raw_syscalls:sys_enter /pid != %d/ { %s $g = @generation[pid]; $i = @image[pid]; "
+            "if (@seen[pid, $g, $i, comm, args->id, $a] == 0) { @seen[pid, $g, $i, comm, args->id, $a] = 1; "
+            "printf(\"%%d %%d %%d %%d %%lu %%s\\n\", pid, $g, $i, args->id, $a, comm); } } "
+            "END { clear(@seen); clear(@generation); clear(@image); }" % (own_pid, key))
 
 
 def ensure_tracefs(run):
@@ -143,6 +151,13 @@ class Collector:
         self.started = time.time()
         self.table = audit_scan.ProcessTable()
         self.containers = {}
+        # (pid, generation) -> {image: the entries it added to}, and entry key -> {(pid, generation): how many of
+        # its images added to it}: so that images found to be runc's after their lines were read can be taken
+        # back out (runtime_parent).
+        self.images = {}
+        self.sources = {}
+        # (pid, generation) -> the image in which it named itself runc:[0:PARENT]
+        self.runtime_parents = {}
 
     def owner(self, pid, generation=0):
         """Who ``pid`` in its ``generation`` is; looked up once, when its first line is read."""
@@ -157,17 +172,22 @@ class Collector:
         return self.processes[(pid, generation)][:2]
 
     def add(self, line):
-        parts = line.split(" ", 4)
-        if len(parts) < 5:
+        parts = line.split(" ", 5)
+        if len(parts) < 6:
             return
         try:
-            pid, generation, number, arg = int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3])
+            pid, generation, image, number, arg = (int(part) for part in parts[:5])
         except ValueError:
             return
         self.lines += 1
-        comm = parts[4].strip()
+        comm = parts[5].strip()
         if comm.startswith(RUNTIME_SETUP_COMMS):
+            if comm == RUNTIME_PARENT_COMM:
+                self.runtime_parent(pid, generation, image)
             return  # the runtime setting the container up, before its seccomp filter is loaded
+        parent_image = self.runtime_parents.get((pid, generation))
+        if parent_image is not None and image < parent_image:
+            return  # runc's init before it named itself (its lines may be read after the rename's)
         owner, exe = self.owner(pid, generation)
         if owner.get("attribution") != "container":
             return  # host processes stay unconfined: not what the rollout changes
@@ -181,8 +201,31 @@ class Collector:
             entry = dict(owner, exe=exe, comm=comm, syscall_nr=number,
                          arg0=arg if number in self.arg_numbers else None, processes=0, first=time.time())
             self.entries[key] = entry
-        entry["processes"] += 1
+        added = self.images.setdefault((pid, generation), {}).setdefault(image, set())
+        counts = self.sources.setdefault(key, {})
+        if key not in added:
+            added.add(key)
+            counts[(pid, generation)] = counts.get((pid, generation), 0) + 1
+        entry["processes"] = len(counts)
         entry["last"] = time.time()
+
+    def runtime_parent(self, pid, generation, image):
+        """``pid`` is runc's init: what it did in its earlier images was the runtime's, not the container's."""
+        known = self.runtime_parents.get((pid, generation))
+        if known is not None and known <= image:
+            return
+        self.runtime_parents[(pid, generation)] = image
+        images = self.images.get((pid, generation), {})
+        for earlier in [number for number in images if number < image]:
+            for key in images.pop(earlier):
+                counts = self.sources[key]
+                counts[(pid, generation)] -= 1
+                if not counts[(pid, generation)]:
+                    del counts[(pid, generation)]
+                if counts:
+                    self.entries[key]["processes"] = len(counts)
+                else:
+                    del self.sources[key], self.entries[key]
 
     def save(self, running, error=None):
         # The container processes seen, so that kernel records of processes gone by the time the log is

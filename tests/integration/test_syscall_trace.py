@@ -122,7 +122,9 @@ def two_containers():
     os.rmdir(top)
 
 
-def test_a_reused_pid_is_attributed_to_its_new_container(tmp_path, two_containers):
+def traced(tmp_path, scenario, names, *args):
+    """Run ``scenario`` (Python, given SYSCALLS: the native numbers of ``names``, and the tracer's state file
+    followed by ``args`` as argv) under a real tracer; its JSON output."""
     state_path = str(tmp_path / "trace.json")
     syscall_trace.ensure_tracefs(run)
     collector = subprocess.Popen(
@@ -131,20 +133,83 @@ def test_a_reused_pid_is_attributed_to_its_new_container(tmp_path, two_container
          state_path, PROFILE], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     try:
         syscall_trace.wait_until_attached(state_path, collector.pid)
-        numbers = dict((name, syscall_trace.native_syscall_number(name)) for name in ("getppid", "getpriority"))
-        scenario = subprocess.run(
-            [sys.executable, "-c", "SYSCALLS = %r\n" % numbers + SCENARIO, state_path,
-             two_containers[0]["path"], two_containers[1]["path"]],
-            capture_output=True, text=True, timeout=120, check=True)
+        numbers = dict((name, syscall_trace.native_syscall_number(name)) for name in names)
+        done = subprocess.run([sys.executable, "-c", "SYSCALLS = %r\n" % numbers + scenario, state_path] + list(args),
+                              capture_output=True, text=True, timeout=120, check=True)
     finally:
         collector.send_signal(signal.SIGTERM)
         collector.wait(timeout=30)
-    result = json.loads(scenario.stdout)
+    return json.loads(done.stdout), json.load(open(state_path))
+
+
+def test_a_reused_pid_is_attributed_to_its_new_container(tmp_path, two_containers):
+    result, state = traced(tmp_path, SCENARIO, ("getppid", "getpriority"),
+                           two_containers[0]["path"], two_containers[1]["path"])
     assert "error" not in result, result
     first, second = two_containers
     assert [entry["container_id"] for entry in result["first"]] == [first["container_id"]]
     # The second call is the second container's, made by the process that has the pid now.
     assert [(entry["container_id"], entry["pod_uid"]) for entry in result["second"]] == [
         (second["container_id"], second["pod_uid"])], result["second"]
-    state = json.load(open(state_path))
     assert state["processes"][str(result["pid"])]["container_id"] == second["container_id"]
+
+
+# runc 1.1's init as it starts (libcontainer/container_linux.go, libcontainer/nsenter/cloned_binary.c): `runc run`
+# forks and execs `/proc/self/exe init` (command name "exe"), which can be put into the container's cgroup while
+# it still re-executes itself from a sealed copy (a bind mount of itself, then umount2); the copy names itself
+# runc:[0:PARENT]. Here the process joins the cgroup first, as the slowest start does, and makes a call
+# (getpriority) as "exe". A process of the container's own, started afterwards, makes another call (getppid):
+# once the tracer has it, it has read runc's lines too.
+RUNC_START = textwrap.dedent(r"""
+    import ctypes, json, os, sys, time
+    state_path, cgroup = sys.argv[1:3]
+    go, release = os.pipe()
+    os.set_inheritable(go, True)
+    # Each process stays until the tracer has looked it up: one that is gone cannot be attributed at all.
+    SECOND = ("import ctypes, os, sys; ctypes.CDLL(None).prctl(15, b'runc:[0:PARENT]', 0, 0, 0); os.getppid(); "
+              "os.read(int(sys.argv[1]), 1)")
+    FIRST = ("import os, sys; os.getpriority(os.PRIO_PROCESS, 0); "
+             "os.execv(sys.argv[1], [sys.argv[1], '-c', %r, sys.argv[2]])" % SECOND)
+
+    def entries(syscall):
+        try:
+            state = json.load(open(state_path))
+        except (OSError, ValueError):
+            return []
+        return [entry for entry in state["entries"] if entry["syscall_nr"] == syscall]
+
+    def in_container(then):
+        pid = os.fork()
+        if pid == 0:
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+                procs.write(str(os.getpid()))
+            then()
+            os.read(go, 1)
+            os._exit(0)
+        return pid
+
+    def workload():
+        ctypes.CDLL(None).prctl(15, b"workload", 0, 0, 0)
+        os.getppid()
+
+    # As in the other scenario, the children are looked at only once they are in the cgroup and rename themselves.
+    ctypes.CDLL(None).prctl(15, b"runc:[1:CHILD]", 0, 0, 0)
+    runc = in_container(lambda: os.execv("/proc/self/exe", ["runc", "-c", FIRST, sys.executable, str(go)]))
+    time.sleep(1)
+    started = in_container(workload)
+    deadline = time.time() + 30
+    while time.time() < deadline and not [entry for entry in entries(SYSCALLS["getppid"]) if entry["comm"] == "workload"]:
+        time.sleep(0.1)
+    os.write(release, b"xx")
+    os.waitpid(runc, 0)
+    os.waitpid(started, 0)
+    print(json.dumps(dict(getpriority=entries(SYSCALLS["getpriority"]), getppid=entries(SYSCALLS["getppid"]))))
+""")
+
+
+def test_what_runc_does_before_it_names_itself_is_not_the_containers(tmp_path, two_containers):
+    container = two_containers[0]
+    result, _state = traced(tmp_path, RUNC_START, ("getpriority", "getppid"), container["path"])
+    assert [(entry["container_id"], entry["comm"]) for entry in result["getppid"]] == [
+        (container["container_id"], "workload")], result
+    assert result["getpriority"] == [], result
