@@ -16,6 +16,8 @@
    kubelet restart), nodes 1, 2 and 4 are audited again and held again - and print the run's report
    (seccomp-rollout-report/summary.md, with report.json beside it). Then destroy the fleet (KEEP_LAB=1
    keeps it).
+   After step 7 the suggested profiles' Security Profiles Operator objects are checked against SPO's CRD, and
+   report.html is rendered in headless Chromium and checked (screenshot: demo-output/report-page.png).
 A Markdown report is written to demo-output/report.md.
 """
 
@@ -32,9 +34,12 @@ sys.path.insert(0, ROOT)
 from lib.kmsg import KernelLog, printk_unthrottled  # noqa: E402
 from lib.ansible_run import recap, run_playbook  # noqa: E402
 from lib.runc import Bundle, runc_available  # noqa: E402
+from lib import report_page  # noqa: E402
+from lib.spo_crd import valid_for_spo  # noqa: E402
 from tests.lab import fleet  # noqa: E402
 
 import pyseccomp  # noqa: E402
+import yaml  # noqa: E402
 
 CLEAN_NODES = ("node-3", "node-5", "node-6")
 # node -> real layout: kubeadm's deb packages (1.23: the gate, and a kubeadm that cannot keep a patch), kubespray
@@ -198,7 +203,26 @@ def audit_and_enforce_on_the_lab(state, output, playbook, report_dir):
     lines = ["%s %s, %d of %d containers verified" % (node, result, verified, total)
              for node, (result, verified, total) in sorted(enforced.items())]
     print("enforce: %s" % ", ".join(lines))
-    return ["", audit] + resume_on_the_lab(state, output, playbook, report_dir)
+    shipped = ship_and_show(output, report_dir)
+    return ["", audit, ""] + shipped + resume_on_the_lab(state, output, playbook, report_dir)
+
+
+def ship_and_show(output, report_dir):
+    """The suggested profiles as SPO objects, checked against SPO's CRD; report.html in headless Chromium."""
+    with open(os.path.join(report_dir, "suggested-profiles", "seccompprofiles.yaml")) as handle:
+        objects = list(yaml.safe_load_all(handle))
+    for obj in objects:
+        valid_for_spo(obj)
+    print("suggested-profiles/seccompprofiles.yaml: %d SeccompProfile objects (%s), valid for the Security Profiles "
+          "Operator's CRD" % (len(objects), ", ".join(obj["metadata"]["name"] for obj in objects)))
+    png = os.path.join(output, "report-page.png")
+    counted = report_page.check(report_dir, png)
+    print("report.html in headless Chromium: %(batches)d batches, %(bars)d stage bars, %(restarts)d kubelet restarts "
+          "marked, %(visible)d texts a person needs visible; screenshot demo-output/report-page.png" % counted)
+    return ["## What to ship and the report page", "",
+            "- %d SeccompProfile objects in seccomp-rollout-report/suggested-profiles/seccompprofiles.yaml, valid for SPO's CRD" % len(objects),
+            "- report.html checked in headless Chromium (%(batches)d batches, %(bars)d stage bars, %(restarts)d restarts marked); "
+            "screenshot: report-page.png" % counted]
 
 
 def kubelet_pid(state, node):

@@ -5,10 +5,11 @@
 # The lab's own stand-ins (kubelet, crictl) use the system python3 with python3-yaml; the collection's modules
 # run on lab nodes with a standard-library-only Python (tests/lab/fleet.py MODULE_PYTHON);
 # bpftrace (observe-only tracing of syscalls); util-linux (unshare, nsenter),
-# iproute2 (loopback in each node) and openssl (kubelet certificates) build the nodes.
+# iproute2 (loopback in each node) and openssl (kubelet certificates) build the nodes;
+# chromium (headless), fonts-dejavu-core and poppler-utils (pdftotext) render and read the report page.
 set -euo pipefail
 packages=(runc busybox-static containerd libseccomp2 gcc libc6-dev python3 python3-yaml bpftrace
-          util-linux iproute2 openssl)
+          util-linux iproute2 openssl chromium fonts-dejavu-core poppler-utils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -26,7 +26,7 @@ import stat
 import time
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, files
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_html, rollout_report, spo
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.rollout_report import build, markdown
 
@@ -52,10 +52,12 @@ HOST_FACTS_SPEC = dict(type="dict", options=dict(
     facts=dict(type="dict", required=True)))
 MUTUALLY_EXCLUSIVE = [("record", "records")]
 
-RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "nodes", "suggested-profiles")
+RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "report.html", "nodes", "suggested-profiles")
+SECCOMP_PROFILES = "seccompprofiles.yaml"  # under suggested-profiles/: every SPO object of the run
+SNIPPET = ".security-context.yaml"  # beside each suggested Localhost profile
 BUILT = ".built"  # the boot and CLOCK_MONOTONIC time at which the last rebuild began reading the records
 LOCK = ".lock"
-WRITTEN = ("report.json", "summary.md", BUILT, LOCK, rollout_report.RUN_FILE, rollout_report.READINESS_FILE)
+WRITTEN = ("report.json", "summary.md", "report.html", BUILT, LOCK, rollout_report.RUN_FILE, rollout_report.READINESS_FILE)
 INSIDE = "a file or directory inside the report directory (a symlink to elsewhere is never written through)"
 
 
@@ -110,8 +112,24 @@ def rebuild(directory, warn):
     report = build(directory, now(), warn=warn)
     write(inside(directory, "report.json"), dump(report))
     write(inside(directory, "summary.md"), markdown(report).encode("utf-8"))
+    write(inside(directory, "report.html"), report_html.page(report).encode("utf-8"))
+    write_shippable(directory, report)
     write(inside(directory, BUILT), ("%s %d\n" % began).encode("utf-8"))
     return report
+
+
+def write_shippable(directory, report):
+    """The suggestions as users ship them: every SPO object in one YAML stream, and beside each Localhost profile the
+    securityContext that uses it (as the Localhost file, or as the SPO object)."""
+    objects = rollout_report.seccomp_profiles(directory, report)
+    if objects:
+        write(inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, SECCOMP_PROFILES)),
+              spo.yaml_documents(objects).encode("utf-8"))
+    for suggestion in report["suggested_profiles"]:
+        if suggestion["security_context"]:
+            name = spo.localhost_file(suggestion["namespace"], suggestion["pod"], suggestion["container"])
+            write(inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, suggestion["host"], name[:-len(".json")] + SNIPPET)),
+                  spo.snippet(suggestion).encode("utf-8"))
 
 
 def now():

@@ -55,6 +55,7 @@ VARIABLES = {
     "_decision": "the decision of the k8s.seccomp_default.seccomp_audit_gate filter",
 }
 STAGES = ("preflight", "feature_gate", "audit", "enforce")
+
 RUNS = ("run", "recover")
 
 
@@ -173,6 +174,10 @@ class Stage(object):
     name = None
     builds = ("record", "report")
 
+    def restarts(self):
+        """The results that say when they restarted the kubelet for this stage (``restarted_at``)."""
+        return ()
+
     def __init__(self, facts):
         self.facts = facts if isinstance(facts, Facts) else Facts(facts)
 
@@ -185,7 +190,15 @@ class Stage(object):
         return self.facts.need("seccomp_node_state.plan.%s.%s" % (self.name, field))
 
     def common(self):
-        return {"host": self.facts.need("inventory_hostname"), "stage": self.name, "check_mode": self.check_mode}
+        record = {"host": self.facts.need("inventory_hostname"), "stage": self.name, "check_mode": self.check_mode}
+        # When the node's batch began there, and its kubelet restarts: the report's timeline.
+        started = self.facts.get("seccomp_node_state.started_at")
+        if isinstance(started, str):
+            record["started_at"] = started
+        restarts = sorted(set(at for at in (self.facts.get(name + ".restarted_at") for name in self.restarts()) if isinstance(at, str)))
+        if restarts and not self.check_mode:
+            record["kubelet_restarts"] = restarts
+        return record
 
     def runtime(self):
         return runtime_text(self.facts.need("seccomp_node.runtime.name"), self.facts.get("seccomp_node.runtime.version"))
@@ -218,6 +231,11 @@ class FeatureGate(Stage):
     gate.yml), or what the plan decides: done before, already right, or written with the switch (seccomp_switch)."""
 
     name = "feature_gate"
+
+    def restarts(self):
+        # its own restart, the switch it is written with (if it is), and its rollback
+        switch = ("seccomp_switch",) if self.facts.get("seccomp_node_state.plan.feature_gate.with_switch") else ()
+        return ("seccomp_kubelet_healthy", "seccomp_feature_gate", "seccomp_feature_gate_restore") + switch
     builds = ("record", "report", "state", "plan", "plan_state")
 
     def result(self):
@@ -298,6 +316,11 @@ class Audit(Stage):
     node's batch."""
 
     name = "audit"
+
+    def restarts(self):
+        # complain mode's switch (observe mode's is enforcement's), and the restart that puts a held node back
+        complain = self.facts.get("seccomp_node_state.plan.switch") == "complain"
+        return (("seccomp_switch",) if complain else ()) + ("seccomp_audit_kubelet_restore",)
     builds = ("record", "report", "state", "plan")
 
     def record(self):
@@ -371,6 +394,9 @@ class Enforce(Stage):
     failure; or what the plan decides (done before, or not retried on a node that was rolled back)."""
 
     name = "enforce"
+
+    def restarts(self):
+        return ("seccomp_switch", "seccomp_enforce_restore", "seccomp_recovered")
     builds = ("record", "report", "state", "earlier_state", "plan")
 
     def failed(self):

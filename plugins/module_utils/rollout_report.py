@@ -15,7 +15,7 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, spo
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 
 SCHEMA = "k8s.seccomp_default/rollout-report/v1"
@@ -24,6 +24,7 @@ RECORD_KINDS = ("preflight", "feature_gate", "audit", "enforce")
 STAGE_TITLES = {"feature_gate": "feature gate", "audit": "audit", "enforce": "enforce"}
 READINESS_FILE = "readiness.json"
 RUN_FILE = "run.json"
+SUGGESTED_DIR = "suggested-profiles"
 # The readiness checks as table columns, and how each status shows in a cell.
 READINESS_COLUMNS = (("connection", "connection"), ("python", "python"), ("kubelet", "kubelet"), ("kubelet_health", "health"), ("runtime", "runtime"),
                      ("crictl", "crictl"), ("log_action", "log"), ("libseccomp", "libseccomp"), ("records", "records"),
@@ -181,7 +182,7 @@ EARLIER = Mapping({"run_id": TEXT_OR_NULL, "at": TEXT_OR_NULL, "details": Kinds(
                   expected="a mapping (the node's state entry of the run that did the stage)")
 # "error" is only printed, and a failed task's result can put a mapping there: it is not checked.
 COMMON = {"host": Name(), "stage": OneOf(RESULTS), "recorded_at": TEXT, "batch": ListOf(TEXT), "check_mode": FLAG,
-          "reason": TEXT, "earlier": EARLIER}
+          "reason": TEXT, "earlier": EARLIER, "started_at": TEXT, "kubelet_restarts": TEXTS}
 WORKLOAD = Mapping({"namespace": TEXT_OR_NULL, "pod": TEXT_OR_NULL, "container": TEXT_OR_NULL, "syscalls": TEXTS, "executables": TEXTS},
                    required=("namespace", "pod", "container", "syscalls"))
 CONTAINER = Mapping({"container": TEXT, "ok": Kinds(bool, NULL)})
@@ -396,12 +397,17 @@ def build(report_dir, generated, warn=None):
     for host in hosts:
         audit = entries[host]["stages"].get("audit") or {}
         for workload in audit.get("workloads") or []:
-            suggested.append({
+            entry = {
                 "host": host, "namespace": workload["namespace"], "pod": workload["pod"], "container": workload["container"],
                 "syscalls": workload["syscalls"],
-                "path": os.path.join(audit.get("suggested_profiles") or "", "%s_%s_%s.json" % (
+                "path": os.path.join(audit.get("suggested_profiles") or "", spo.localhost_file(
                     workload["namespace"], workload["pod"], workload["container"])),
-            })
+            }
+            made, problem = shippable(report_dir, entry)
+            entry.update(seccomp_profile=made and made["name"], base_profile=made and made["base"],
+                         why_whole=made and made["why_whole"], security_context=made and made["security_context"],
+                         not_shippable=problem)
+            suggested.append(entry)
     return {
         "schema": SCHEMA,
         "generated": generated,
@@ -415,6 +421,33 @@ def build(report_dir, generated, warn=None):
         "unreadable": [dict(path=os.path.relpath(entry["path"], report_dir), host=entry["host"], problem=entry["problem"])
                        for entry in unreadable],
     }
+
+
+def shippable(report_dir, suggestion):
+    """The audit's ``suggestion`` (an item of suggested_profiles) as SPO objects and pod spec (spo.suggestion), made
+    from the kubernetes/default the node's suggestions were made from, with None; or None and why not."""
+    path = os.path.join(report_dir, SUGGESTED_DIR, suggestion["host"], spo.BASE_FILE)
+    try:
+        base = read_json(path, missing_ok=True)
+        if base is None:
+            return None, "%s is missing: the node's kubernetes/default was not kept" % path
+        return spo.suggestion(base, suggestion["namespace"], suggestion["pod"], suggestion["container"],
+                              suggestion["syscalls"]), None
+    except (InputError, spo.CannotExpress, ValueError) as exc:
+        return None, str(exc)
+
+
+def seccomp_profiles(report_dir, report):
+    """Every SPO object of the report's suggestions, each once: the bases first, then the workloads' in report order."""
+    bases, own = {}, []
+    for suggestion in report["suggested_profiles"]:
+        made, _problem = shippable(report_dir, suggestion)
+        for obj in (made or {}).get("objects") or []:
+            if obj["metadata"]["name"] == made["base"]:
+                bases.setdefault(made["base"], obj)
+            else:
+                own.append(obj)
+    return [bases[name] for name in sorted(bases)] + own
 
 
 def _ignore(_message):
@@ -523,10 +556,7 @@ def _audit_rows(report):
         if r["result"] == "skipped":
             rows.append("| %s | %s | | | | passed in %s | - | | |" % (host, r.get("runtime", ""), _earlier(r)))
             continue
-        verdict = "planned" if r["result"] == "planned" else (
-            "FAILED: " + _error(r) if r["result"] == "failed" else
-            ("may enforce" + (" (handed over, no second kubelet restart)" if r.get("handover") else "")) if r.get("passed") else
-            ("HELD" if r.get("complete") else "HELD (records incomplete)"))
+        verdict = _audit_what(r)
         blocked = "; ".join("%s/%s %s (%s): %s" % (w["namespace"], w["pod"], w["container"], ", ".join(w.get("executables") or []),
                                                    ", ".join(w["syscalls"])) for w in r.get("workloads") or []) or "-"
         throttled = r.get("throttling") or {}
@@ -537,6 +567,20 @@ def _audit_rows(report):
             host, r.get("runtime", ""), r.get("mode", ""), r.get("soak_seconds", "?"), len(r.get("containers_watched") or []), verdict,
             " (check mode)" if r.get("check_mode") else "", _cell(blocked), len(r.get("apart") or []), _cell(records)))
     return rows
+
+
+def _audit_what(r):
+    if r["result"] == "skipped":
+        return "passed in " + _earlier(r)
+    return "planned" if r["result"] == "planned" else (
+        "FAILED: " + _error(r) if r["result"] == "failed" else
+        ("may enforce" + (" (handed over, no second kubelet restart)" if r.get("handover") else "")) if r.get("passed") else
+        ("HELD" if r.get("complete") else "HELD (records incomplete)"))
+
+
+def what_happened(stage, record):
+    """What a stage's record says happened, in words (the summary's last columns, the HTML page's)."""
+    return {"preflight": _gate_what, "feature_gate": _gate_what, "audit": _audit_what, "enforce": _enforce_what}[stage](record)
 
 
 def _enforce_what(r):

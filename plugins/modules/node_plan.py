@@ -121,6 +121,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+started_at:
+  description: When the plan began on the node (UTC, ISO 8601), the start of the node's batch in the report's timeline.
+  returned: always
+  type: str
+  sample: "2026-12-01T09:48:31.120+00:00"
 plan:
   description: What this run does on the node, per stage (C(action) run, skip, refuse, recover or not asked, with
     C(reason) and C(earlier)), with the audit's C(mode), C(switch) (complain, enforce or null) and C(handover), as
@@ -165,6 +170,8 @@ pods_later:
   type: str
   sample: the feature gate's own kubelet restart
 """
+
+import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -213,7 +220,8 @@ def node_plan(module):
     path = params["path"]
     dummy, state, dummy = read_warned(module, path)
     resumes, steps = resumes_and_plan(state, params)
-    result = dict(changed=False, state=state, done=[stage for stage in STAGES if done(state, stage)], plan=steps,
+    result = dict(changed=False, started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+                  state=state, done=[stage for stage in STAGES if done(state, stage)], plan=steps,
                   resumes=resumes, profiles=None, pods=None, pods_later=pods_later(steps, params["read_pods"]), audit=None)
     # The pods are read before anything is written: a kubelet that cannot answer fails the task with nothing changed.
     if result["pods_later"] is None:

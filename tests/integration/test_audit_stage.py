@@ -13,12 +13,15 @@ import json
 import os
 
 import pytest
+import yaml
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles
 from lib.ansible_run import ROOT, recap, run_playbook
 from lib.kmsg import printk_unthrottled
+from lib import report_page
 from lib.lab import needs_lab
 from lib.runc import Bundle, runc_available
+from lib.spo_crd import valid_for_spo
 from tests.lab import fleet
 
 pytestmark = [needs_lab, pytest.mark.skipif(not runc_available(), reason="needs runc")]
@@ -149,3 +152,25 @@ def test_too_much_of_the_fleet_held_stops_the_run(audit, tmp_path):
             "seccomp_max_held_percentage": 50})
     assert run.returncode != 0
     assert "The audit held 2 of 3 nodes, more than seccomp_max_held_percentage=50%" in run.stdout, run.stdout[-3000:]
+
+
+def test_the_report_page_shows_the_batches_the_nodes_and_the_timeline(audit, tmp_path):
+    """report.html in headless Chromium: every node with its status, the timeline with a bar per node and stage and
+    CRI-O's complain-mode restarts marked, the suggested profiles with the calls they add."""
+    counted = report_page.check(str(audit["report"]), str(tmp_path / "report.png"))
+    assert counted["batches"] == 1 and counted["bars"] >= len(FLEET["nodes"]), counted
+    assert counted["restarts"] >= 2 and "held" in counted["tones"], counted  # au-crio and au-clean: complain mode
+
+
+def test_the_suggested_profiles_ship_as_spo_objects_valid_for_its_crd(audit):
+    with open(audit["report"] / "suggested-profiles" / "seccompprofiles.yaml") as handle:
+        objects = list(yaml.safe_load_all(handle))
+    names = [obj["metadata"]["name"] for obj in objects]
+    for obj in objects:
+        valid_for_spo(obj)
+    report = json.loads((audit["report"] / "report.json").read_text())
+    for item in report["suggested_profiles"]:
+        assert item["seccomp_profile"] in names and item["not_shippable"] is None, item
+        # The containerd node and the CRI-O node have different runtime defaults: a base for each.
+        assert item["base_profile"] in names
+    assert len(set(item["base_profile"] for item in report["suggested_profiles"])) == 2

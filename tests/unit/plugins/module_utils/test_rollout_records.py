@@ -485,7 +485,8 @@ def test_gate_written_with_the_switch(tmp_path):
     assert facts["seccomp_node_state"]["plan"]["feature_gate"]["with_switch"] is True
     record = FILTER("feature_gate", facts, "plan")
     assert record == {
-        "host": HOST, "stage": "feature_gate", "check_mode": False, "kubelet_version": "1.23.17", "runtime": "containerd 1.7.20",
+        "host": HOST, "stage": "feature_gate", "check_mode": False, "kubelet_restarts": ["2026-11-23T09:58:00+00:00"],
+        "kubelet_version": "1.23.17", "runtime": "containerd 1.7.20",
         "layout": "kubeadm", "earlier": None, "result": "with switch",
         "reason": "kubelet 1.23.17 needs the gate only to accept seccompDefault: it is written with seccompDefault, in the one "
                   "kubelet restart of this batch (enforce)",
@@ -659,6 +660,9 @@ def test_enforced(tmp_path):
     assert audit == facts["seccomp_audit_record"] and audit["result"] == "passed"
     assert record["result"] == "enforced" and record["kubelet_restarted"] is True and record["already_on"] is False
     assert record["changed_files"] == [DROP_IN] and record["verified"] == 2 and len(record["containers"]) == 3
+    # The report's timeline: the switch's restart is enforcement's, not the observe-mode audit's or the gate's.
+    assert record["kubelet_restarts"] == ["2026-11-23T09:58:00+00:00"]
+    assert "kubelet_restarts" not in audit and "kubelet_restarts" not in gate
     assert record["recreated"] == restarted()["restarted"] and record["not_recreated"] == []
     assert record["watch_seconds"] == 300 and record["kernel_records"] == 3 and record["error"] is None
     assert record["restored"] == [] and record["healthy_after_rollback"] is False and record["recovered_first"] == []
@@ -857,3 +861,13 @@ def test_module_utils_raise_input_error():
     with pytest.raises(InputError) as caught:
         stage_records("enforce", None)
     assert caught.value.field == "facts"
+
+
+def test_every_record_of_a_batch_says_when_the_batch_began_on_the_node(tmp_path):
+    facts = enforced()
+    facts["seccomp_node_state"]["started_at"] = "2026-11-23T09:57:30.250+00:00"
+    facts.pop("seccomp_audit_record")  # built from the decision, now
+    for record in FILTER("enforce", facts, "report"):
+        assert record["started_at"] == "2026-11-23T09:57:30.250+00:00"
+        valid(record)
+    assert "kubelet_restarts" not in FILTER("enforce", enforced(check_mode=True), "record")  # nothing was restarted

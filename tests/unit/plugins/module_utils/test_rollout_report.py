@@ -4,8 +4,12 @@ import json
 import os
 
 import jsonschema
+import yaml
 
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_files
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report as R
+from lib import report_page
+from lib.spo_crd import default_profile, valid_for_spo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SCHEMA = json.load(open(os.path.join(ROOT, "docs", "rollout-report.schema.json")))
@@ -47,8 +51,11 @@ def test_a_stopped_run_reports_every_node_with_where_it_stands(tmp_path):
     assert report["nodes"]["n3"]["held"] and not report["nodes"]["n3"]["failed"]
     assert [(b["stage"], b["number"], b["hosts"]) for b in report["batches"]] == [
         ("audit", 1, ["n2", "n3"]), ("enforce", 1, ["n1"]), ("enforce", 2, ["n2", "n3"])]
-    assert report["suggested_profiles"] == [dict(host="n3", namespace="default", pod="p", container="c", syscalls=["unshare"],
-                                                 path="/r/suggested-profiles/n3/default_p_c.json")]
+    missing = os.path.join(directory, "suggested-profiles", "n3", "kubernetes-default.json")
+    assert report["suggested_profiles"] == [dict(
+        host="n3", namespace="default", pod="p", container="c", syscalls=["unshare"], path="/r/suggested-profiles/n3/default_p_c.json",
+        seccomp_profile=None, base_profile=None, why_whole=None, security_context=None,
+        not_shippable="%s is missing: the node's kubernetes/default was not kept" % missing)]
     page = R.markdown(report)
     assert page.startswith("# SeccompDefault rollout report\n\nRun r1")
     assert "| n4 | -/-/- | not reached |  |" in page
@@ -131,3 +138,68 @@ def test_the_readiness_table_has_a_column_per_check_and_the_fix_of_each_finding(
     assert n1[header.index("bpftrace")] == "?"  # not in the rows given
     assert lines[4:] == ["n1 warning records: kmsg; printk_ratelimit -> fix: sysctl -w kernel.printk_ratelimit=0",
                          "n2 blocker crictl: crictl was not found -> fix: install cri-tools, or set seccomp_crictl"]
+
+
+def test_a_held_nodes_suggestions_are_written_as_spo_objects_and_security_contexts(tmp_path):
+    """What a user ships: every SeccompProfile of the run in one YAML stream, valid for SPO's CRD, the node's
+    kubernetes/default as one base for both of its workloads; beside each Localhost profile, its securityContext."""
+    directory = str(tmp_path)
+    base = default_profile(os.uname()[4] if os.uname()[4] in ("x86_64", "aarch64") else "x86_64")
+    os.makedirs(os.path.join(directory, "suggested-profiles", "n3"))
+    with open(os.path.join(directory, "suggested-profiles", "n3", "kubernetes-default.json"), "w") as handle:
+        json.dump(base, handle)
+    put(directory, "n3", "audit", dict(stage="audit", result="held", passed=False, complete=True, runtime="containerd 1.7",
+                                       mode="observe", soak_seconds=60, containers_watched=[{}], apart=[], records=None,
+                                       traced_lines=10, throttling=None,
+                                       suggested_profiles=os.path.join(directory, "suggested-profiles", "n3"),
+                                       workloads=[dict(namespace="default", pod="p", container="c", syscalls=["unshare"], executables=[]),
+                                                  dict(namespace="ci", pod="runner-0", container="build", syscalls=["mount", "unshare"],
+                                                       executables=[]),
+                                                  dict(namespace="legacy", pod="old-0", container="app", syscalls=["personality"],
+                                                       executables=[])]))
+    report = report_files.rebuild(directory, lambda message: None)
+    jsonschema.validate(report, SCHEMA)
+    stream = open(os.path.join(directory, "suggested-profiles", "seccompprofiles.yaml")).read()
+    objects = list(yaml.safe_load_all(stream))
+    for obj in objects:
+        valid_for_spo(obj)
+    names = [obj["metadata"]["name"] for obj in objects]
+    (base_name,) = [name for name in names if name.startswith("kubernetes-default-")]
+    assert names == [base_name, "default.p.c", "ci.runner-0.build", "legacy.old-0.app"]
+    by_workload = dict((s["pod"], s) for s in report["suggested_profiles"])
+    assert [by_workload[pod]["base_profile"] for pod in ("p", "runner-0", "old-0")] == [base_name, base_name, None]
+    assert "personality" in by_workload["old-0"]["why_whole"]
+    snippet = open(os.path.join(directory, "suggested-profiles", "n3", "ci_runner-0_build.security-context.yaml")).read()
+    assert yaml.safe_load(snippet) == {"securityContext": {"seccompProfile": {
+        "type": "Localhost", "localhostProfile": "k8s.seccomp_default/ci_runner-0_build.json"}}}
+    assert "localhostProfile: \"operator/ci.runner-0.build.json\"" in snippet and "mount, unshare" in snippet
+
+
+def test_the_report_page_draws_each_batch_node_stage_and_restart(tmp_path):
+    """report.html's timeline, read back as SVG: a band per batch, a bar per node and stage from the batch's start on
+    the node to its record, placed in time, and a mark per kubelet restart; the page fetches nothing."""
+    directory = str(tmp_path)
+    with open(os.path.join(directory, "run.json"), "w") as handle:
+        json.dump(dict(id="r9", started="2026-11-23T10:00:00+00:00", stages=["feature_gate", "audit", "enforce"], serial=1,
+                       max_fail_percentage=0, check_mode=False, hosts=["n1", "n2"]), handle)
+    for host, start, end, restart in (("n1", "10:00:05", "10:00:35", "10:00:20"), ("n2", "10:00:40", "10:01:40", "10:01:00")):
+        times = dict(batch=[host], started_at="2026-11-23T%s.000+00:00" % start, recorded_at="2026-11-23T%s+00:00" % end)
+        put(directory, host, "feature_gate", dict(times, stage="feature_gate", result="with switch", kubelet_restarted=False))
+        put(directory, host, "audit", dict(times, stage="audit", result="passed", passed=True, mode="observe"))
+        put(directory, host, "enforce", dict(ENFORCED, kubelet_restarts=["2026-11-23T%s.500+00:00" % restart], **times))
+    report = report_files.rebuild(directory, lambda message: None)
+    jsonschema.validate(report, SCHEMA)
+    text = open(os.path.join(directory, "report.html")).read()
+    assert not report_page.FETCHES.search(text)
+    svg = report_page.svg_of(text)
+    bars = dict(((rect.get("data-host"), rect.get("data-stage")), rect) for rect in report_page.elements(svg, "rect", "stage"))
+    assert sorted(bars) == [(host, stage) for host in ("n1", "n2") for stage in ("audit", "enforce", "feature_gate")]
+    assert [rect.get("data-batch") for rect in report_page.elements(svg, "rect", "batch")] == ["1", "2"]
+    # Placed in time: n2's batch begins after n1's ended, and lasts twice as long.
+    n1, n2 = bars[("n1", "enforce")], bars[("n2", "enforce")]
+    assert float(n2.get("x")) > float(n1.get("x")) + float(n1.get("width"))
+    assert abs(float(n2.get("width")) - 2 * float(n1.get("width"))) < 1.0
+    marks = [line for line in report_page.elements(svg, "line", "restart") if line.get("data-host")]
+    assert [line.get("data-host") for line in marks] == ["n1", "n2"]
+    assert float(n1.get("x")) < float(marks[0].get("x1")) < float(n1.get("x")) + float(n1.get("width"))
+    assert "every running container has the profile it should" in text and "Batch 2" in text
