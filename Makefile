@@ -14,7 +14,7 @@ export PYTHONPATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help deps venv link unit sanity lint integration test profiles profiles-check demo bench docs changelog clean
+.PHONY: help deps venv link unit sanity lint integration installed test profiles profiles-check demo bench docs changelog clean
 
 help:
 	@echo "make test      unit tests, ansible-test sanity, ansible-lint, real-kernel integration tests"
@@ -54,8 +54,17 @@ lint: venv link
 integration: deps venv link
 	$(PY) -m pytest -q tests/integration
 
+# The collection as users get it: the built artifact, installed with ansible-galaxy into a collections path of its
+# own; tests/installed runs ansible-doc, a molecule scenario and the demo against that copy only.
+INSTALLED := $(CURDIR)/.build/installed
+installed: deps venv link
+	@rm -rf .build/dist $(INSTALLED) && mkdir -p .build/dist
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path .build/dist
+	$(VENV)/bin/ansible-galaxy collection install --no-deps --force -p $(INSTALLED) .build/dist/k8s-seccomp_default-*.tar.gz
+	SECCOMP_INSTALLED=$(INSTALLED) $(PY) -m pytest -q -ra tests/installed
+
 # One pytest run for unit and integration tests, last, so its summary line closes the output.
-test: deps venv link profiles-check changelog sanity lint
+test: deps venv link profiles-check changelog sanity lint installed
 	$(PY) -m pytest -q -ra tests/unit tests/integration
 
 profiles: venv link

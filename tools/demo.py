@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, ROOT)
 
 from lib.kmsg import KernelLog, printk_unthrottled  # noqa: E402
-from lib.ansible_run import recap, run_playbook  # noqa: E402
+from lib.ansible_run import COLLECTION, COLLECTIONS, recap, run_playbook  # noqa: E402
 from lib.runc import Bundle, runc_available  # noqa: E402
 from lib import report_page  # noqa: E402
 from lib.spo_crd import valid_for_spo  # noqa: E402
@@ -61,11 +61,11 @@ def step(title):
 
 def install(kubelet_root):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               os.path.join(ROOT, "playbooks", "install_profiles.yml"), "-e", "kubelet_root_dir=%s" % kubelet_root,
+               os.path.join(COLLECTION, "playbooks", "install_profiles.yml"), "-e", "kubelet_root_dir=%s" % kubelet_root,
                "-e", "ansible_python_interpreter=%s" % sys.executable]
     for attempt in ("first run", "second run (idempotent)"):
         print("-- %s: %s" % (attempt, " ".join(command[:5] + ["..."])), flush=True)
-        subprocess.run(command, check=True)
+        subprocess.run(command, check=True, env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS))
 
 
 def syscall_name(record):
@@ -111,7 +111,7 @@ def main():
                     report.append("| %s | %s | %d | %s | %d: %s |" % row)
     report += ["", "kubernetes/default refuses unshare with EPERM and logs nothing; default-audit lets it run and the kernel",
                "logs `syscall=unshare code=0x7ffc0000` (SECCOMP_RET_LOG); audit-verbose logs every call, getpid included."]
-    output = os.path.join(ROOT, "demo-output")
+    output = os.environ.get("DEMO_OUTPUT") or os.path.join(ROOT, "demo-output")
     os.makedirs(output, exist_ok=True)
     report += feature_gate_on_the_lab(output)
     with open(os.path.join(output, "report.md"), "w") as handle:
@@ -136,7 +136,7 @@ def feature_gate_on_the_lab(output):
             print("%-7s kubelet %-8s %-10s %-12s healthy=%s" % (
                 row["name"], row["version"], row["runtime"], row["layout"], row["healthy"]))
         print("(node-4 was upgraded to 1.30 with SeccompDefault still in its config: its kubelet refuses to start)")
-        playbook = os.path.join(ROOT, "playbooks", "rollout.yml")
+        playbook = os.path.join(COLLECTION, "playbooks", "rollout.yml")
         report_dir = os.path.join(output, "seccomp-rollout-report")
         subprocess.run(["rm", "-rf", report_dir], check=True)
         step("5. ansible-playbook -i %s playbooks/rollout.yml -e seccomp_serial=2" % state["inventory"])

@@ -20,6 +20,7 @@ __metaclass__ = type
 import datetime
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import stat
@@ -39,6 +40,7 @@ ARGUMENT_SPEC = dict(
     records=dict(type="list", elements="dict"),
     batch=dict(type="list", elements="str", default=[]),
     readiness=dict(type="dict"),
+    merge=dict(type="list", elements="path"),
 )
 REQUIRED_BY = dict(record="host", records="host")
 # One host's records for the report, as rollout_state's report option takes them (its action writes them).
@@ -50,7 +52,7 @@ HOST_RECORDS_SPEC = dict(type="dict", options=dict(
 HOST_FACTS_SPEC = dict(type="dict", options=dict(
     dir=dict(ARGUMENT_SPEC["dir"]), host=dict(ARGUMENT_SPEC["host"], required=True), batch=dict(ARGUMENT_SPEC["batch"]),
     facts=dict(type="dict", required=True)))
-MUTUALLY_EXCLUSIVE = [("record", "records")]
+MUTUALLY_EXCLUSIVE = [("record", "records"), ("merge", "start"), ("merge", "record"), ("merge", "records")]
 
 RUN_ENTRIES = ("run.json", "readiness.json", "report.json", "summary.md", "report.html", "nodes", "suggested-profiles")
 SECCOMP_PROFILES = "seccompprofiles.yaml"  # under suggested-profiles/: every SPO object of the run
@@ -240,6 +242,97 @@ def lock(directory):
         raise errors.os_error(exc, path, "written")
 
 
+def merge(directory, sources):
+    """The reports of other runs or slices (report directories) merged into ``directory``: of each node's record of
+    each stage, the latest (``recorded_at``) of them all and of ``directory``'s own; the suggested profiles of the
+    run whose audit record is kept; one run.json over them all (``merged_from``: each report's run id, directory and
+    hosts) and one readiness. What was merged from where: [{dir, run, records}]."""
+    own = os.path.realpath(directory)
+    chosen, runs, readiness, merged = {}, [], [], []
+    for field, source in [("dir", directory)] + [("merge[%d]" % index, path) for index, path in enumerate(sources)]:
+        if field != "dir" and os.path.realpath(source) == own:
+            continue  # the report itself, already read
+        if not os.path.isdir(os.path.join(source, "nodes")):
+            if field == "dir":
+                continue
+            raise InputError("is not a report directory (it has no nodes/)", path=source, field=field,
+                             expected="the seccomp_report_dir of a run or slice (with nodes/, run.json and report.json)")
+        nodes, unreadable = rollout_report.read_records(source)
+        if unreadable:
+            problem = unreadable[0]
+            raise InputError("has a record that cannot be merged: %s" % problem["problem"], path=problem["path"], field=field)
+        run = rollout_report.read_run(source)
+        if run is not None:
+            runs.append((source, run))
+        assessed = rollout_report.read_readiness(source)
+        if assessed is not None:
+            readiness.append(assessed)
+        count = 0
+        for host, stages in nodes.items():
+            for stage, record in stages.items():
+                kept = chosen.get((host, stage))
+                if kept is None or record.get("recorded_at", "") >= kept[1].get("recorded_at", ""):
+                    chosen[(host, stage)] = (source, record)
+                    count += 1
+        if field != "dir":
+            merged.append(dict(dir=source, run=run and run["id"], records=count))
+    for (host, stage), (source, record) in sorted(chosen.items()):
+        if os.path.realpath(source) == own:
+            continue
+        write(inside(directory, os.path.join("nodes", rollout_report.record_name(host, stage))), dump(record))
+        if stage == "audit":
+            copy_suggestions(source, directory, host)
+    if runs:
+        write(inside(directory, rollout_report.RUN_FILE), dump(merged_run(runs)))
+    if readiness:
+        write(inside(directory, rollout_report.READINESS_FILE), dump(merged_readiness(readiness)))
+    return merged
+
+
+def copy_suggestions(source, directory, host):
+    """The suggested profiles of ``host`` as ``source``'s run wrote them, instead of any ``directory`` had."""
+    origin = os.path.join(source, rollout_report.SUGGESTED_DIR, host)
+    if not os.path.isdir(origin):
+        return
+    target = inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, host), "directory")
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in sorted(os.listdir(origin)):
+            if not name.startswith(".") and os.path.isfile(os.path.join(origin, name)):
+                with open(os.path.join(origin, name), "rb") as handle:
+                    write(inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, host, name)), handle.read())
+    except (IOError, OSError) as exc:
+        raise errors.os_error(exc, origin, "copied")
+
+
+def merged_run(runs):
+    """One run over several: the earliest start, every stage and host, check mode if any was, and where each came from."""
+    ids = sorted(set(run["id"] for _source, run in runs))
+    stages = [stage for stage in ("feature_gate", "audit", "enforce") if any(stage in run["stages"] for _source, run in runs)]
+    first = min(runs, key=lambda item: item[1]["started"])[1]
+    sources = []
+    for source, run in runs:
+        # A report merged before says where its own parts came from: those, not the merged report, are listed.
+        sources += run.get("merged_from") or [dict(id=run["id"], dir=source, hosts=sorted(run["hosts"]))]
+    return dict(first, id="merged-%s" % hashlib.sha256(" ".join(ids).encode("utf-8")).hexdigest()[:12],
+                started=first["started"], stages=stages, check_mode=any(run.get("check_mode") for _s, run in runs),
+                hosts=sorted(set(host for _source, run in runs for host in run["hosts"])),
+                serial=first["serial"] if all(run["serial"] == first["serial"] for _s, run in runs) else [run["serial"] for _s, run in runs],
+                merged_from=sorted(dict((item["id"], item) for item in sources).values(), key=lambda item: item["id"]))
+
+
+def merged_readiness(all_readiness):
+    first = all_readiness[0]
+    nodes = {}
+    for readiness in all_readiness:
+        nodes.update(readiness["nodes"])
+    merged = dict(first, nodes=nodes, left_out=sorted(set(host for readiness in all_readiness for host in readiness.get("left_out") or [])))
+    checked = sorted(readiness["checked_at"] for readiness in all_readiness if readiness.get("checked_at"))
+    if checked:
+        merged["checked_at"] = checked[0]
+    return merged
+
+
 def report(params, warn):
     """Write the records, run and readiness in ``params`` into the report directory ``params["dir"]`` and rebuild the
     report unless a rebuild that began after the records were written has read them; the result (``changed`` false).
@@ -265,6 +358,7 @@ def report(params, warn):
             make_directories(directory)
         if params["readiness"] is not None:
             write(inside(directory, rollout_report.READINESS_FILE), dump(params["readiness"]))
+        merged = merge(directory, params["merge"]) if params["merge"] else None
         result = None
         if written and rebuilt_since(directory, written):
             try:
@@ -278,7 +372,23 @@ def report(params, warn):
     finally:
         os.close(handle)
     extra = {}
+    if merged is not None:
+        extra["merged"] = merged
     if params["readiness"] is not None:
         extra["table"] = rollout_report.readiness_table(params["readiness"])
     return dict(changed=False, report=os.path.join(directory, "report.json"), summary=os.path.join(directory, "summary.md"),
-                totals=result["totals"], rebuilt=rebuilt, unreadable=result.get("unreadable") or [], **extra)
+                totals=result["totals"], rebuilt=rebuilt, unreadable=result.get("unreadable") or [],
+                outcome=outcome(directory, result), **extra)
+
+
+def outcome(directory, report):
+    """What a workflow branches on (AWX's job artifacts, through set_stats): the run, the totals, each node's status,
+    the held and failed nodes, and where the report and the shippable profiles are."""
+    nodes = report.get("nodes") or {}
+    profiles = os.path.join(directory, rollout_report.SUGGESTED_DIR, SECCOMP_PROFILES)
+    return dict(run_id=(report.get("run") or {}).get("id"), report_dir=directory, report=os.path.join(directory, "report.json"),
+                summary=os.path.join(directory, "summary.md"), html=os.path.join(directory, "report.html"),
+                seccomp_profiles=profiles if os.path.exists(profiles) else None, totals=report.get("totals"),
+                nodes=dict((host, entry.get("status")) for host, entry in sorted(nodes.items())),
+                held=sorted(host for host, entry in nodes.items() if entry.get("held")),
+                failed=sorted(host for host, entry in nodes.items() if entry.get("failed")))

@@ -235,6 +235,21 @@ def suggestions_section(report):
     return "\n".join(out)
 
 
+def keeping_section(report):
+    kept = rollout_report.keeping(report)
+    if not kept:
+        return ""
+    out = ["<h2>Keeping it on</h2>",
+           "<p>What owns each node's kubelet configuration may write it again and turn seccompDefault off; set it there too.</p>",
+           "<table><tr><th>node</th><th>configuration owned by</th><th>rewritten by</th><th>to keep seccompDefault on, set</th>"
+           "<th>this run's change</th></tr>"]
+    for item in kept:
+        out.append('<tr class="keeping"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % tuple(
+            esc(item[key]) for key in ("host", "title", "rewritten_by", "keep_with", "lasts")))
+    out.append("</table>")
+    return "\n".join(out)
+
+
 def page(report):
     run = report.get("run") or {}
     totals = report["totals"]
@@ -248,7 +263,8 @@ def page(report):
                  esc(run.get("serial")), esc(" - check mode: nothing was changed" if run.get("check_mode") else ""), esc(report.get("generated"))),
              '<div class="cards">%s</div>' % "".join(
                  '<div class="card %s"><b>%s</b>%s</div>' % (tone, esc(count), esc(name)) for name, count, tone in cards),
-             "<h2>Timeline</h2>", timeline(report), batches_section(report), suggestions_section(report)]
+             "<h2>Timeline</h2>", timeline(report), batches_section(report), suggestions_section(report),
+             keeping_section(report)]
     if report.get("unreadable"):
         parts.append("<h2>Records that could not be read</h2><ul>%s</ul>" % "".join(
             "<li>%s: %s</li>" % (esc(item["path"]), esc(item["problem"])) for item in report["unreadable"]))

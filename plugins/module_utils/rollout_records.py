@@ -442,8 +442,16 @@ class Enforce(Stage):
             recovered_first=(paths(facts.items("seccomp_recovered.files", []), "seccomp_recovered.files", changed_only=True)
                              if recover else []),
             recovered_reason=self.plan("reason") if recover else None,
-            healthy_after_rollback=healthy)
+            healthy_after_rollback=healthy, owner=self.owner(), lasting=facts.get("seccomp_switch.lasting"))
         return check(record)
+
+    def owner(self):
+        """What owns the node's kubelet configuration, what rewrites it, and what to set there so that seccompDefault
+        stays on (node_facts' layout), for the report's "keeping it on"; null when the node was not read."""
+        layout = self.facts.get("seccomp_node.kubelet.layout")
+        if not isinstance(layout, Mapping):
+            return None
+        return dict((key, layout.get(key)) for key in ("name", "title", "rewritten_by", "keep_with"))
 
     def plan_record(self):
         """Enforcement done before (skipped), or refused on a node that was rolled back (not retried)."""
@@ -453,7 +461,7 @@ class Enforce(Stage):
         record = self.common()
         record.update(already_on=self.facts.need("seccomp_node.kubelet.seccomp_default.effective"),
                       result="skipped" if action == "skip" else "not retried",
-                      reason=self.plan("reason"), earlier=self.plan("earlier"))
+                      reason=self.plan("reason"), earlier=self.plan("earlier"), owner=self.owner())
         return check(record)
 
     def state(self):

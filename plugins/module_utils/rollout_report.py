@@ -195,12 +195,16 @@ STAGE_FIELDS = {
               "throttling": Mapping({"detected": Kinds(bool, NULL)}, nullable=True), "suggested_profiles": TEXT_OR_NULL},
     "enforce": {"changed_files": TEXTS, "restored": TEXTS, "healthy_after_rollback": FLAG,
                 "kubelet_restarted": FLAG, "handover": FLAG, "containers": ListOf(CONTAINER),
-                "recreated": LIST, "not_recreated": LIST, "verified": COUNT},
+                "recreated": LIST, "not_recreated": LIST, "verified": COUNT,
+                "owner": Mapping({"name": TEXT_OR_NULL, "title": TEXT_OR_NULL, "rewritten_by": TEXT_OR_NULL, "keep_with": TEXT_OR_NULL},
+                                 nullable=True),
+                "lasting": Mapping({"survives": Kinds(bool, NULL), "note": TEXT_OR_NULL}, nullable=True)},
 }
 RECORD = Mapping(COMMON, required=("host", "stage", "recorded_at", "batch"), expected="a mapping (a node's record of one stage)")
 
 RUN = Mapping({"id": Name(), "started": TEXT, "stages": ListOf(OneOf(STAGE_NAMES)), "serial": Anything(),
-               "check_mode": FLAG, "hosts": TEXTS, "preflight_only": FLAG},
+               "check_mode": FLAG, "hosts": TEXTS, "preflight_only": FLAG,
+               "merged_from": ListOf(Mapping({"id": TEXT, "dir": TEXT, "hosts": TEXTS}, required=("id", "hosts")))},
               required=("id", "started", "stages", "serial", "check_mode", "hosts"),
               expected="a mapping (the run: id, started, stages, serial, check_mode, hosts)")
 CHECK = Mapping({"check": TEXT, "status": OneOf(READINESS_CELLS), "detail": TEXT, "fix": TEXT_OR_NULL},
@@ -578,6 +582,22 @@ def _audit_what(r):
         ("HELD" if r.get("complete") else "HELD (records incomplete)"))
 
 
+def keeping(report):
+    """Per node with seccompDefault on (enforced now or before): what owns its kubelet configuration, what rewrites it,
+    what to set there so that it stays on, and whether this run's change survives that (``lasts``)."""
+    kept = []
+    for host, r in _records(report, "enforce"):
+        owner = r.get("owner")
+        if r["result"] not in ("enforced", "skipped") or not owner or r.get("check_mode"):
+            continue
+        lasting = r.get("lasting") or {}
+        lasts = ("lasts until then" if lasting.get("survives") else "LOST when that runs: %s" % lasting.get("note")
+                 if lasting.get("survives") is False else "enforced before" if r["result"] == "skipped" else "-")
+        kept.append(dict(host=host, title=owner.get("title") or owner.get("name") or "unknown",
+                         rewritten_by=owner.get("rewritten_by") or "-", keep_with=owner.get("keep_with") or "-", lasts=lasts))
+    return kept
+
+
 def what_happened(stage, record):
     """What a stage's record says happened, in words (the summary's last columns, the HTML page's)."""
     return {"preflight": _gate_what, "feature_gate": _gate_what, "audit": _audit_what, "enforce": _enforce_what}[stage](record)
@@ -659,4 +679,11 @@ def markdown(report):
         lines += ["", "# Enforce: seccompDefault on, containers recreated and verified", "",
                   "| node | result | changed files | containers recreated | verified | watch | what happened |",
                   "|---|---|---|---|---|---|---|"] + enforce
+    kept = keeping(report)
+    if kept:
+        lines += ["", "# Keeping it on: what rewrites each node's kubelet configuration, and what to set there", "",
+                  "| node | configuration owned by | rewritten by | to keep seccompDefault on, set | this run's change |",
+                  "|---|---|---|---|---|"]
+        lines += ["| %s | %s | %s | %s | %s |" % tuple(_cell(item[key]) for key in ("host", "title", "rewritten_by", "keep_with", "lasts"))
+                  for item in kept]
     return "\n".join(lines) + "\n"

@@ -55,6 +55,19 @@ options:
     type: list
     elements: str
     default: []
+  merge:
+    description:
+      - Report directories of other runs or slices (each one's C(seccomp_report_dir)) to merge into O(dir), for one
+        report over a fleet that was rolled out in slices (concurrent runs over disjoint C(--limit)s, as AWX's job
+        slicing makes them) or in several runs.
+      - Of each node's record of each stage, the latest (C(recorded_at)) of them all and of O(dir)'s own is kept,
+        with the suggested profiles of the run it came from; C(run.json) becomes one run over them all (id
+        C(merged-<digest>), the earliest start, every stage and host, and C(merged_from) with each run's id, directory
+        and hosts), and the readiness of every node is kept. Every node is in the report once.
+      - A directory without C(nodes/), or with a record that cannot be read, fails the task naming it, before
+        anything is written. Not with O(start), O(record) or O(records).
+    type: list
+    elements: path
   readiness:
     description:
       - The fleet's readiness before any change (C(readiness.json)) - C(policy), C(stages), C(checked_at),
@@ -113,6 +126,22 @@ rebuilt:
   description: Whether this call rebuilt the report; false when a rebuild that began after the record was written had read it.
   returned: always
   type: bool
+outcome:
+  description:
+    - The run's outcome, as a workflow branches on it (C(playbooks/report.yml) hands it to AWX and the Automation
+      Platform with C(ansible.builtin.set_stats) as C(seccomp_rollout)) - C(run_id), C(report_dir), C(report),
+      C(summary), C(html) (the paths of C(report.json), C(summary.md) and C(report.html)), C(seccomp_profiles) (the
+      suggested profiles' Security Profiles Operator objects, or null), C(totals), C(nodes) (each node's status),
+      C(held) and C(failed) (their hosts).
+  returned: always
+  type: dict
+  sample: {run_id: 20261201T094751Z-ae4b, totals: {nodes: 6, failed: 0, held: 3}, held: [node-1, node-2, node-4], failed: []}
+merged:
+  description: What O(merge) merged, per directory - C(dir), C(run) (its run id, or null) and C(records) (how many of
+    its records were kept).
+  returned: when O(merge) is given
+  type: list
+  elements: dict
 unreadable:
   description:
     - The node records the report left out because they cannot be used - not JSON, not a regular file, a field of the

@@ -53,11 +53,16 @@ def run_tasks(tmp_path, tasks, check=False, diff=False):
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The collection that the playbooks run: this checkout (through .build/collections, `make link`), or a copy of the
+# built artifact installed with ansible-galaxy (SECCOMP_INSTALLED: the collections path it went into; `make installed`).
+INSTALLED = os.environ.get("SECCOMP_INSTALLED")
+COLLECTIONS = INSTALLED or os.path.join(ROOT, ".build", "collections")
+COLLECTION = os.path.join(INSTALLED, "ansible_collections", "k8s", "seccomp_default") if INSTALLED else ROOT
 
 
-def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=False, timeout=1200, env=None):
-    """ansible-playbook PLAYBOOK -i INVENTORY as a user runs it, from ``cwd`` (``env``: variables to set or, with
-    None, to unset); returns CompletedProcess."""
+def playbook_command(playbook, inventory, cwd, extra_vars=None, check=False, diff=False, env=None, limit=None):
+    """(argv, environment) of ansible-playbook PLAYBOOK -i INVENTORY as a user runs it from ``cwd`` (``env``:
+    variables to set or, with None, to unset; ``limit``: --limit)."""
     command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
@@ -65,15 +70,29 @@ def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=Fa
         command.append("--check")
     if diff:
         command.append("--diff")
-    environment = dict(os.environ, PWD=str(cwd), ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+    if limit:
+        command += ["--limit", limit]
+    environment = dict(os.environ, PWD=str(cwd), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
                        ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     for name, value in (env or {}).items():
         if value is None:
             environment.pop(name, None)
         else:
             environment[name] = value
+    return command, environment
+
+
+def run_playbook(playbook, inventory, cwd, extra_vars=None, check=False, diff=False, timeout=1200, env=None, limit=None):
+    """ansible-playbook PLAYBOOK -i INVENTORY as a user runs it, from ``cwd``; returns CompletedProcess."""
+    command, environment = playbook_command(playbook, inventory, cwd, extra_vars, check, diff, env, limit)
     return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=str(cwd), check=False,
                           timeout=timeout)
+
+
+def start_playbook(playbook, inventory, cwd, extra_vars=None, env=None, limit=None):
+    """The same, started in the background (Popen, output piped): for runs that go on at the same time."""
+    command, environment = playbook_command(playbook, inventory, cwd, extra_vars, env=env, limit=limit)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, cwd=str(cwd))
 
 
 def recap(stdout):

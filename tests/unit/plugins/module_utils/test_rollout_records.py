@@ -20,6 +20,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.k8s.seccomp_default.plugins.filter.seccomp_stage_records import FilterModule
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report as R
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_state
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import node_layouts
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.audit_gate import audit_gate, targets
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 from ansible_collections.k8s.seccomp_default.plugins.module_utils.impact import seccomp_impact
@@ -45,7 +46,8 @@ def node(kubelet="1.30.14", runtime="containerd", version="1.7.20", layout="kube
     endpoint = "unix:///run/containerd/containerd.sock" if runtime == "containerd" else "unix:///var/run/crio/crio.sock"
     return {"kubelet": {"version": kubelet, "running": True, "root_dir": "/var/lib/kubelet", "config": CONFIG,
                         "config_dir": "/etc/kubernetes/kubelet.conf.d", "env_files": [], "environment": {}, "kubeadm": True,
-                        "layout": {"name": layout, "title": "kubeadm (deb packages)", "managed": False},
+                        "layout": dict(node_layouts.describe(layout, "the test's node") if layout in node_layouts.LAYOUTS else
+                                       {"name": layout, "title": layout}, managed=False),
                         "seccomp_default": {"effective": seccomp_default, "flag": False, "config": seccomp_default},
                         "feature_gate": {"stage": "ga", "default": True, "locked": False, "value": gate_value,
                                          "in_flags": False, "in_config": gate_value is not None, "problem": None},
@@ -759,9 +761,11 @@ def test_not_retried(tmp_path):
     assert facts["seccomp_node_state"]["plan"]["enforce"]["action"] == "refuse"
     gate, audit, record = FILTER("enforce", facts, "report")
     assert gate["result"] == "skipped" and audit["result"] == "skipped"
+    layout = node_layouts.describe("kubeadm", "the test's node")
     assert record == {"host": HOST, "stage": "enforce", "check_mode": False, "already_on": False, "result": "not retried",
                       "reason": facts["seccomp_node_state"]["plan"]["enforce"]["reason"],
-                      "earlier": facts["seccomp_node_state"]["plan"]["enforce"]["earlier"]}
+                      "earlier": facts["seccomp_node_state"]["plan"]["enforce"]["earlier"],
+                      "owner": dict((key, layout[key]) for key in ("name", "title", "rewritten_by", "keep_with"))}
     node = reported(tmp_path, [gate, audit, record])
     assert node["status"] == "not retried" and node["failed"] is True
     assert FILTER("enforce", enforced(), "plan") is None  # enforcement runs: the plan decides no record

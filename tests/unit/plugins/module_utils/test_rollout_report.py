@@ -4,10 +4,12 @@ import json
 import os
 
 import jsonschema
+import pytest
 import yaml
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import report_files
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report as R
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError
 from lib import report_page
 from lib.spo_crd import default_profile, valid_for_spo
 
@@ -203,3 +205,84 @@ def test_the_report_page_draws_each_batch_node_stage_and_restart(tmp_path):
     assert [line.get("data-host") for line in marks] == ["n1", "n2"]
     assert float(n1.get("x")) < float(marks[0].get("x1")) < float(n1.get("x")) + float(n1.get("width"))
     assert "every running container has the profile it should" in text and "Batch 2" in text
+
+
+def slice_report(directory, run_id, started, hosts):
+    os.makedirs(directory)
+    with open(os.path.join(directory, "run.json"), "w") as handle:
+        json.dump(dict(id=run_id, started=started, stages=["audit", "enforce"], serial="50%", max_fail_percentage=0,
+                       check_mode=False, hosts=hosts), handle)
+    with open(os.path.join(directory, "readiness.json"), "w") as handle:
+        json.dump(dict(policy="stop", stages=["audit", "enforce"], checked_at=started, left_out=[],
+                       nodes=dict((host, dict(ready=True, checks=[])) for host in hosts)), handle)
+    return directory
+
+
+def test_the_reports_of_two_slices_merge_into_one_with_every_node_once(tmp_path):
+    """Job slicing: two runs over disjoint halves of a fleet, each with its own report directory, merged by
+    report.yml's seccomp_report_merge. Each node's latest record of each stage is kept, with the suggested profiles
+    of the run it came from; the merged run says where each part came from; the outcome is what a workflow reads."""
+    first = slice_report(str(tmp_path / "slice-1"), "r1", "2026-11-23T10:00:00+00:00", ["n1", "n2"])
+    second = slice_report(str(tmp_path / "slice-2"), "r2", "2026-11-23T10:00:02+00:00", ["n3", "n4"])
+    put(first, "n1", "enforce", dict(ENFORCED, recorded_at="2026-11-23T10:05:00+00:00"))
+    put(first, "n2", "audit", dict(stage="audit", result="held", passed=False, complete=True, mode="observe",
+                                   suggested_profiles=os.path.join(first, "suggested-profiles", "n2"),
+                                   workloads=[dict(namespace="default", pod="p", container="c", syscalls=["unshare"], executables=[])],
+                                   recorded_at="2026-11-23T10:04:00+00:00"))
+    os.makedirs(os.path.join(first, "suggested-profiles", "n2"))
+    with open(os.path.join(first, "suggested-profiles", "n2", "default_p_c.json"), "w") as handle:
+        handle.write("{}")
+    # An older run's record of n1 in the second slice's directory: the first slice's later one is kept.
+    put(second, "n1", "enforce", dict(ENFORCED, result="rolled back", error="watch", recorded_at="2026-11-22T09:00:00+00:00"))
+    for host in ("n3", "n4"):
+        put(second, host, "enforce", dict(ENFORCED, recorded_at="2026-11-23T10:06:00+00:00"))
+    merged = str(tmp_path / "merged")
+    result = report_files.report(dict(dir=merged, merge=[first, second]), lambda message: None)
+    report = json.load(open(os.path.join(merged, "report.json")))
+    jsonschema.validate(report, SCHEMA)
+    assert sorted(report["nodes"]) == ["n1", "n2", "n3", "n4"]
+    assert dict((host, entry["status"]) for host, entry in report["nodes"].items()) == {
+        "n1": "enforced", "n2": "held at audit", "n3": "enforced", "n4": "enforced"}
+    assert report["run"]["hosts"] == ["n1", "n2", "n3", "n4"] and report["run"]["started"] == "2026-11-23T10:00:00+00:00"
+    assert [(item["id"], item["hosts"]) for item in report["run"]["merged_from"]] == [("r1", ["n1", "n2"]), ("r2", ["n3", "n4"])]
+    assert sorted(report["readiness"]["nodes"]) == ["n1", "n2", "n3", "n4"]
+    assert os.path.exists(os.path.join(merged, "suggested-profiles", "n2", "default_p_c.json"))
+    assert [(item["dir"], item["run"]) for item in result["merged"]] == [(first, "r1"), (second, "r2")]
+    assert result["outcome"]["held"] == ["n2"] and result["outcome"]["failed"] == []
+    assert result["outcome"]["nodes"]["n1"] == "enforced" and result["outcome"]["run_id"] == report["run"]["id"]
+    # Merged again, with the merged report among the sources: the same report, its parts still named.
+    again = report_files.report(dict(dir=str(tmp_path / "again"), merge=[merged, second]), lambda message: None)
+    assert again["totals"] == result["totals"]
+    assert [item["id"] for item in json.load(open(str(tmp_path / "again" / "run.json")))["merged_from"]] == ["r1", "r2"]
+
+
+def test_a_directory_that_is_not_a_report_is_refused_before_anything_is_written(tmp_path):
+    first = slice_report(str(tmp_path / "slice-1"), "r1", "2026-11-23T10:00:00+00:00", ["n1"])
+    put(first, "n1", "enforce", dict(ENFORCED))
+    (tmp_path / "elsewhere").mkdir()
+    merged = tmp_path / "merged"
+    with pytest.raises(InputError) as caught:
+        report_files.report(dict(dir=str(merged), merge=[first, str(tmp_path / "elsewhere")]), lambda message: None)
+    assert "merge[1]" in str(caught.value) and "elsewhere" in str(caught.value) and "nodes/" in str(caught.value)
+    assert sorted(os.listdir(str(merged))) in ([], [".lock", "nodes"])
+    assert os.listdir(str(merged / "nodes")) == [] if (merged / "nodes").exists() else True
+
+
+def test_the_report_says_per_node_what_owns_its_config_and_what_to_set_to_keep_it_on(tmp_path):
+    directory = str(tmp_path)
+    kubespray = dict(name="kubespray", title="kubespray", rewritten_by="kubespray's cluster.yml renders the config again",
+                     keep_with="kubelet_seccomp_default: true in the inventory")
+    put(directory, "n1", "enforce", dict(ENFORCED, owner=kubespray, lasting=dict(survives=True, note="a drop-in")))
+    put(directory, "n2", "enforce", dict(ENFORCED, owner=dict(kubespray, name="kubeadm", title="kubeadm (deb/rpm packages)",
+                                                              keep_with="a kubeadm patch"),
+                                         lasting=dict(survives=False, note="kubeadm upgrade node rewrites config.yaml")))
+    put(directory, "n3", "enforce", dict(ENFORCED, result="rolled back", owner=kubespray))
+    report = report_files.rebuild(directory, lambda message: None)
+    jsonschema.validate(report, SCHEMA)
+    kept = dict((item["host"], item) for item in R.keeping(report))
+    assert sorted(kept) == ["n1", "n2"]  # a rolled-back node has nothing to keep
+    assert kept["n1"]["keep_with"] == "kubelet_seccomp_default: true in the inventory" and kept["n1"]["lasts"] == "lasts until then"
+    assert kept["n2"]["lasts"] == "LOST when that runs: kubeadm upgrade node rewrites config.yaml"
+    summary = open(os.path.join(directory, "summary.md")).read()
+    assert "| n1 | kubespray | kubespray's cluster.yml renders the config again | kubelet_seccomp_default: true in the inventory |" in summary
+    assert "<td>a kubeadm patch</td>" in open(os.path.join(directory, "report.html")).read()
