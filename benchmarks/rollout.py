@@ -100,7 +100,8 @@ def run_once_tasks():
         elif isinstance(node, list):
             for value in node:
                 walk(value)
-    for path in glob.glob(os.path.join(ROOT, "playbooks", "*.yml")) + glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml")):
+    for path in (glob.glob(os.path.join(ROOT, "playbooks", "*.yml")) + glob.glob(os.path.join(ROOT, "playbooks", "tasks", "*.yml"))
+                 + glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml"))):
         with open(path) as handle:
             walk(yaml.safe_load(handle))
     return names

@@ -28,10 +28,11 @@ PROFILE = os.path.join(ROOT, "profiles", os.uname()[4], "kubernetes", "default.j
 
 # Runs as a host process named like runc's init; its children join a container cgroup before they rename
 # themselves and make the call the test looks for.
-SCENARIO = textwrap.dedent(r"""
+# What both scenarios start with: the tracer's state file is argv[1]; entries(syscall) reads what it has saved.
+HELPERS = textwrap.dedent(r"""
     import ctypes, json, os, sys, time
     libc = ctypes.CDLL(None, use_errno=True)
-    state_path, first_cgroup, second_cgroup = sys.argv[1:4]
+    state_path = sys.argv[1]
 
     def rename(name):
         libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
@@ -42,6 +43,10 @@ SCENARIO = textwrap.dedent(r"""
         except (OSError, ValueError):
             return []
         return [entry for entry in state["entries"] if entry["syscall_nr"] == syscall]
+""")
+
+SCENARIO = textwrap.dedent(r"""
+    first_cgroup, second_cgroup = sys.argv[2:4]
 
     def wait_for(syscall):
         deadline = time.time() + 30
@@ -134,7 +139,7 @@ def traced(tmp_path, scenario, names, *args):
     try:
         syscall_trace.wait_until_attached(state_path, collector.pid)
         numbers = dict((name, syscall_trace.native_syscall_number(name)) for name in names)
-        done = subprocess.run([sys.executable, "-c", "SYSCALLS = %r\n" % numbers + scenario, state_path] + list(args),
+        done = subprocess.run([sys.executable, "-c", "SYSCALLS = %r\n" % numbers + HELPERS + scenario, state_path] + list(args),
                               capture_output=True, text=True, timeout=120, check=True)
     finally:
         collector.send_signal(signal.SIGTERM)
@@ -161,8 +166,7 @@ def test_a_reused_pid_is_attributed_to_its_new_container(tmp_path, two_container
 # (getpriority) as "exe". A process of the container's own, started afterwards, makes another call (getppid):
 # once the tracer has it, it has read runc's lines too.
 RUNC_START = textwrap.dedent(r"""
-    import ctypes, json, os, sys, time
-    state_path, cgroup = sys.argv[1:3]
+    cgroup = sys.argv[2]
     go, release = os.pipe()
     os.set_inheritable(go, True)
     # Each process stays until the tracer has looked it up: one that is gone cannot be attributed at all.
@@ -170,13 +174,6 @@ RUNC_START = textwrap.dedent(r"""
               "os.read(int(sys.argv[1]), 1)")
     FIRST = ("import os, sys; os.getpriority(os.PRIO_PROCESS, 0); "
              "os.execv(sys.argv[1], [sys.argv[1], '-c', %r, sys.argv[2]])" % SECOND)
-
-    def entries(syscall):
-        try:
-            state = json.load(open(state_path))
-        except (OSError, ValueError):
-            return []
-        return [entry for entry in state["entries"] if entry["syscall_nr"] == syscall]
 
     def in_container(then):
         pid = os.fork()
@@ -189,11 +186,11 @@ RUNC_START = textwrap.dedent(r"""
         return pid
 
     def workload():
-        ctypes.CDLL(None).prctl(15, b"workload", 0, 0, 0)
+        rename("workload")
         os.getppid()
 
     # As in the other scenario, the children are looked at only once they are in the cgroup and rename themselves.
-    ctypes.CDLL(None).prctl(15, b"runc:[1:CHILD]", 0, 0, 0)
+    rename("runc:[1:CHILD]")
     runc = in_container(lambda: os.execv("/proc/self/exe", ["runc", "-c", FIRST, sys.executable, str(go)]))
     time.sleep(1)
     started = in_container(workload)
