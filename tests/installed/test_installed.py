@@ -52,7 +52,10 @@ def test_every_module_filter_and_role_renders_with_ansible_doc(kind, pattern, tm
         run = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", kind, "k8s.seccomp_default." + name],
                              cwd=str(tmp_path), env=installed_env(), capture_output=True, text=True, check=False, timeout=300)
         assert run.returncode == 0 and "k8s.seccomp_default." + name in run.stdout, (name, run.stdout[-2000:], run.stderr[-2000:])
-        assert "[WARNING]" not in run.stderr and "[ERROR]" not in run.stderr, (name, run.stderr[-2000:])
+        # ansible-core 2.21's ansible-doc -t role warns about its own internal _protomatter collection: not ours.
+        complaints = [line for line in run.stderr.splitlines()
+                      if ("[WARNING]" in line or "[ERROR]" in line) and "/ansible/_internal/ansible_collections/" not in line]
+        assert not complaints, (name, complaints)
 
 
 def test_a_molecule_scenario_runs_the_rollout_from_the_installed_copy():

@@ -11,7 +11,10 @@ import platform
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+# The collection this lab came with: a checkout (made importable by `make link` under .build/collections), or an
+# installed copy (ROOT is then <collections path>/ansible_collections/k8s/seccomp_default).
+INSTALLED = os.path.basename(os.path.dirname(os.path.dirname(ROOT))) == "ansible_collections"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(ROOT))) if INSTALLED else os.path.join(ROOT, ".build", "collections"))
 
 from ansible_collections.k8s.seccomp_default.plugins.module_utils import profiles  # noqa: E402
 
