@@ -111,19 +111,20 @@ def write(path, data):
 
 def rebuild(directory, warn):
     began = clock()
-    report = build(directory, now(), warn=warn)
+    shipped = []
+    report = build(directory, now(), warn=warn, shipped=shipped)
     write(inside(directory, "report.json"), dump(report))
     write(inside(directory, "summary.md"), markdown(report).encode("utf-8"))
     write(inside(directory, "report.html"), report_html.page(report).encode("utf-8"))
-    write_shippable(directory, report)
+    write_shippable(directory, report, shipped)
     write(inside(directory, BUILT), ("%s %d\n" % began).encode("utf-8"))
     return report
 
 
-def write_shippable(directory, report):
-    """The suggestions as users ship them: every SPO object in one YAML stream, and beside each Localhost profile the
-    securityContext that uses it (as the Localhost file, or as the SPO object)."""
-    objects = rollout_report.seccomp_profiles(directory, report)
+def write_shippable(directory, report, shipped):
+    """The suggestions as users ship them (``shipped``, as ``build`` made them): every SPO object in one YAML stream, and
+    beside each Localhost profile the securityContext that uses it (as the Localhost file, or as the SPO object)."""
+    objects = rollout_report.seccomp_profiles(shipped)
     if objects:
         write(inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, SECCOMP_PROFILES)),
               spo.yaml_documents(objects).encode("utf-8"))
@@ -267,15 +268,15 @@ def merge(directory, sources):
         assessed = rollout_report.read_readiness(source)
         if assessed is not None:
             readiness.append(assessed)
-        count = 0
         for host, stages in nodes.items():
             for stage, record in stages.items():
                 kept = chosen.get((host, stage))
                 if kept is None or record.get("recorded_at", "") >= kept[1].get("recorded_at", ""):
                     chosen[(host, stage)] = (source, record)
-                    count += 1
         if field != "dir":
-            merged.append(dict(dir=source, run=run and run["id"], records=count))
+            merged.append(dict(dir=source, run=run and run["id"]))
+    for item in merged:
+        item["records"] = sum(1 for source, _record in chosen.values() if source == item["dir"])
     for (host, stage), (source, record) in sorted(chosen.items()):
         if os.path.realpath(source) == own:
             continue

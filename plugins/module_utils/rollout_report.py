@@ -366,9 +366,11 @@ def _status(stages, ready, preflight_only):
     return "not reached", False
 
 
-def build(report_dir, generated, warn=None):
+def build(report_dir, generated, warn=None, shipped=None):
     """The report of ``report_dir`` (see SCHEMA). run.json and readiness.json must be sound (InputError naming the
-    file); a node record that is not is left out with ``warn`` naming it, and its node shows as "record unreadable"."""
+    file); a node record that is not is left out with ``warn`` naming it, and its node shows as "record unreadable".
+    ``shipped``, when a list, gets what each suggested profile becomes for users (spo.suggestion), for the files the
+    rebuild writes beside the report."""
     run = read_run(report_dir)
     readiness = read_readiness(report_dir)
     nodes, unreadable = read_records(report_dir)
@@ -408,6 +410,8 @@ def build(report_dir, generated, warn=None):
                     workload["namespace"], workload["pod"], workload["container"])),
             }
             made, problem = shippable(report_dir, entry)
+            if made and shipped is not None:
+                shipped.append(made)
             entry.update(seccomp_profile=made and made["name"], base_profile=made and made["base"],
                          why_whole=made and made["why_whole"], security_context=made and made["security_context"],
                          not_shippable=problem)
@@ -441,12 +445,12 @@ def shippable(report_dir, suggestion):
         return None, str(exc)
 
 
-def seccomp_profiles(report_dir, report):
-    """Every SPO object of the report's suggestions, each once: the bases first, then the workloads' in report order."""
+def seccomp_profiles(shipped):
+    """Every SPO object of the suggestions ``shipped`` (what ``build`` made of them), each once: the bases first, then
+    the workloads' in report order."""
     bases, own = {}, []
-    for suggestion in report["suggested_profiles"]:
-        made, _problem = shippable(report_dir, suggestion)
-        for obj in (made or {}).get("objects") or []:
+    for made in shipped:
+        for obj in made["objects"]:
             if obj["metadata"]["name"] == made["base"]:
                 bases.setdefault(made["base"], obj)
             else:

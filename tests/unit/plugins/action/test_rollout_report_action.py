@@ -285,7 +285,7 @@ def test_the_work_gets_the_options_as_a_module_does(tmp_path, monkeypatch):
     result = run_action(dict(dir="~/r", host="n1", record=given))
     assert not result.get("failed") and result["warnings"] == ["a warning"], result
     assert seen == dict(dir=str(tmp_path / "r"), host="n1", record=dict(ENFORCED, checked="2026-11-23", pair=["a", "b"]), batch=[],
-                        start=None, records=None, readiness=None)
+                        start=None, records=None, readiness=None, merge=None)
     assert seen["record"] is not given and given["pair"] == ("a", "b")
     assert set(seen) == set(report_files.ARGUMENT_SPEC)
 
