@@ -6,12 +6,12 @@ changes and no kubelet restarts (sha256 and PIDs compared); the rollout with the
 first batch, and with skip_unready enforces only the ready nodes.
 """
 
-import hashlib
 import json
 import os
 
 import pytest
 
+from lib import node_files
 from lib.ansible_run import BIN, ROOT, run_playbook
 from lib.lab import needs_lab
 from lib.runc import runc_available
@@ -39,29 +39,14 @@ READY = ["rd-ok", "rd-stale-gate"]
 SECURE_PATH = {"PATH": "%s:/sbin:/bin:/usr/sbin:/usr/bin" % BIN}
 FAST = {"seccomp_serial": 3, "seccomp_audit_soak": "4s", "seccomp_audit_soak_steps": 1, "seccomp_enforce_watch": "2s",
         "seccomp_enforce_watch_steps": 1, "seccomp_max_fail_percentage": 100}
-SKIPPED_DIRS = ("run", "var-log")
-# What the kubelet itself writes as it runs (its pods, its self-signed serving pair), not configuration.
-KUBELET_STATE = tuple(os.path.join("var-lib-kubelet", name) for name in ("pods", "pki"))
 
 
 def fingerprint(state):
-    """sha256 of every file of every node but its run state and logs, and each running kubelet's PID (for a kubelet
-    that cannot run, how often it was stopped)."""
-    found = {}
+    """sha256 of every file of every node (lib.node_files), and each running kubelet's PID (for a kubelet that cannot
+    run, how often it was stopped)."""
+    found = node_files.fingerprint(state)
     for node in FLEET["nodes"]:
         fs = os.path.join(fleet.fleet_dir(state["name"]), "nodes", node["name"], "fs")
-        for directory, dirs, names in os.walk(fs):
-            relative = os.path.relpath(directory, fs)
-            top = relative.split(os.sep, maxsplit=1)[0]
-            if top in SKIPPED_DIRS or top.endswith(".work") or (
-                    relative.startswith(KUBELET_STATE)):
-                dirs[:] = []
-                continue
-            for name in names:
-                path = os.path.join(directory, name)
-                if os.path.isfile(path) and not os.path.islink(path):
-                    with open(path, "rb") as handle:
-                        found[os.path.relpath(path, fleet.fleet_dir(state["name"]))] = hashlib.sha256(handle.read()).hexdigest()
         if node.get("expect_down"):
             # A kubelet that cannot run is restarted by systemd itself every RestartSec (Restart=always), so its PID
             # changes on its own: what must not change is how often it was stopped by someone (systemctl stop/restart).

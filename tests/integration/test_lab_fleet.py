@@ -180,6 +180,25 @@ def test_check_playbook_predicts_what_the_runtime_applied(lab, tmp_path):
                 assert applied["defaultAction"] == "SCMP_ACT_LOG"  # lab/custom.json, from localhost_path
 
 
+def test_a_kubelet_has_written_its_serving_pair_before_it_answers_healthz(lab):
+    """As the kubelet, which makes its self-signed pair before any of its servers listens: a test that waits for
+    /healthz and then reads the node's files must not see the pair appear afterwards."""
+    script = ("import os,sys,time,urllib.request\n"
+              "deadline = time.time() + 60\n"
+              "while time.time() < deadline:\n"
+              "    try:\n"
+              "        if urllib.request.urlopen('http://127.0.0.1:10248/healthz', timeout=0.2).read() == b'ok':\n"
+              "            print(os.path.exists('/var/lib/kubelet/pki/kubelet.crt')); sys.exit(0)\n"
+              "    except OSError:\n"
+              "        time.sleep(0.002)\n"
+              "print('never healthy')\n")
+    result = fleet.in_node(lab["nodes"]["wl-containerd"], ["sh", "-c", (
+        "systemctl stop kubelet && rm -rf /var/lib/kubelet/pki && systemctl start kubelet && exec %s -c \"$0\""
+        % fleet.NODE_PYTHON), script])
+    assert result.stdout.strip() == "True", (result.stdout, result.stderr)
+    fleet.wait_healthy(lab)
+
+
 def test_destroy_leaves_nothing_behind():
     try:
         state = fleet.create({"name": "short-lived", "nodes": [

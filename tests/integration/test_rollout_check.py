@@ -3,34 +3,18 @@ CRI-O, the drop-in complain mode writes - even where the built-in profiles it po
 check-mode run installs them in a step that writes nothing).
 """
 
-import hashlib
 import os
 
 import pytest
 
 from lib.ansible_run import ROOT, run_playbook
 from lib.lab import needs_lab
+from lib.node_files import fingerprint
 from tests.lab import fleet
 
 pytestmark = needs_lab
 ROLLOUT = os.path.join(ROOT, "playbooks", "rollout.yml")
 DROP_IN = "/etc/crio/crio.conf.d/99-k8s-seccomp-default.conf"
-
-
-def node_tree(state):
-    """sha256 of every file under every node's root (not /run, logs or tmp)."""
-    digests = {}
-    base = os.path.join(fleet.fleet_dir(state["name"]), "nodes")
-    for root, _dirs, files in os.walk(base):
-        relative = os.path.relpath(root, base)
-        if any(part in relative.split(os.sep) for part in ("run", "var-log", "tmp")):
-            continue
-        for name in files:
-            path = os.path.join(root, name)
-            if "/fs" in "/" + relative and not os.path.islink(path):
-                with open(path, "rb") as handle:
-                    digests[os.path.join(relative, name)] = hashlib.sha256(handle.read()).hexdigest()
-    return digests
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +25,7 @@ def pair(make_fleet):
 
 
 def test_check_diff_shows_the_whole_plan_and_changes_nothing(pair, tmp_path):
-    before = node_tree(pair)
+    before = fingerprint(pair)
     assert not os.path.exists(fleet.fs_path(os.path.join(fleet.fleet_dir("check"), "nodes", "ck-crio", "fs"),
                                             "/var/lib/kubelet/seccomp/kubernetes/default-audit.json"))
     extra = {"seccomp_serial": 2, "seccomp_audit_soak": 0, "seccomp_enforce_watch": 0, "seccomp_report_dir": str(tmp_path / "report")}
@@ -53,7 +37,7 @@ def test_check_diff_shows_the_whole_plan_and_changes_nothing(pair, tmp_path):
     assert "+++ after: %s" % DROP_IN in out, out[-6000:]
     assert '+seccomp_profile = "/var/lib/kubelet/seccomp/kubernetes/default-audit.json"' in out, out[-6000:]
     assert "default-audit.json does not exist yet" in out + planned.stderr
-    assert node_tree(pair) == before
+    assert fingerprint(pair) == before
 
 
 @pytest.mark.parametrize("setting, value, words", [
@@ -63,11 +47,11 @@ def test_check_diff_shows_the_whole_plan_and_changes_nothing(pair, tmp_path):
 ])
 def test_a_bad_stage_setting_stops_the_rollout_before_any_change(pair, tmp_path, setting, value, words):
     """The stage roles' own settings are checked once per node by the readiness play, before any node is touched."""
-    before = node_tree(pair)
+    before = fingerprint(pair)
     extra = {"seccomp_serial": 2, setting: value, "seccomp_report_dir": str(tmp_path / "report")}
     run = run_playbook(ROLLOUT, pair["inventory"], tmp_path, extra)
     assert run.returncode != 0
     for word in words:
         assert word in run.stdout, run.stdout[-3000:]
     assert "Plan the node" not in run.stdout
-    assert node_tree(pair) == before
+    assert fingerprint(pair) == before

@@ -5,7 +5,6 @@ kubeadm, drop-in and flag layouts; the 1.30 node was "upgraded" with SeccompDefa
 base config, so its kubelet refuses to start until the feature gate stage removes it.
 """
 
-import hashlib
 import json
 import os
 
@@ -14,6 +13,7 @@ import yaml
 
 from lib.ansible_run import ROOT, recap, run_playbook
 from lib.lab import needs_lab
+from lib.node_files import fingerprint
 from tests.lab import fleet
 
 pytestmark = needs_lab
@@ -30,21 +30,6 @@ def main_pid(state, node):
     return int(result.stdout.strip())
 
 
-def node_tree(state):
-    """sha256 of every file of every node a rollout may touch (not /run, logs or tmp)."""
-    digests = {}
-    base = os.path.join(fleet.fleet_dir(state["name"]), "nodes")
-    for root, _dirs, files in os.walk(base):
-        relative = os.path.relpath(root, base)
-        if any(part in relative.split(os.sep) for part in ("run", "var-log", "tmp", "pki")):
-            continue
-        for name in files:
-            if "/fs" in "/" + relative and not os.path.islink(os.path.join(root, name)):
-                with open(os.path.join(root, name), "rb") as handle:
-                    digests[os.path.join(relative, name)] = hashlib.sha256(handle.read()).hexdigest()
-    return digests
-
-
 @pytest.fixture(scope="module")
 def demo(make_fleet):
     return make_fleet(dict(fleet.DEFAULT_DESCRIPTION, name="stage1"))
@@ -52,7 +37,7 @@ def demo(make_fleet):
 
 def test_stage1_on_the_demo_fleet(demo, tmp_path):
     inventory = demo["inventory"]
-    before_tree = node_tree(demo)
+    before_tree = fingerprint(demo)
     node1_before = yaml.safe_load(node_file(demo, "node-1", "/var/lib/kubelet/config.yaml"))
     pids_before = dict((node, main_pid(demo, node)) for node in demo["nodes"] if node != "node-4")
 
@@ -61,7 +46,7 @@ def test_stage1_on_the_demo_fleet(demo, tmp_path):
     assert planned.returncode == 0, planned.stdout[-3000:]
     assert "+  SeccompDefault: true" in planned.stdout  # node-1's planned gate
     assert "-  SeccompDefault: true" in planned.stdout  # node-4's stale gate, planned removal
-    assert node_tree(demo) == before_tree
+    assert fingerprint(demo) == before_tree
     assert dict((node, main_pid(demo, node)) for node in pids_before) == pids_before
 
     # the real run
@@ -122,7 +107,7 @@ REFUSING = {
 def test_a_refused_configuration_is_restored_and_stops_the_rollout(make_fleet, tmp_path):
     state = make_fleet(REFUSING)
     config_before = node_file(state, "node-a", "/var/lib/kubelet/config.yaml")
-    tree_before = node_tree(state)
+    tree_before = fingerprint(state)
     node_b_pid = main_pid(state, "node-b")
 
     run = run_playbook(ROLLOUT, state["inventory"], tmp_path, {"seccomp_serial": 1, "seccomp_stages": ["feature_gate"]})
@@ -135,7 +120,7 @@ def test_a_refused_configuration_is_restored_and_stops_the_rollout(make_fleet, t
                                             "/etc/kubernetes/patches/kubeletconfiguration90seccompdefault+merge.yaml"))
     assert fleet.healthz(state["nodes"]["node-a"])
     # the next batch was not touched: same files, same kubelet process
-    after = node_tree(state)
+    after = fingerprint(state)
     assert dict((k, v) for k, v in after.items() if k.startswith("node-b")) == \
         dict((k, v) for k, v in tree_before.items() if k.startswith("node-b"))
     assert main_pid(state, "node-b") == node_b_pid

@@ -336,6 +336,9 @@ class Kubelet:
         return "system:masters" in user[1]
 
     def serve(self):
+        # The serving pair first, as the kubelet makes it (cmd/kubelet/app/server.go: UnsecuredDependencies calls
+        # InitializeTLS) before any of its servers listens: a healthy kubelet has already written it.
+        cert, key = self.serving_certificate()
         address = self.config.get("healthzBindAddress") or "127.0.0.1"
         port = int(self.config.get("healthzPort", 10248))
         if port > 0:
@@ -344,7 +347,6 @@ class Kubelet:
         secure_handler = type("SecureHandler", (Handler,), {"secure": True})
         secure = Server((self.config.get("address") or "0.0.0.0", int(self.config.get("port", 10250))), secure_handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        cert, key = self.serving_certificate()
         context.load_cert_chain(cert, key)
         client_ca = (self.config["authentication"].get("x509") or {}).get("clientCAFile")
         if client_ca:
