@@ -217,6 +217,9 @@ def check_directory(directory, params):
     if params["start"] is not None:
         inside(directory, "history", "directory")
         return earlier_run_id(directory)
+    # The reports to merge, read as the merge reads them: one that cannot be merged fails here, with nothing written.
+    for field, source in merge_sources(directory, params["merge"] or []):
+        read_source(source, field)
     # What the rebuild reads of the run: a broken run.json or readiness.json fails here, with nothing written.
     rollout_report.read_run(directory)
     if params["readiness"] is None:
@@ -250,22 +253,12 @@ def merge(directory, sources):
     hosts) and one readiness. What was merged from where: [{dir, run, records}]."""
     own = os.path.realpath(directory)
     chosen, runs, readiness, merged = {}, [], [], []
-    for field, source in [("dir", directory)] + [("merge[%d]" % index, path) for index, path in enumerate(sources)]:
-        if field != "dir" and os.path.realpath(source) == own:
-            continue  # the report itself, already read
-        if not os.path.isdir(os.path.join(source, "nodes")):
-            if field == "dir":
-                continue
-            raise InputError("is not a report directory (it has no nodes/)", path=source, field=field,
-                             expected="the seccomp_report_dir of a run or slice (with nodes/, run.json and report.json)")
-        nodes, unreadable = rollout_report.read_records(source)
-        if unreadable:
-            problem = unreadable[0]
-            raise InputError("has a record that cannot be merged: %s" % problem["problem"], path=problem["path"], field=field)
-        run = rollout_report.read_run(source)
+    for field, source in [("dir", directory)] + merge_sources(directory, sources):
+        if field == "dir" and not os.path.isdir(os.path.join(source, "nodes")):
+            continue  # a report made by this merge
+        nodes, run, assessed = read_source(source, field)
         if run is not None:
             runs.append((source, run))
-        assessed = rollout_report.read_readiness(source)
         if assessed is not None:
             readiness.append(assessed)
         for host, stages in nodes.items():
@@ -288,6 +281,25 @@ def merge(directory, sources):
     if readiness:
         write(inside(directory, rollout_report.READINESS_FILE), dump(merged_readiness(readiness)))
     return merged
+
+
+def merge_sources(directory, sources):
+    """[(field, report directory)] of the reports to merge into ``directory``, without ``directory`` itself."""
+    own = os.path.realpath(directory)
+    return [("merge[%d]" % index, path) for index, path in enumerate(sources) if os.path.realpath(path) != own]
+
+
+def read_source(source, field):
+    """(records by host and stage, run, readiness) of a report to merge, refused when it is not one or has a record
+    that cannot be read."""
+    if not os.path.isdir(os.path.join(source, "nodes")):
+        raise InputError("is not a report directory (it has no nodes/)", path=source, field=field,
+                         expected="the seccomp_report_dir of a run or slice (with nodes/, run.json and report.json)")
+    nodes, unreadable = rollout_report.read_records(source)
+    if unreadable:
+        problem = unreadable[0]
+        raise InputError("has a record that cannot be merged: %s" % problem["problem"], path=problem["path"], field=field)
+    return nodes, rollout_report.read_run(source), rollout_report.read_readiness(source)
 
 
 def copy_suggestions(source, directory, host):

@@ -17,7 +17,7 @@ __metaclass__ = type
 import datetime
 import html
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import rollout_report, spo
 
 STAGES = ("feature_gate", "audit", "enforce")
 # A result's colour class: done, held (expected, not a failure), failed, or nothing done in this run.
@@ -226,10 +226,8 @@ def suggestions_section(report):
             base = (" (base <code>%s</code>)" % esc(item["base_profile"])) if item.get("base_profile") else (
                 " (the whole profile: %s)" % esc(item.get("why_whole")))
             out.append("<p>SeccompProfile: <code>%s</code>%s</p>" % (esc(item["seccomp_profile"]), base))
-            context = item["security_context"]["localhost"]["securityContext"]["seccompProfile"]["localhostProfile"]
-            spo_context = item["security_context"]["spo"]["securityContext"]["seccompProfile"]["localhostProfile"]
-            out.append("<pre>securityContext:\n  seccompProfile:\n    type: Localhost\n    localhostProfile: %s   # the Localhost file\n"
-                       "    # with the Security Profiles Operator: localhostProfile: %s</pre>" % (esc(context), esc(spo_context)))
+            # The same words as the .security-context.yaml file beside the profile.
+            out.append("<pre>%s</pre>" % esc(spo.snippet(item)))
         elif item.get("not_shippable"):
             out.append('<p class="none">No SeccompProfile: %s</p>' % esc(item["not_shippable"]))
     return "\n".join(out)

@@ -94,4 +94,8 @@ def test_check_flags_a_node_whose_config_owner_turned_seccomp_default_off_again(
     assert "**1 nodes lost seccompDefault** after a rollout enforced it: sl-1" in summary, summary
     (row,) = [line for line in summary.splitlines() if line.startswith("| sl-1 |")]
     assert record["owner"]["keep_with"] in row
+    # in the rollout's own words: what a re-run would do with the node (its resume of enforcement)
+    (why,) = [line for line in summary.splitlines() if line.startswith("- sl-")]
+    assert why.startswith("- sl-1: was enforced in run ") and "seccompDefault is off now" in why, summary
+    assert why.endswith("not enabled again unless asked (seccomp_enforce_retry_rolled_back=true)"), why
     assert "lost seccompDefault after a rollout enforced it: sl-1" in run.stdout
