@@ -103,6 +103,20 @@ def os_error(exc, path, doing="read"):
     return InputError(reason, path=path)
 
 
+def read_at_most(handle, limit):
+    """What ``handle`` (a file or an HTTP response) gives, up to one byte past ``limit`` (so that more can be told
+    from exactly ``limit``), read in 64 KiB chunks: a read of the whole limit at once allocates a buffer that large
+    (http.client before Python 3.11 does, whatever the answer's length) and /proc answers it with ENOMEM."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = handle.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def read_file(path, limit=MAX_FILE_BYTES, missing_ok=False, encoding="utf-8"):
     """A regular file's text (or bytes with ``encoding=None``), checked, bounded and decoded.
 
@@ -123,18 +137,11 @@ def read_file(path, limit=MAX_FILE_BYTES, missing_ok=False, encoding="utf-8"):
     if info.st_size > limit:
         raise InputError("is %d bytes, larger than the %d this file can be" % (info.st_size, limit), path=path)
     # In chunks: /proc and /sys handlers allocate a buffer of the size asked for, and answer a 4 MiB read with ENOMEM.
-    chunks, size = [], 0
     try:
         with open(path, "rb") as handle:
-            while size <= limit:
-                chunk = handle.read(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
+            data = read_at_most(handle, limit)
     except OSError as exc:
         raise os_error(exc, path)
-    data = b"".join(chunks)
     if len(data) > limit:
         raise InputError("grew past %d bytes while it was read" % limit, path=path)
     if encoding is None:

@@ -33,7 +33,7 @@ try:  # Python 3
 except ImportError:  # pragma: no cover - Python 2 is not a node Python for this collection
     raise
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, read_file, type_name
+from ansible_collections.k8s.seccomp_default.plugins.module_utils.errors import InputError, read_at_most, read_file, type_name
 
 TIMEOUT = 20
 MAX_RESPONSE = 256 * 1024 * 1024
@@ -290,7 +290,7 @@ def get_json(credentials, path, query=None, timeout=TIMEOUT, check=None):
         try:
             connection.request("GET", target, headers=headers)
             response = connection.getresponse()
-            body = response.read(MAX_RESPONSE + 1)
+            body = read_at_most(response, MAX_RESPONSE)
         except (OSError, ssl.SSLError, http_client.HTTPException) as exc:
             raise KubeApiError(str(exc) or type(exc).__name__, path=request)
         finally:
@@ -323,11 +323,15 @@ def _message(body):
 
 def _tls_context(credentials, scratch):
     """The TLS context for ``credentials``; every file or inline datum is checked and named when it cannot be used."""
-    context = ssl.create_default_context()
+    # The server's certificate and name verified (PROTOCOL_TLS_CLIENT), against the CA given or else the system's
+    # store, as client-go does: a CA given replaces the system's, it is not added to it.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # Python 3.13 verifies X.509 strictly (RFC 5280 key usage on CAs); Go's TLS, which every Kubernetes client uses,
     # does not, and CAs made with `openssl req -x509` lack the extension, so a client of ours must not refuse them.
     context.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
     origins = credentials.origins
+    if credentials.verify and not (credentials.ca_data or credentials.ca_file):
+        context.load_default_certs()
     if not credentials.verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

@@ -27,9 +27,10 @@ def certificates(pki, clients=()):
 
 
 @contextlib.contextmanager
-def serve(pki, answer, verify_clients=False):
+def serve(pki, answer, verify_clients=False, content_length=True):
     """The server's URL while it runs, with the certificates of ``pki`` (``certificates`` made them); client
-    certificates signed by its CA are asked for, not required, with ``verify_clients``."""
+    certificates signed by its CA are asked for, not required, with ``verify_clients``. Without ``content_length`` the
+    answers have no Content-Length: the body ends where the connection does (HTTP/1.0)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -40,7 +41,8 @@ def serve(pki, answer, verify_clients=False):
             self.client = dict(item[0] for item in cert.get("subject", ())).get("commonName")
             status, body = answer(self)
             self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
+            if content_length:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 

@@ -2,15 +2,17 @@
 certificates made by openssl: kubeconfigs with files, inline data, relative paths, tokens and exec plugins."""
 
 import base64
+import io
 import json
 import os
 import subprocess
+import tracemalloc
 
 import pytest
 
 from lib import https_api
 
-from ansible_collections.k8s.seccomp_default.plugins.module_utils import kube_api
+from ansible_collections.k8s.seccomp_default.plugins.module_utils import errors, kube_api
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +106,36 @@ def test_kubeconfigs_that_cannot_work_say_why(pki, tmp_path, server):
     anonymous = kube_api.load_kubeconfig(write_kubeconfig(pki / "anon.conf", url, {}))
     with pytest.raises(kube_api.KubeApiError, match="401 Unauthorized: Unauthorized"):
         kube_api.node_pods(anonymous, "w1")
+
+
+@pytest.mark.parametrize("content_length", [True, False])
+def test_an_answer_is_read_without_a_buffer_the_size_of_the_limit(pki, content_length):
+    """The answer is read in chunks: asking http.client for the whole limit (256 MiB) at once allocates that much
+    (before Python 3.11 whatever the answer's length, and on any Python for an answer without Content-Length) - a
+    tenth of a second for each call to the kubelet, and a node short of memory fails the call."""
+    pods = json.dumps({"kind": "PodList", "items": [{"metadata": {"name": "p"}}]}).encode()
+    with https_api.serve(pki, lambda request: (200, pods), content_length=content_length) as url:
+        credentials = kube_api.Credentials(url, ca_file=str(pki / "ca.crt"))
+        tracemalloc.start()
+        try:
+            document = kube_api.get_json(credentials, "/pods")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert document["items"][0]["metadata"]["name"] == "p"
+    assert peak < 4 * 1024 * 1024, peak
+
+
+def test_read_at_most_asks_for_small_chunks_and_says_when_there_is_more():
+    class Recording(io.BytesIO):
+        asked = []
+
+        def read(self, size=-1):
+            self.asked.append(size)
+            return super(Recording, self).read(size)
+
+    data = b"x" * 200000
+    assert errors.read_at_most(Recording(data), 10 ** 9) == data
+    assert max(Recording.asked) <= 65536
+    assert errors.read_at_most(Recording(data), 100000) == data[:100001]  # one byte past the limit: too large
+    assert errors.read_at_most(Recording(data), 200000) == data
