@@ -22,7 +22,7 @@ def fingerprint(state):
         own = tuple(fleet.fs_path(fs, path) for path in KUBELET_OWN)
         for root, dirs, files in os.walk(fs):
             relative = os.path.relpath(root, fs)
-            top = relative.split(os.sep)[0]
+            top = relative.split(os.sep, maxsplit=1)[0]
             if top in SKIPPED or top.endswith(".work") or root.startswith(own):
                 dirs[:] = []
                 continue
