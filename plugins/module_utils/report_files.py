@@ -273,9 +273,10 @@ def merge(directory, sources):
     for (host, stage), (source, record) in sorted(chosen.items()):
         if os.path.realpath(source) == own:
             continue
+        if stage == "audit" and copy_suggestions(source, directory, host):
+            # The merged report names its own copy: the slice's directory may be gone (an AWX job's, thrown away).
+            record = dict(record, suggested_profiles=os.path.join(directory, rollout_report.SUGGESTED_DIR, host))
         write(inside(directory, os.path.join("nodes", rollout_report.record_name(host, stage))), dump(record))
-        if stage == "audit":
-            copy_suggestions(source, directory, host)
     if runs:
         write(inside(directory, rollout_report.RUN_FILE), dump(merged_run(runs)))
     if readiness:
@@ -303,10 +304,11 @@ def read_source(source, field):
 
 
 def copy_suggestions(source, directory, host):
-    """The suggested profiles of ``host`` as ``source``'s run wrote them, instead of any ``directory`` had."""
+    """The suggested profiles of ``host`` as ``source``'s run wrote them, instead of any ``directory`` had; whether
+    ``source`` had any."""
     origin = os.path.join(source, rollout_report.SUGGESTED_DIR, host)
     if not os.path.isdir(origin):
-        return
+        return False
     target = inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, host), "directory")
     try:
         os.makedirs(target, exist_ok=True)
@@ -316,6 +318,7 @@ def copy_suggestions(source, directory, host):
                     write(inside(directory, os.path.join(rollout_report.SUGGESTED_DIR, host, name)), handle.read())
     except (IOError, OSError) as exc:
         raise errors.os_error(exc, origin, "copied")
+    return True
 
 
 def merged_run(runs):

@@ -251,6 +251,10 @@ def test_the_reports_of_two_slices_merge_into_one_with_every_node_once(tmp_path)
     assert [(item["id"], item["hosts"]) for item in report["run"]["merged_from"]] == [("r1", ["n1", "n2"]), ("r2", ["n3", "n4"])]
     assert sorted(report["readiness"]["nodes"]) == ["n1", "n2", "n3", "n4"]
     assert os.path.exists(os.path.join(merged, "suggested-profiles", "n2", "default_p_c.json"))
+    # The merged report names its own copy, not the slice's directory (which an AWX job throws away).
+    (suggestion,) = report["suggested_profiles"]
+    assert suggestion["path"] == os.path.join(merged, "suggested-profiles", "n2", "default_p_c.json")
+    assert report["nodes"]["n2"]["stages"]["audit"]["suggested_profiles"] == os.path.join(merged, "suggested-profiles", "n2")
     # What each directory gave: the second's older record of n1 is not among them.
     assert [(item["dir"], item["run"], item["records"]) for item in result["merged"]] == [(first, "r1", 2), (second, "r2", 2)]
     assert result["outcome"]["held"] == ["n2"] and result["outcome"]["failed"] == []
